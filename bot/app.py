@@ -1,0 +1,43 @@
+"""The application factory: everything is built here, nothing at import time."""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask
+
+from bot.config import Settings
+from bot.db import Database
+from bot.errors import register_error_handlers
+from bot.line import LineGateway
+from bot.services import Services
+from handlers.texts import Texts
+
+
+def create_app(settings: Settings | None = None, **overrides: object) -> Flask:
+    settings = settings or Settings.from_env()
+    if overrides:
+        settings = settings.with_overrides(**overrides)
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    app = Flask(__name__, static_folder="../static", static_url_path="/static")
+    app.config["SECRET_KEY"] = settings.secret_key
+    app.config["JSON_AS_ASCII"] = False
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    app.extensions["loyalty"] = Services(
+        settings=settings,
+        db=Database(settings.database_url),
+        line=LineGateway(settings),
+        texts=Texts.load(settings.texts_file, brand=settings.brand_name),
+    )
+
+    from bot import cli, web, webhook
+
+    app.register_blueprint(web.bp)
+    app.register_blueprint(webhook.bp)
+    if settings.dev_tools:
+        from bot import simulator
+
+        app.register_blueprint(simulator.bp)
+    register_error_handlers(app)
+    cli.register(app)
+    return app

@@ -1,0 +1,23 @@
+"""Flask CLI commands: ``flask --app bot db upgrade`` (the Procfile's release step)."""
+from __future__ import annotations
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+
+from bot import db as database
+from bot.services import services
+
+
+def register(app: Flask) -> None:
+    group = AppGroup("db", help="Database schema (Alembic migrations).")
+
+    @group.command("upgrade")
+    @click.argument("revision", default="head")
+    def upgrade(revision: str) -> None:
+        """Apply migrations up to REVISION (default: head)."""
+        url = services().settings.database_url
+        database.upgrade(url, revision)
+        click.echo(f"database at {revision}")
+
+    app.cli.add_command(group)

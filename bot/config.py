@@ -1,0 +1,112 @@
+"""Settings: built once from the environment by the app factory, then frozen.
+
+Nothing else in the project reads ``os.environ``.
+"""
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Mapping
+
+from dotenv import dotenv_values
+
+log = logging.getLogger(__name__)
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# Variables production cannot start without: no silent defaults for secrets.
+REQUIRED_IN_PRODUCTION = (
+    "LINE_CHANNEL_SECRET",
+    "LINE_CHANNEL_ACCESS_TOKEN",
+    "SECRET_KEY",
+    "PUBLIC_BASE_URL",
+    "DATABASE_URL",
+)
+
+DEV_SECRET = "dev-only-secret-not-for-production"
+
+
+class ConfigError(RuntimeError):
+    """The environment cannot start the app; the message names what is missing."""
+
+
+def normalise_database_url(url: str) -> str:
+    """Map Heroku-style ``postgres://`` and bare ``postgresql://`` URLs to psycopg 3."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+@dataclass(frozen=True)
+class Settings:
+    app_env: str = "development"
+    line_channel_secret: str = DEV_SECRET
+    line_channel_access_token: str = DEV_SECRET
+    line_api_base_url: str = "https://api.line.me"
+    line_data_api_base_url: str = "https://api-data.line.me"
+    database_url: str = f"sqlite:///{ROOT / 'instance' / 'loyalty.db'}"
+    public_base_url: str = "http://127.0.0.1:8000"
+    secret_key: str = DEV_SECRET
+    brand_name: str = "好日子咖啡"
+    texts_file: str | None = None
+    terms_version: str = "2026-01"
+    card_token_ttl_seconds: int = 300
+    dev_tools: bool = False
+    log_level: str = "INFO"
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def is_production(self) -> bool:
+        return self.app_env == "production"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    def with_overrides(self, **overrides: object) -> "Settings":
+        return replace(self, **overrides)  # type: ignore[arg-type]
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, dotenv: bool = True) -> "Settings":
+        env: dict[str, str] = {}
+        if dotenv and (ROOT / ".env").exists():
+            env.update({k: v for k, v in dotenv_values(ROOT / ".env").items() if v is not None})
+        env.update(os.environ if environ is None else environ)
+
+        app_env = env.get("APP_ENV", "development").strip().lower()
+        if app_env == "production":
+            missing = [name for name in REQUIRED_IN_PRODUCTION if not env.get(name)]
+            if missing:
+                raise ConfigError(
+                    "Refusing to start in production: missing environment variable(s) "
+                    + ", ".join(missing)
+                )
+        defaults = cls()
+        settings = cls(
+            app_env=app_env,
+            line_channel_secret=env.get("LINE_CHANNEL_SECRET") or defaults.line_channel_secret,
+            line_channel_access_token=env.get("LINE_CHANNEL_ACCESS_TOKEN")
+            or defaults.line_channel_access_token,
+            line_api_base_url=(env.get("LINE_API_BASE_URL") or defaults.line_api_base_url).rstrip("/"),
+            line_data_api_base_url=(
+                env.get("LINE_DATA_API_BASE_URL") or defaults.line_data_api_base_url
+            ).rstrip("/"),
+            database_url=normalise_database_url(env.get("DATABASE_URL") or defaults.database_url),
+            public_base_url=(env.get("PUBLIC_BASE_URL") or defaults.public_base_url).rstrip("/"),
+            secret_key=env.get("SECRET_KEY") or defaults.secret_key,
+            brand_name=env.get("BRAND_NAME") or defaults.brand_name,
+            texts_file=env.get("BRAND_TEXTS_FILE") or None,
+            terms_version=env.get("TERMS_VERSION") or defaults.terms_version,
+            card_token_ttl_seconds=int(env.get("CARD_TOKEN_TTL_SECONDS") or defaults.card_token_ttl_seconds),
+            dev_tools=env.get("DEV_TOOLS", "").lower() in ("1", "true", "yes") and app_env != "production",
+            log_level=env.get("LOG_LEVEL") or defaults.log_level,
+        )
+        if not settings.is_production and DEV_SECRET in (
+            settings.line_channel_secret,
+            settings.secret_key,
+        ):
+            log.warning("Using development secrets: set LINE_CHANNEL_SECRET and SECRET_KEY for real use")
+        return settings

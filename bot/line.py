@@ -1,0 +1,127 @@
+"""The LINE gateway: the one place that talks to the Messaging API, through the official SDK."""
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import uuid
+from dataclasses import dataclass
+from typing import Sequence
+
+from linebot.v3.messaging import (
+    ApiClient,
+    ApiException,
+    Configuration,
+    Message,
+    MessagingApi,
+    MessagingApiBlob,
+    MulticastRequest,
+    PushMessageRequest,
+    ReplyMessageRequest,
+)
+
+from bot.config import Settings
+
+log = logging.getLogger(__name__)
+
+
+class LineError(Exception):
+    """A failed call to LINE, with what a caller needs to decide about retrying."""
+
+    def __init__(self, status: int, message: str, retry_after: float | None = None) -> None:
+        super().__init__(f"LINE API {status}: {message}")
+        self.status = status
+        self.retry_after = retry_after
+
+    @property
+    def retryable(self) -> bool:
+        return self.status == 429 or self.status >= 500
+
+
+@dataclass(frozen=True)
+class Profile:
+    user_id: str
+    display_name: str | None
+    picture_url: str | None
+    language: str | None
+
+
+def _wrap(exc: ApiException) -> LineError:
+    retry_after = None
+    headers = exc.headers or {}
+    value = headers.get("Retry-After") or headers.get("retry-after")
+    if value:
+        try:
+            retry_after = float(value)
+        except ValueError:
+            retry_after = None
+    return LineError(int(exc.status or 0), str(exc.reason or exc.body or ""), retry_after)
+
+
+class LineGateway:
+    """Wraps MessagingApi and MessagingApiBlob, each with its own host.
+
+    The API client is created lazily per process (after a gunicorn fork), never at import.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self._api_config = Configuration(
+            host=settings.line_api_base_url, access_token=settings.line_channel_access_token
+        )
+        self._data_config = Configuration(
+            host=settings.line_data_api_base_url, access_token=settings.line_channel_access_token
+        )
+        self._local = threading.local()
+        self._pid = os.getpid()
+
+    def _clients(self) -> tuple[MessagingApi, MessagingApiBlob]:
+        local = self._local
+        if getattr(local, "pid", None) != os.getpid():
+            local.pid = os.getpid()
+            local.api = MessagingApi(ApiClient(self._api_config))
+            local.blob = MessagingApiBlob(ApiClient(self._data_config))
+        return local.api, local.blob
+
+    @property
+    def api(self) -> MessagingApi:
+        return self._clients()[0]
+
+    @property
+    def blob(self) -> MessagingApiBlob:
+        return self._clients()[1]
+
+    def reply(self, reply_token: str, messages: Sequence[Message]) -> None:
+        try:
+            self.api.reply_message(ReplyMessageRequest(reply_token=reply_token, messages=list(messages)))
+        except ApiException as exc:
+            raise _wrap(exc) from exc
+
+    def push(self, to: str, messages: Sequence[Message], *, retry_key: str | None = None) -> str:
+        retry_key = retry_key or str(uuid.uuid4())
+        try:
+            self.api.push_message(
+                PushMessageRequest(to=to, messages=list(messages)), x_line_retry_key=retry_key
+            )
+        except ApiException as exc:
+            if exc.status == 409:  # already accepted under this retry key
+                return retry_key
+            raise _wrap(exc) from exc
+        return retry_key
+
+    def multicast(self, to: Sequence[str], messages: Sequence[Message], *, retry_key: str) -> None:
+        try:
+            self.api.multicast(MulticastRequest(to=list(to), messages=list(messages)), x_line_retry_key=retry_key)
+        except ApiException as exc:
+            if exc.status == 409:
+                return
+            raise _wrap(exc) from exc
+
+    def get_profile(self, user_id: str) -> Profile | None:
+        """The user's profile, or None when LINE has none for us (404)."""
+        try:
+            p = self.api.get_profile(user_id)
+        except ApiException as exc:
+            if exc.status == 404:
+                return None
+            raise _wrap(exc) from exc
+        return Profile(p.user_id, p.display_name, p.picture_url, p.language)

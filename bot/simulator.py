@@ -1,0 +1,67 @@
+"""The chat simulator's backend (dev tools only): act as a LINE user against this bot.
+
+The page posts what the person typed or tapped; this builds a spec-shaped event,
+signs it with the channel secret and sends it through the real /callback. The
+bot's replies go to the fake LINE server, which the page reads back here.
+"""
+from __future__ import annotations
+
+import json
+import urllib.parse
+import urllib.request
+
+from flask import Blueprint, current_app, request, send_from_directory
+
+from bot import lineevents as ev
+from bot.errors import error_response
+from bot.services import services
+
+bp = Blueprint("simulator", __name__)
+
+
+def _fake(path: str, payload: dict | None = None) -> dict:
+    url = services().settings.line_api_base_url + path
+    data = json.dumps(payload).encode() if payload is not None else None
+    req = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=5) as resp:  # noqa: S310 - loopback fake only
+        return json.loads(resp.read() or b"{}")
+
+
+@bp.get("/simulator")
+def page():  # type: ignore[no-untyped-def]
+    return send_from_directory(current_app.static_folder, "simulator.html")  # type: ignore[arg-type]
+
+
+@bp.post("/dev/simulator/send")
+def send():  # type: ignore[no-untyped-def]
+    body = request.get_json(silent=True) or {}
+    user_id, kind = body.get("userId"), body.get("kind")
+    if not isinstance(user_id, str) or not user_id.startswith("U"):
+        return error_response(422, "invalid_user", "userId must be a LINE user id (U...)")
+    _fake("/__fake__/profiles", {"userId": user_id, "displayName": body.get("displayName") or "模擬使用者"})
+    if kind == "text" and isinstance(body.get("text"), str) and body["text"].strip():
+        event = ev.text_event(user_id, body["text"])
+    elif kind == "postback" and isinstance(body.get("data"), str):
+        event = ev.postback_event(user_id, body["data"], body.get("params") or None)
+    elif kind == "follow":
+        event = ev.follow_event(user_id, unblocked=bool(body.get("unblocked")))
+    elif kind == "unfollow":
+        event = ev.unfollow_event(user_id)
+    else:
+        return error_response(422, "invalid_kind", "kind must be text, postback, follow or unfollow")
+    if "replyToken" in event:
+        _fake("/__fake__/reply-tokens", {"replyToken": event["replyToken"], "userId": user_id})
+    raw = ev.payload(event)
+    secret = services().settings.line_channel_secret
+    resp = current_app.test_client().post(
+        "/callback", data=raw, headers={"X-Line-Signature": ev.sign(secret, raw), "Content-Type": "application/json"}
+    )
+    return {"status": resp.status_code, "webhookEventId": event["webhookEventId"]}
+
+
+@bp.get("/dev/simulator/messages")
+def messages():  # type: ignore[no-untyped-def]
+    user_id = request.args.get("userId", "")
+    after = request.args.get("after", "0")
+    query = urllib.parse.urlencode({"userId": user_id, "after": after})
+    return _fake(f"/__fake__/messages?{query}")

@@ -1,0 +1,20 @@
+"""Help: a short reply with quick replies to the main actions."""
+from __future__ import annotations
+
+from linebot.v3.messaging import Message
+
+from handlers import Context, Input
+from handlers.messages import say, text
+
+
+def main_actions(ctx: Context) -> list:
+    t = ctx.texts
+    actions = [say(t("menu_card"))]
+    if not ctx.member.is_member:
+        actions.append(say(t("menu_join")))
+    actions.append(say(t("menu_help")))
+    return actions
+
+
+def show_help(inp: Input, ctx: Context) -> list[Message]:
+    return [text(ctx.texts("help"), quick=main_actions(ctx))]

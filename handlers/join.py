@@ -1,0 +1,255 @@
+"""The join flow: a table of named steps, its state in the ``conversation`` row.
+
+    加入會員 ─► consent ─► birthday ─► phone (optional) ─► gender (optional) ─► done
+                  │ 不同意 → declined
+    at any step: 取消 → cancelled (answers discarded)
+                 input the step does not understand → friendly hint + the same question
+                 加入會員 again → resume at the current step
+
+Each step asks one question and parses one answer; answers are stored in the
+conversation row in the same transaction as the step change, and copied onto
+the member when the flow completes.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, Callable
+from zoneinfo import ZoneInfo
+
+from linebot.v3.messaging import Message
+
+from handlers import Context, Input
+from handlers.messages import action_bubble, date_picker, postback, text, uri
+from handlers.texts import Texts
+from models.conversation import Conversation, advance, end_conversation, start_conversation
+from models.member import complete_join
+
+FLOW = "join"
+STEP_ACTION = "join_step"  # postback action of the flow's own buttons
+TAIPEI = ZoneInfo("Asia/Taipei")
+SKIP = "__skip__"
+
+
+class Reject(Exception):
+    """The answer does not fit the step; ``key`` names the friendly reply."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+@dataclass(frozen=True)
+class Step:
+    name: str
+    ask: Callable[[Context], list[Message]]
+    parse: Callable[[Input, Context], Any]
+    optional: bool = False
+
+
+# --- questions -------------------------------------------------------------------------
+
+def _cancel(t: Texts):  # type: ignore[no-untyped-def]
+    return postback(t("cancel"), STEP_ACTION, v="cancel")
+
+
+def _skip(t: Texts):  # type: ignore[no-untyped-def]
+    return postback(t("skip"), STEP_ACTION, v=SKIP)
+
+
+def ask_consent(ctx: Context) -> list[Message]:
+    t, s = ctx.texts, ctx.settings
+    return [
+        action_bubble(
+            t("join_consent_title"),
+            t("join_consent_body", version=s.terms_version),
+            [
+                postback(t("join_consent_yes"), STEP_ACTION, v="yes"),
+                postback(t("join_consent_no"), STEP_ACTION, v="no"),
+                uri(t("join_consent_read"), f"{s.public_base_url}/terms"),
+            ],
+        )
+    ]
+
+
+def ask_birthday(ctx: Context) -> list[Message]:
+    t = ctx.texts
+    today = ctx.now.astimezone(TAIPEI).date()
+    picker = date_picker(
+        t("join_birthday_button"), STEP_ACTION, initial=date(1990, 1, 1), max_=today, min_=date(1900, 1, 1)
+    )
+    return [action_bubble(t("join_birthday_title"), t("join_birthday_ask"), [picker, _cancel(t)])]
+
+
+def ask_phone(ctx: Context) -> list[Message]:
+    t = ctx.texts
+    return [text(t("join_phone_ask"), quick=[_skip(t), _cancel(t)])]
+
+
+def ask_gender(ctx: Context) -> list[Message]:
+    t = ctx.texts
+    choices = [postback(t(f"gender_{g}"), STEP_ACTION, v=g) for g in ("male", "female", "other")]
+    return [text(t("join_gender_ask"), quick=[*choices, _skip(t), _cancel(t)])]
+
+
+# --- answers ---------------------------------------------------------------------------
+
+def _value(inp: Input) -> str:
+    """A button's value, or what the member typed."""
+    if inp.action == STEP_ACTION:
+        return inp.params.get("date") or inp.params.get("v", "")
+    return inp.text or ""
+
+
+def parse_consent(inp: Input, ctx: Context) -> Any:
+    value = _value(inp)
+    if value in ("yes", "同意", ctx.texts("join_consent_yes")):
+        return {"terms_version": ctx.settings.terms_version, "consented_at": ctx.now.isoformat()}
+    if value in ("no", ctx.texts("join_consent_no")):
+        raise Reject("declined")
+    raise Reject("join_consent_hint")
+
+
+BIRTHDAY_RE = re.compile(r"^(\d{4})[-/.年]?(\d{1,2})[-/.月]?(\d{1,2})日?$")
+
+
+def parse_birthday(inp: Input, ctx: Context) -> Any:
+    match = BIRTHDAY_RE.match(_value(inp).replace(" ", ""))
+    if not match:
+        raise Reject("join_birthday_bad")
+    try:
+        born = date(*(int(g) for g in match.groups()))
+    except ValueError as exc:
+        raise Reject("join_birthday_bad") from exc
+    if born > ctx.now.astimezone(TAIPEI).date():
+        raise Reject("join_birthday_future")
+    if born.year < 1900:
+        raise Reject("join_birthday_bad")
+    return born.isoformat()
+
+
+def normalise_phone(raw: str) -> str | None:
+    """Taiwan mobile numbers as 09xxxxxxxx; +886 and separators accepted."""
+    digits = re.sub(r"[\s\-().]", "", raw)
+    if digits.startswith("+886"):
+        digits = "0" + digits[4:]
+    elif digits.startswith("886") and len(digits) == 12:
+        digits = "0" + digits[3:]
+    return digits if re.fullmatch(r"09\d{8}", digits) else None
+
+
+def parse_phone(inp: Input, ctx: Context) -> Any:
+    phone = normalise_phone(_value(inp))
+    if phone is None:
+        raise Reject("join_phone_bad")
+    return phone
+
+
+GENDERS = {"male": "male", "female": "female", "other": "other"}
+
+
+def parse_gender(inp: Input, ctx: Context) -> Any:
+    value = _value(inp)
+    typed = {ctx.texts(f"gender_{g}"): g for g in GENDERS}
+    if value in GENDERS:
+        return value
+    if value in typed:
+        return typed[value]
+    raise Reject("join_gender_bad")
+
+
+STEPS: list[Step] = [
+    Step("consent", ask_consent, parse_consent),
+    Step("birthday", ask_birthday, parse_birthday),
+    Step("phone", ask_phone, parse_phone, optional=True),
+    Step("gender", ask_gender, parse_gender, optional=True),
+]
+BY_NAME = {s.name: s for s in STEPS}
+
+
+def _next(step: Step) -> Step | None:
+    i = STEPS.index(step)
+    return STEPS[i + 1] if i + 1 < len(STEPS) else None
+
+
+# --- entry points ----------------------------------------------------------------------
+
+def join_invitation(t: Texts) -> Message:
+    return action_bubble(t("join_card_title"), t("join_card_body"), [postback(t("join_button"), "join")])
+
+
+def start(inp: Input, ctx: Context) -> list[Message]:
+    member = ctx.member
+    if member.is_member:
+        return [text(ctx.texts("join_already_member", member_no=member.member_no))]
+    first = STEPS[0]
+    start_conversation(ctx.session, member.id, flow=FLOW, step=first.name, now=ctx.now)
+    return first.ask(ctx)
+
+
+def _is_cancel(inp: Input, ctx: Context) -> bool:
+    if inp.action == STEP_ACTION:
+        return inp.params.get("v") == "cancel"
+    return (inp.text or "") in (ctx.texts("cancel"), "cancel")
+
+
+def _is_skip(inp: Input, ctx: Context) -> bool:
+    if inp.action == STEP_ACTION:
+        return inp.params.get("v") == SKIP
+    return (inp.text or "") in (ctx.texts("skip"), "skip")
+
+
+def on_input(inp: Input, ctx: Context, convo: Conversation) -> list[Message]:
+    t = ctx.texts
+    step = BY_NAME.get(convo.step, STEPS[0])
+    if _is_cancel(inp, ctx):
+        end_conversation(ctx.session, convo)
+        return [text(t("join_cancelled"))]
+    if inp.action in ("join",) or inp.text == t("menu_join"):
+        return [text(t("join_resume")), *step.ask(ctx)]
+    if step.optional and _is_skip(inp, ctx):
+        answer = None
+    elif inp.action not in (None, STEP_ACTION):  # another feature's button mid-flow
+        return [text(t("join_resume")), *step.ask(ctx)]
+    else:
+        try:
+            answer = step.parse(inp, ctx)
+        except Reject as rejected:
+            if rejected.key == "declined":
+                end_conversation(ctx.session, convo)
+                return [text(t("join_consent_declined"))]
+            return [text(t(rejected.key)), *step.ask(ctx)]
+    nxt = _next(step)
+    if nxt is not None:
+        advance(ctx.session, convo, step=nxt.name, now=ctx.now, **{step.name: answer})
+        return nxt.ask(ctx)
+    return _finish(ctx, convo, {**(convo.data or {}), step.name: answer})
+
+
+def _finish(ctx: Context, convo: Conversation, answers: dict[str, Any]) -> list[Message]:
+    from handlers import card
+
+    consent = answers["consent"]
+    member = complete_join(
+        ctx.session,
+        ctx.member,
+        now=ctx.now,
+        birthday_on=date.fromisoformat(answers["birthday"]),
+        terms_version=consent["terms_version"],
+        consented_at=datetime.fromisoformat(consent["consented_at"]),
+        phone=answers.get("phone"),
+        gender=answers.get("gender"),
+    )
+    end_conversation(ctx.session, convo)
+    done = text(ctx.texts("join_done", member_no=member.member_no))
+    return [done, *card.show_card(Input(), ctx)]
+
+
+def stale_button(inp: Input, ctx: Context) -> list[Message]:
+    """A join button tapped after the flow ended: say so, and offer what makes sense."""
+    from handlers import help
+
+    if ctx.member.is_member:
+        return [text(ctx.texts("join_already_member", member_no=ctx.member.member_no))]
+    return [text(ctx.texts("join_not_in_flow")), *help.show_help(inp, ctx)]

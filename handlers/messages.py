@@ -1,0 +1,129 @@
+"""Message builders: SDK models only, never hand-built JSON."""
+from __future__ import annotations
+
+from datetime import date
+from typing import Sequence
+from urllib.parse import urlencode
+
+from linebot.v3.messaging import (
+    Action,
+    DatetimePickerAction,
+    FlexBox,
+    FlexBubble,
+    FlexButton,
+    FlexComponent,
+    FlexImage,
+    FlexMessage,
+    FlexSeparator,
+    FlexText,
+    MessageAction,
+    PostbackAction,
+    QuickReply,
+    QuickReplyItem,
+    TextMessage,
+    URIAction,
+)
+
+BRAND_COLOR = "#6F4E37"
+
+
+def postback_data(action: str, **params: str) -> str:
+    return urlencode({"action": action, **params})
+
+
+def text(body: str, quick: Sequence[Action] = ()) -> TextMessage:
+    reply = QuickReply(items=[QuickReplyItem(action=a) for a in quick]) if quick else None
+    return TextMessage(text=body, quick_reply=reply)
+
+
+def say(label: str, message: str | None = None) -> MessageAction:
+    """A quick-reply or button that sends text as if the member typed it."""
+    return MessageAction(label=label, text=message or label)
+
+
+def postback(label: str, action: str, display_text: str | None = None, **params: str) -> PostbackAction:
+    return PostbackAction(label=label, data=postback_data(action, **params), display_text=display_text or label)
+
+
+def date_picker(label: str, action: str, *, initial: date, max_: date, min_: date, **params: str) -> DatetimePickerAction:
+    return DatetimePickerAction(
+        label=label,
+        data=postback_data(action, **params),
+        mode="date",
+        initial=initial.isoformat(),
+        max=max_.isoformat(),
+        min=min_.isoformat(),
+    )
+
+
+def uri(label: str, url: str) -> URIAction:
+    return URIAction(label=label, uri=url)
+
+
+def label_value(label: str, value: str) -> FlexBox:
+    return FlexBox(
+        layout="horizontal",
+        contents=[
+            FlexText(text=label, size="sm", color="#8C8C8C", flex=2),
+            FlexText(text=value, size="sm", color="#333333", flex=4, wrap=True, align="end"),
+        ],
+    )
+
+
+def button(action: Action, *, primary: bool = True) -> FlexButton:
+    return FlexButton(
+        action=action,
+        style="primary" if primary else "link",
+        color=BRAND_COLOR if primary else None,
+        height="sm",
+    )
+
+
+def action_bubble(title: str, body: str, actions: Sequence[Action], *, alt: str | None = None) -> FlexMessage:
+    """A card with a title, a paragraph and buttons (the first one primary)."""
+    bubble = FlexBubble(
+        body=FlexBox(
+            layout="vertical",
+            spacing="md",
+            contents=[
+                FlexText(text=title, weight="bold", size="lg", wrap=True, color=BRAND_COLOR),
+                FlexText(text=body, size="sm", wrap=True, color="#555555"),
+            ],
+        ),
+        footer=FlexBox(
+            layout="vertical",
+            spacing="sm",
+            contents=[button(a, primary=(i == 0)) for i, a in enumerate(actions)],
+        ),
+    )
+    return FlexMessage(alt_text=alt or title, contents=bubble)
+
+
+def member_card(
+    *,
+    brand: str,
+    title: str,
+    alt: str,
+    rows: Sequence[tuple[str, str]],
+    qr_url: str,
+    member_no: str,
+    hint: str,
+    refresh: Action,
+) -> FlexMessage:
+    body: list[FlexComponent] = [label_value(label, value) for label, value in rows]
+    body += [
+        FlexSeparator(margin="lg"),
+        FlexImage(url=qr_url, size="xl", aspect_ratio="1:1", aspect_mode="fit", margin="lg"),
+        FlexText(text=member_no, size="xl", weight="bold", align="center", color="#333333"),
+        FlexText(text=hint, size="xs", align="center", color="#8C8C8C", wrap=True),
+    ]
+    bubble = FlexBubble(
+        header=FlexBox(
+            layout="vertical",
+            background_color=BRAND_COLOR,
+            contents=[FlexText(text=title, color="#FFFFFF", weight="bold", size="lg")],
+        ),
+        body=FlexBox(layout="vertical", spacing="sm", contents=body),
+        footer=FlexBox(layout="vertical", contents=[button(refresh, primary=False)]),
+    )
+    return FlexMessage(alt_text=alt, contents=bubble)

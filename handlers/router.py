@@ -1,0 +1,34 @@
+"""Which handler answers which input: an active conversation first, then commands, then help."""
+from __future__ import annotations
+
+from linebot.v3.messaging import Message
+
+from handlers import Context, Handler, Input, card, help, join
+from models.conversation import get_conversation
+
+# Typed commands (members type them or rich menu "message" actions send them).
+COMMANDS: dict[str, Handler] = {
+    "會員卡": card.show_card,
+    "我的會員卡": card.show_card,
+    "加入會員": join.start,
+    "說明": help.show_help,
+    "help": help.show_help,
+}
+
+# Postback actions (rich menu and buttons).
+POSTBACKS: dict[str, Handler] = {
+    "card": card.show_card,
+    "join": join.start,
+    "help": help.show_help,
+}
+
+
+def route(inp: Input, ctx: Context) -> list[Message]:
+    convo = get_conversation(ctx.session, ctx.member.id)
+    if convo is not None and convo.flow == join.FLOW:
+        return join.on_input(inp, ctx, convo)
+    if inp.action is not None:
+        if inp.action == join.STEP_ACTION:  # a button from a finished or cancelled flow
+            return join.stale_button(inp, ctx)
+        return POSTBACKS.get(inp.action, help.show_help)(inp, ctx)
+    return COMMANDS.get((inp.text or "").lower(), help.show_help)(inp, ctx)

@@ -1,0 +1,83 @@
+"""Every string a member sees, in one table (zh-TW). A brand overrides any key with a JSON file
+named by BRAND_TEXTS_FILE: {"welcome": "...", ...}. Placeholders use str.format names."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Mapping
+
+ZH_TW: dict[str, str] = {
+    # Follow
+    "welcome": "{name}您好！歡迎加入 {brand} 的好友 ☕\n加入會員即可集點、領取專屬優惠。",
+    "welcome_back": "{name}，歡迎回來！您的會員資格與點數都還在。",
+    "welcome_back_guest": "{name}，歡迎回來！加入會員即可集點、領取專屬優惠。",
+    "join_card_title": "加入 {brand} 會員",
+    "join_card_body": "免費加入，立即擁有會員卡，消費集點、生日禮與會員專屬優惠。",
+    "join_button": "立即加入會員",
+    "name_fallback": "朋友",
+    # Join flow
+    "join_already_member": "您已經是會員囉！會員編號 {member_no}。",
+    "join_resume": "我們接著上次的步驟繼續 👇",
+    "join_consent_title": "會員條款與隱私權政策",
+    "join_consent_body": "加入會員前，請閱讀並同意會員條款與隱私權政策（版本 {version}）。我們只會將您的資料用於會員服務。",
+    "join_consent_read": "閱讀條款內容",
+    "join_consent_yes": "同意並繼續",
+    "join_consent_no": "不同意",
+    "join_consent_declined": "沒問題，您隨時可以再輸入「加入會員」重新開始。",
+    "join_consent_hint": "請點選「同意並繼續」或「不同意」。",
+    "join_birthday_title": "您的生日",
+    "join_birthday_ask": "請選擇您的生日 🎂（生日當月有專屬禮物）",
+    "join_birthday_button": "選擇生日",
+    "join_birthday_bad": "看不懂這個日期 😅 請用下方按鈕選擇生日，或輸入像 1990-05-20 的格式。",
+    "join_birthday_future": "生日不能是未來的日期喔，請再選一次。",
+    "join_phone_ask": "請輸入您的手機號碼（例如 0912345678），方便門市查詢會員。\n不想提供可以點「略過」。",
+    "join_phone_bad": "手機號碼格式不太對喔，請輸入 09 開頭的 10 位數字（例如 0912345678），或點「略過」。",
+    "join_gender_ask": "最後一題：請問您的性別？（可略過）",
+    "join_gender_bad": "請點選下方的選項，或點「略過」。",
+    "join_done": "🎉 歡迎成為 {brand} 會員！\n您的會員編號：{member_no}\n結帳時出示會員卡 QR 碼即可集點。",
+    "join_cancelled": "已取消加入會員，已填寫的資料不會保存。想加入時再輸入「加入會員」即可。",
+    "join_not_in_flow": "目前沒有進行中的步驟。",
+    "skip": "略過",
+    "cancel": "取消",
+    "gender_male": "男",
+    "gender_female": "女",
+    "gender_other": "其他",
+    # Member card
+    "card_alt": "{brand} 會員卡",
+    "card_title": "{brand} 會員卡",
+    "card_member": "會員",
+    "card_number": "會員編號",
+    "card_tier": "等級",
+    "card_points": "點數",
+    "card_stamps": "集點",
+    "card_qr_hint": "結帳時請出示此 QR 碼，{minutes} 分鐘內有效",
+    "card_refresh": "更新 QR 碼",
+    "card_not_member": "您還不是會員喔，加入會員後就能使用會員卡 👇",
+    "tier_default": "一般會員",
+    # Help
+    "help": "您可以點選下方按鈕，或輸入：\n・會員卡：出示會員卡集點\n・加入會員：免費加入\n・說明：再看一次這段說明",
+    "menu_card": "會員卡",
+    "menu_join": "加入會員",
+    "menu_help": "說明",
+    # Errors in chat
+    "error_generic": "系統忙碌中，請稍後再試一次 🙏",
+}
+
+
+class Texts:
+    """Looks up a key and formats it; unknown placeholders fail loudly in tests, not in chat."""
+
+    def __init__(self, overrides: Mapping[str, str] | None = None, **defaults: str) -> None:
+        self._table = {**ZH_TW, **(overrides or {})}
+        self._defaults = defaults
+
+    @classmethod
+    def load(cls, path: str | None, **defaults: str) -> "Texts":
+        overrides = json.loads(Path(path).read_text(encoding="utf-8")) if path else {}
+        unknown = set(overrides) - set(ZH_TW)
+        if unknown:
+            raise ValueError(f"{path}: unknown text keys {sorted(unknown)}")
+        return cls(overrides, **defaults)
+
+    def __call__(self, key: str, **values: object) -> str:
+        return self._table[key].format(**{**self._defaults, **values})

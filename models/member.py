@@ -1,0 +1,168 @@
+"""Members: LINE friends, and the friends who joined the programme."""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Boolean, Date, ForeignKey, String, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from models.base import Base, IntPK, Timestamp
+from models.errors import NotFound
+
+MEMBER_NO_BASE = 10_000_000
+
+
+class Member(Base):
+    __tablename__ = "member"
+
+    id: Mapped[IntPK]
+    line_user_id: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str | None] = mapped_column(String(120))
+    picture_url: Mapped[str | None] = mapped_column(String(1000))
+    language: Mapped[str | None] = mapped_column(String(16))
+    is_reachable: Mapped[bool] = mapped_column(Boolean, default=True)
+    followed_at: Mapped[Timestamp]
+    unfollowed_at: Mapped[Timestamp | None]
+    member_no: Mapped[str | None] = mapped_column(String(16), unique=True)
+    joined_at: Mapped[Timestamp | None]
+    birthday_on: Mapped[date | None] = mapped_column(Date)
+    phone: Mapped[str | None] = mapped_column(String(16))
+    gender: Mapped[str | None] = mapped_column(String(16))
+    terms_version: Mapped[str | None] = mapped_column(String(32))
+    consented_at: Mapped[Timestamp | None]
+    created_at: Mapped[Timestamp]
+
+    @property
+    def is_member(self) -> bool:
+        return self.joined_at is not None
+
+
+class FollowLog(Base):
+    """Append-only history of follow / unfollow / refollow (block rate, returning friends)."""
+
+    __tablename__ = "follow_log"
+
+    id: Mapped[IntPK]
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # follow | refollow | unfollow
+    at: Mapped[Timestamp]
+
+
+def luhn_digit(digits: str) -> str:
+    """Check digit so a mistyped member number is rejected, not matched to someone else."""
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = int(ch)
+        if i % 2 == 0:
+            d *= 2
+            if d > 9:
+                d -= 9
+        total += d
+    return str((10 - total % 10) % 10)
+
+
+def member_no_for(member_id: int) -> str:
+    base = str(MEMBER_NO_BASE + member_id)
+    return base + luhn_digit(base)
+
+
+def is_valid_member_no(value: str) -> bool:
+    return value.isdigit() and len(value) >= 2 and luhn_digit(value[:-1]) == value[-1]
+
+
+def _insert(session: Session):  # type: ignore[no-untyped-def]
+    return (postgresql if session.get_bind().dialect.name == "postgresql" else sqlite).insert
+
+
+def get_by_line_user(session: Session, line_user_id: str, *, lock: bool = False) -> Member | None:
+    stmt = select(Member).where(Member.line_user_id == line_user_id)
+    if lock:
+        stmt = stmt.with_for_update()
+    return session.scalars(stmt).one_or_none()
+
+
+def get_by_member_no(session: Session, member_no: str) -> Member:
+    member = None
+    if is_valid_member_no(member_no):
+        member = session.scalars(select(Member).where(Member.member_no == member_no)).one_or_none()
+    if member is None:
+        raise NotFound("No member has this number", code="member_not_found")
+    return member
+
+
+def ensure_member(session: Session, line_user_id: str, *, now: datetime) -> Member:
+    """The row for this LINE user, created once even when two events race (unique + DO NOTHING)."""
+    stmt = (
+        _insert(session)(Member)
+        .values(line_user_id=line_user_id, is_reachable=True, followed_at=now, created_at=now)
+        .on_conflict_do_nothing(index_elements=["line_user_id"])
+    )
+    session.execute(stmt)
+    member = get_by_line_user(session, line_user_id, lock=True)
+    assert member is not None
+    return member
+
+
+def record_follow(
+    session: Session,
+    line_user_id: str,
+    *,
+    now: datetime,
+    display_name: str | None = None,
+    picture_url: str | None = None,
+    language: str | None = None,
+) -> tuple[Member, str]:
+    """Record a follow; returns the member and 'follow' (first time) or 'refollow'."""
+    existing = get_by_line_user(session, line_user_id, lock=True)
+    member = existing or ensure_member(session, line_user_id, now=now)
+    # A brand-new row has no log yet; a row that raced in from another event does.
+    has_history = session.scalar(select(FollowLog.id).where(FollowLog.member_id == member.id).limit(1))
+    kind = "refollow" if has_history else "follow"
+    member.is_reachable = True
+    member.followed_at = now
+    member.unfollowed_at = None
+    if display_name:
+        member.display_name = display_name
+    if picture_url:
+        member.picture_url = picture_url
+    if language:
+        member.language = language
+    session.add(FollowLog(member_id=member.id, kind=kind, at=now))
+    session.flush()
+    return member, kind
+
+
+def record_unfollow(session: Session, line_user_id: str, *, now: datetime) -> Member | None:
+    """Blocked: unreachable from now on, history and membership kept."""
+    member = get_by_line_user(session, line_user_id, lock=True)
+    if member is None:
+        return None
+    member.is_reachable = False
+    member.unfollowed_at = now
+    session.add(FollowLog(member_id=member.id, kind="unfollow", at=now))
+    session.flush()
+    return member
+
+
+def complete_join(
+    session: Session,
+    member: Member,
+    *,
+    now: datetime,
+    birthday_on: date,
+    terms_version: str,
+    consented_at: datetime,
+    phone: str | None,
+    gender: str | None,
+) -> Member:
+    member.birthday_on = birthday_on
+    member.terms_version = terms_version
+    member.consented_at = consented_at
+    member.phone = phone
+    member.gender = gender
+    if member.joined_at is None:
+        member.joined_at = now
+        member.member_no = member_no_for(member.id)
+    session.flush()
+    return member

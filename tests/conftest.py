@@ -1,0 +1,210 @@
+"""Shared fixtures: a migrated database (SQLite, or PostgreSQL by TEST_DATABASE_URL), the fake
+LINE server checking every request against the OpenAPI documents, a controllable clock, the
+app and a ``line`` helper that posts signed, spec-shaped webhook events."""
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from bot import create_app
+from bot import lineevents as ev
+from bot.config import Settings
+from bot.db import make_engine, upgrade
+from bot.fakeline import FakeLine
+from models import metadata
+
+CHANNEL_SECRET = "test-channel-secret"
+ACCESS_TOKEN = "test-access-token"
+SECRET_KEY = "test-secret-key"
+REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
+
+
+def _unavailable(reason: str):  # type: ignore[no-untyped-def]
+    if REQUIRE_SERVICES:
+        pytest.fail(f"{reason} (REQUIRE_SERVICES=1: CI must not skip this)")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = os.environ.get("TEST_DATABASE_URL")
+    if not url:
+        return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+    from bot.config import normalise_database_url
+
+    url = normalise_database_url(url)
+    engine = make_engine(url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+    except Exception as exc:  # noqa: BLE001
+        _unavailable(f"PostgreSQL at {url} is not reachable: {type(exc).__name__}")
+    finally:
+        engine.dispose()
+    return url
+
+
+@pytest.fixture(scope="session")
+def migrated(database_url: str) -> str:
+    upgrade(database_url)
+    return database_url
+
+
+@pytest.fixture(scope="session")
+def is_postgres(database_url: str) -> bool:
+    return database_url.startswith("postgresql")
+
+
+@pytest.fixture(scope="session")
+def _fake_line_server():  # type: ignore[no-untyped-def]
+    fake = FakeLine(mode="spec")
+    fake.start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def fake_line(_fake_line_server):  # type: ignore[no-untyped-def]
+    """The fake LINE server; any request that breaks the spec fails the test that sent it."""
+    fake = _fake_line_server
+    fake.clear()
+    yield fake
+    violations = list(fake.violations)
+    fake.clear()
+    if violations:
+        pytest.fail("LINE API spec violations:\n" + "\n".join(violations))
+
+
+@dataclass
+class Clock:
+    now: datetime = field(default_factory=lambda: datetime(2026, 11, 23, 2, 0, tzinfo=UTC))
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> datetime:
+        self.now = self.now + timedelta(**delta)
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def settings(migrated: str, fake_line) -> Settings:  # type: ignore[no-untyped-def]
+    return Settings(
+        app_env="test",
+        line_channel_secret=CHANNEL_SECRET,
+        line_channel_access_token=ACCESS_TOKEN,
+        line_api_base_url=fake_line.url,
+        line_data_api_base_url=fake_line.url,
+        database_url=migrated,
+        public_base_url="https://loyalty.example.com",
+        secret_key=SECRET_KEY,
+        brand_name="好日子咖啡",
+    )
+
+
+def truncate_all(engine) -> None:  # type: ignore[no-untyped-def]
+    tables = [t.name for t in reversed(metadata.sorted_tables)]
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(text("TRUNCATE " + ", ".join(tables) + " RESTART IDENTITY CASCADE"))
+        else:
+            for name in tables:
+                conn.execute(text(f"DELETE FROM {name}"))
+
+
+@pytest.fixture
+def app(settings: Settings, clock: Clock):  # type: ignore[no-untyped-def]
+    app = create_app(settings)
+    svc = app.extensions["loyalty"]
+    svc.clock = clock
+    truncate_all(svc.db.engine)
+    yield app
+    svc.db.dispose()
+
+
+@pytest.fixture
+def db(app):  # type: ignore[no-untyped-def]
+    return app.extensions["loyalty"].db
+
+
+@pytest.fixture
+def client(app):  # type: ignore[no-untyped-def]
+    return app.test_client()
+
+
+class LineActions:
+    """Acts as LINE: builds events, signs them, posts them to /callback."""
+
+    def __init__(self, client, fake) -> None:  # type: ignore[no-untyped-def]
+        self.client = client
+        self.fake = fake
+
+    def post(self, *events: dict, secret: str = CHANNEL_SECRET, signature: str | None = None):  # type: ignore[no-untyped-def]
+        for event in events:
+            if "replyToken" in event:
+                self.fake.register_reply_token(event["replyToken"], event["source"]["userId"])
+        body = ev.payload(*events)
+        headers = {"Content-Type": "application/json"}
+        sig = signature if signature is not None else ev.sign(secret, body)
+        if sig:
+            headers["X-Line-Signature"] = sig
+        return self.client.post("/callback", data=body, headers=headers)
+
+    def user(self, name: str = "小明") -> str:
+        user_id = ev.new_user_id()
+        self.fake.register_profile(user_id, name)
+        return user_id
+
+    def follow(self, user_id: str, **kw):  # type: ignore[no-untyped-def]
+        return self.post(ev.follow_event(user_id, **kw))
+
+    def say(self, user_id: str, text_: str):  # type: ignore[no-untyped-def]
+        return self.post(ev.text_event(user_id, text_))
+
+    def tap(self, user_id: str, data: str, params: dict | None = None):  # type: ignore[no-untyped-def]
+        return self.post(ev.postback_event(user_id, data, params))
+
+    def replies(self, user_id: str) -> list[dict]:
+        """Messages delivered to the user, oldest first (flattened)."""
+        out: list[dict] = []
+        for delivery in self.fake.messages_to(user_id):
+            out.extend(delivery["messages"])
+        return out
+
+    def last(self, user_id: str) -> list[dict]:
+        deliveries = self.fake.messages_to(user_id)
+        return deliveries[-1]["messages"] if deliveries else []
+
+    def join(self, user_id: str, *, birthday: str = "1990-05-20", phone: str = "0912345678") -> None:
+        """Follow and complete the join flow."""
+        self.follow(user_id)
+        self.tap(user_id, "action=join")
+        self.tap(user_id, "action=join_step&v=yes")
+        self.tap(user_id, "action=join_step", {"date": birthday})
+        self.say(user_id, phone)
+        self.tap(user_id, "action=join_step&v=female")
+
+
+@pytest.fixture
+def line(client, fake_line) -> LineActions:  # type: ignore[no-untyped-def]
+    return LineActions(client, fake_line)
+
+
+def all_text(messages: list[dict]) -> str:
+    """Every string inside the messages (text, alt text, Flex contents) for assertions."""
+    return json.dumps(messages, ensure_ascii=False)
+
+
+SPEC_DIR = Path(os.environ.get("LINE_OPENAPI_DIR", Path(__file__).resolve().parents[2] / "shared" / "line-openapi"))

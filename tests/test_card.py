@@ -1,0 +1,110 @@
+"""The member card: Flex accepted by the spec, short-lived QR tokens, QR images."""
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from models.card import CardTokenError, issue_card_token, read_card_token
+from tests.conftest import SECRET_KEY, all_text
+
+NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
+
+
+def qr_path(messages: list[dict]) -> str:
+    match = re.search(r"https://loyalty\.example\.com(/qr/[^\"]+\.png)", all_text(messages))
+    assert match, "no QR image in the card"
+    return match.group(1)
+
+
+def test_member_card_shows_number_tier_balance_and_qr(line, fake_line):
+    user = line.user("陳先生")
+    line.join(user)
+    line.say(user, "會員卡")
+    card = line.last(user)
+    assert card[0]["type"] == "flex" and card[0]["contents"]["type"] == "bubble"
+    body = all_text(card)
+    for expected in ("好日子咖啡 會員卡", "陳先生", "會員編號", "一般會員", "點數", "更新 QR 碼"):
+        assert expected in body
+    assert fake_line.violations == []  # the spec accepted the Flex card
+
+
+def test_card_postback_refreshes_the_token(line, clock):
+    user = line.user()
+    line.join(user)
+    line.say(user, "會員卡")
+    first = qr_path(line.last(user))
+    clock.advance(seconds=30)
+    line.tap(user, "action=card")
+    assert qr_path(line.last(user)) != first
+
+
+def test_non_member_is_invited_to_join(line):
+    user = line.user()
+    line.follow(user)
+    line.say(user, "會員卡")
+    assert "還不是會員" in all_text(line.last(user))
+
+
+def test_qr_image_served_with_cache_lifetime(line, client, clock):
+    user = line.user()
+    line.join(user)
+    line.say(user, "會員卡")
+    path = qr_path(line.last(user))
+    clock.advance(seconds=100)
+    resp = client.get(path)
+    assert resp.status_code == 200 and resp.mimetype == "image/png"
+    assert resp.data[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "max-age=200" in resp.headers["Cache-Control"]
+    clock.advance(seconds=201)
+    expired = client.get(path)
+    assert expired.status_code == 404 and expired.get_json()["code"] == "token_expired"
+
+
+def test_qr_image_decodes_to_the_token(line, client):
+    import zxingcpp as zxing
+    from io import BytesIO
+
+    from PIL import Image
+
+    user = line.user()
+    line.join(user)
+    line.say(user, "會員卡")
+    path = qr_path(line.last(user))
+    token = path.removeprefix("/qr/").removesuffix(".png")
+    img = Image.open(BytesIO(client.get(path).data))
+    assert [r.text for r in zxing.read_barcodes(img)] == [token]
+
+
+def test_token_round_trip():
+    token = issue_card_token(SECRET_KEY, "100000018", now=NOW)
+    assert read_card_token(SECRET_KEY, token, now=NOW + timedelta(seconds=299), max_age=300) == "100000018"
+
+
+def test_expired_token_is_rejected():
+    token = issue_card_token(SECRET_KEY, "100000018", now=NOW)
+    with pytest.raises(CardTokenError) as err:
+        read_card_token(SECRET_KEY, token, now=NOW + timedelta(seconds=301), max_age=300)
+    assert err.value.code == "token_expired"
+
+
+def test_tampered_token_is_rejected():
+    token = issue_card_token(SECRET_KEY, "100000018", now=NOW)
+    other = token.replace("100000018", "100000026", 1)  # someone else's number, same signature
+    with pytest.raises(CardTokenError) as err:
+        read_card_token(SECRET_KEY, other, now=NOW, max_age=300)
+    assert err.value.code == "token_invalid"
+
+
+def test_token_for_another_member_cannot_be_forged_with_another_key():
+    forged = issue_card_token("guessed-key", "100000026", now=NOW)
+    with pytest.raises(CardTokenError) as err:
+        read_card_token(SECRET_KEY, forged, now=NOW, max_age=300)
+    assert err.value.code == "token_invalid"
+
+
+def test_token_from_the_future_is_rejected():
+    token = issue_card_token(SECRET_KEY, "100000018", now=NOW + timedelta(hours=1))
+    with pytest.raises(CardTokenError):
+        read_card_token(SECRET_KEY, token, now=NOW, max_age=300)
