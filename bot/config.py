@@ -55,6 +55,8 @@ class Settings:
     terms_version: str = "2026-01"
     card_token_ttl_seconds: int = 300
     dev_tools: bool = False
+    admin_token: str | None = None
+    staff_session_hours: int = 12
     log_level: str = "INFO"
     extra: Mapping[str, str] = field(default_factory=dict)
 
@@ -103,6 +105,8 @@ class Settings:
             card_token_ttl_seconds=int(env.get("CARD_TOKEN_TTL_SECONDS") or defaults.card_token_ttl_seconds),
             dev_tools=env.get("DEV_TOOLS", "").lower() in ("1", "true", "yes") and app_env != "production",
             log_level=env.get("LOG_LEVEL") or defaults.log_level,
+            admin_token=env.get("ADMIN_TOKEN") or None,
+            staff_session_hours=int(env.get("STAFF_SESSION_HOURS") or defaults.staff_session_hours),
         )
         if not settings.is_production and DEV_SECRET in (
             settings.line_channel_secret,

@@ -9,7 +9,7 @@ from handlers.messages import say, text
 
 def main_actions(ctx: Context) -> list:
     t = ctx.texts
-    actions = [say(t("menu_card"))]
+    actions = [say(t("menu_card")), say(t("menu_stamps"))]
     if not ctx.member.is_member:
         actions.append(say(t("menu_join")))
     actions.append(say(t("menu_help")))

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from linebot.v3.messaging import Message
 
-from handlers import Context, Handler, Input, card, help, join
+from handlers import Context, Handler, Input, card, help, join, stamps
 from models.conversation import get_conversation
 
 # Typed commands (members type them or rich menu "message" actions send them).
@@ -11,6 +11,8 @@ COMMANDS: dict[str, Handler] = {
     "會員卡": card.show_card,
     "我的會員卡": card.show_card,
     "加入會員": join.start,
+    "集點卡": stamps.show_stamps,
+    "我的點數": stamps.show_stamps,
     "說明": help.show_help,
     "help": help.show_help,
 }
@@ -19,6 +21,7 @@ COMMANDS: dict[str, Handler] = {
 POSTBACKS: dict[str, Handler] = {
     "card": card.show_card,
     "join": join.start,
+    "stamps": stamps.show_stamps,
     "help": help.show_help,
 }
 
@@ -31,4 +34,6 @@ def route(inp: Input, ctx: Context) -> list[Message]:
         if inp.action == join.STEP_ACTION:  # a button from a finished or cancelled flow
             return join.stale_button(inp, ctx)
         return POSTBACKS.get(inp.action, help.show_help)(inp, ctx)
+    if stamps.is_claim(inp.text):
+        return stamps.claim(inp, ctx)
     return COMMANDS.get((inp.text or "").lower(), help.show_help)(inp, ctx)

@@ -65,4 +65,8 @@ class CardSummary:
 
 
 def card_summary(session: Session, member: Member) -> CardSummary:
-    return CardSummary(tier_name=None, points=0, stamps=0)
+    from models.ledger import balance
+
+    return CardSummary(
+        tier_name=None, points=balance(session, member.id, "point"), stamps=balance(session, member.id, "stamp")
+    )

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from flask.testing import FlaskClient
 from sqlalchemy import text
 
 from bot import create_app
@@ -22,6 +23,7 @@ from models import metadata
 CHANNEL_SECRET = "test-channel-secret"
 ACCESS_TOKEN = "test-access-token"
 SECRET_KEY = "test-secret-key"
+ADMIN_TOKEN = "test-admin-token"
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
 
 
@@ -29,6 +31,15 @@ def _unavailable(reason: str):  # type: ignore[no-untyped-def]
     if REQUIRE_SERVICES:
         pytest.fail(f"{reason} (REQUIRE_SERVICES=1: CI must not skip this)")
     pytest.skip(reason)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _fast_password_hashing():  # type: ignore[no-untyped-def]
+    """Real hashing with a cheap work factor: scrypt's 150 ms per hash would dominate the suite."""
+    import models.store
+
+    models.store.PASSWORD_METHOD = "pbkdf2:sha256:1000"
+    yield
 
 
 @pytest.fixture(scope="session")
@@ -111,6 +122,7 @@ def settings(migrated: str, fake_line) -> Settings:  # type: ignore[no-untyped-d
         public_base_url="https://loyalty.example.com",
         secret_key=SECRET_KEY,
         brand_name="好日子咖啡",
+        admin_token=ADMIN_TOKEN,
     )
 
 
@@ -139,8 +151,17 @@ def db(app):  # type: ignore[no-untyped-def]
     return app.extensions["loyalty"].db
 
 
+class ServerLikeClient(FlaskClient):
+    """Reads and closes each response as a WSGI server does, so work the app
+    schedules for after the response (outbox pushes) has run when the call returns."""
+
+    def open(self, *args, buffered: bool = True, **kwargs):  # type: ignore[no-untyped-def,override]
+        return super().open(*args, buffered=buffered, **kwargs)
+
+
 @pytest.fixture
 def client(app):  # type: ignore[no-untyped-def]
+    app.test_client_class = ServerLikeClient
     return app.test_client()
 
 
@@ -202,9 +223,69 @@ def line(client, fake_line) -> LineActions:  # type: ignore[no-untyped-def]
     return LineActions(client, fake_line)
 
 
+class Counter:
+    """A store with a cashier and a manager, signed in through the real API."""
+
+    def __init__(self, client, code: str = "TPE01", name: str = "台北信義店") -> None:  # type: ignore[no-untyped-def]
+        self.client = client
+        self.admin = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+        self.code = code
+        assert client.post("/api/v1/admin/stores", json={"code": code, "name": name}, headers=self.admin).status_code == 201
+        self.cashier = self._staff(f"cashier-{code}".lower(), "cashier")
+        self.manager = self._staff(f"manager-{code}".lower(), "manager")
+
+    def _staff(self, username: str, role: str) -> dict[str, str]:
+        resp = self.client.post(
+            f"/api/v1/admin/stores/{self.code}/staff",
+            json={"username": username, "password": "correct horse", "role": role, "name": username},
+            headers=self.admin,
+        )
+        assert resp.status_code == 201, resp.get_json()
+        login = self.client.post("/api/v1/auth/login", json={"username": username, "password": "correct horse"})
+        return {"Authorization": f"Bearer {login.get_json()['token']}"}
+
+    def api_key(self) -> dict[str, str]:
+        resp = self.client.post(f"/api/v1/admin/stores/{self.code}/api-keys", json={"label": "POS 1"}, headers=self.admin)
+        return {"Authorization": f"Bearer {resp.get_json()['api_key']}"}
+
+    def rule(self, **changes) -> dict:  # type: ignore[no-untyped-def,type-arg]
+        resp = self.client.put("/api/v1/admin/earning-rule", json=changes, headers=self.admin)
+        assert resp.status_code == 200, resp.get_json()
+        return resp.get_json()
+
+    def award(self, member_no: str, receipt_id: str, *, amount=None, visit: bool = False, as_=None):  # type: ignore[no-untyped-def]
+        body = {"member_no": member_no, "receipt_id": receipt_id, "visit": visit}
+        if amount is not None:
+            body["amount"] = amount
+        return self.client.post("/api/v1/awards", json=body, headers=as_ or self.cashier)
+
+
+@pytest.fixture
+def counter(client) -> Counter:  # type: ignore[no-untyped-def]
+    return Counter(client)
+
+
 def all_text(messages: list[dict]) -> str:
     """Every string inside the messages (text, alt text, Flex contents) for assertions."""
     return json.dumps(messages, ensure_ascii=False)
 
 
 SPEC_DIR = Path(os.environ.get("LINE_OPENAPI_DIR", Path(__file__).resolve().parents[2] / "shared" / "line-openapi"))
+
+
+@pytest.fixture
+def make_member(line, db):  # type: ignore[no-untyped-def]
+    """A LINE user who followed and joined; returns (line user id, member number)."""
+    from sqlalchemy import select
+
+    from models.member import Member
+
+    def make(name: str = "小明") -> tuple[str, str]:
+        user = line.user(name)
+        line.join(user)
+        with db.sessions() as s:
+            number = s.scalar(select(Member.member_no).where(Member.line_user_id == user))
+        assert number, "join did not complete"
+        return user, number
+
+    return make

@@ -4,7 +4,6 @@ from __future__ import annotations
 import json
 import logging
 import re
-import secrets
 import threading
 import time
 import uuid
@@ -14,17 +13,14 @@ from typing import Any, Callable, Iterable
 from werkzeug.serving import WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
+from .delivery import DeliveryMixin
+from .richmenu import RichMenuMixin, image_issues
 from .spec import Issue, OpMatch, SpecMissingError, find_spec_dir, load_spec
 
 log = logging.getLogger(__name__)
 
 AUTH_FAILED = "Authentication failed. Confirm that the access token in the authorization header is valid."
 RATE_LIMITED = "The API rate limit has been exceeded. Try again later."
-RETRY_KEY_TTL = 24 * 3600
-MAX_IMAGE = 1024 * 1024
-QUOTABLE = {"text", "textV2", "sticker", "image", "video"}
-DELIVERING = {"replyMessage": "reply", "pushMessage": "push", "multicast": "multicast",
-              "broadcast": "broadcast", "narrowcast": "narrowcast"}
 Handler = Callable[["Record", OpMatch], "tuple[int, Any]"]
 
 
@@ -70,12 +66,12 @@ class _QuietHandler(WSGIRequestHandler):
         log.debug("%s %s", self.requestline, code)
 
 
-def _new_id() -> str:
-    return str(secrets.randbelow(9 * 10**17) + 10**17)
+class FakeLine(DeliveryMixin, RichMenuMixin):
+    """Fake LINE Messaging API.  ``mode``: "spec", "sdk" or None (spec if documents exist).
 
-
-class FakeLine:
-    """Fake LINE Messaging API.  ``mode``: "spec", "sdk" or None (spec if documents exist)."""
+    Message delivery / reply tokens / retry keys live in :mod:`.delivery`, rich menus in
+    :mod:`.richmenu`; both are mixins sharing this object's state and ``_lock``.
+    """
 
     def __init__(self, mode: str | None = None, *, spec_dir: str | None = None, host: str = "127.0.0.1",
                  port: int = 0, expected_token: str | None = None, basic_id: str = "@fakebot",
@@ -156,10 +152,6 @@ class FakeLine:
         with self._lock:
             self._profiles[user_id] = profile
 
-    def register_reply_token(self, token: str, user_id: str) -> None:
-        with self._lock:
-            self._reply_tokens[token] = {"user_id": user_id, "used": False}
-
     def requests(self, path: str | re.Pattern[str] | None = None, method: str | None = None) -> list[Record]:
         """Recorded requests; ``path`` is an exact path or a compiled regex (search)."""
         with self._lock:
@@ -170,12 +162,6 @@ class FakeLine:
         if method is not None:
             records = [r for r in records if r.method == method.upper()]
         return records
-
-    def messages_to(self, user_id: str, after: int = 0) -> list[dict[str, Any]]:
-        """Deliveries to ``user_id``: dicts with seq, kind, messages, retry_key."""
-        with self._lock:
-            return [{k: d[k] for k in ("seq", "kind", "messages", "retry_key")}
-                    for d in self._deliveries if user_id in d["to"] and d["seq"] > after]
 
     def inject(self, path_prefix_or_regex: str | re.Pattern[str], status: int, times: int = 1,
                retry_after: int | float | None = None, body: Any = None) -> None:
@@ -199,17 +185,11 @@ class FakeLine:
         self.enforce_quota = False
         self.rate_limits: dict[str, float] = {}
         self._records: list[Record] = []
-        self._deliveries: list[dict[str, Any]] = []
         self._profiles: dict[str, dict[str, Any]] = {}
-        self._reply_tokens: dict[str, dict[str, Any]] = {}
-        self._retry_keys: dict[str, tuple[float, str, Any]] = {}
         self._faults: list[_Fault] = []
         self._buckets: dict[str, list[float]] = {}
-        self.richmenus: dict[str, dict[str, Any]] = {}
-        self.richmenu_images: dict[str, tuple[str, bytes]] = {}
-        self.default_richmenu: str | None = None
-        self.user_richmenus: dict[str, str] = {}
-        self.aliases: dict[str, str] = {}
+        self._reset_delivery()
+        self._reset_richmenus()
 
     # -- WSGI ----------------------------------------------------------------------
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
@@ -269,7 +249,7 @@ class FakeLine:
         query = {k: req.args.getlist(k) for k in req.args}
         issues: list[Issue] = self.checker.check(op, rec.headers, query, rec.body, req.content_type)
         if op.operation_id == "setRichMenuImage":
-            issues += _image_issues(req.mimetype, rec.body)
+            issues += image_issues(req.mimetype, rec.body)
         if issues:
             for issue in issues:
                 self._violation(rec, issue.describe())
@@ -287,26 +267,17 @@ class FakeLine:
             log.warning("fake LINE: %s is valid but not implemented", op.operation_id)
             return 404, {"message": "Not found"}, {}
         request_id = str(uuid.uuid4())
-        retry_key = rec.headers.get("x-line-retry-key") if op.operation_id in DELIVERING else None
+        retry_key = self._retry_key(rec, op)
         if retry_key:
-            with self._lock:  # reserve the key so that concurrent duplicates get 409 too
-                seen = self._retry_keys.get(retry_key)
-                if seen and time.time() - seen[0] < RETRY_KEY_TTL:
-                    conflict = {"message": "The retry key is already accepted"}
-                    if isinstance(seen[2], dict) and seen[2].get("sentMessages"):
-                        conflict["sentMessages"] = seen[2]["sentMessages"]
-                    return 409, conflict, {"x-line-accepted-request-id": seen[1]}
-                self._retry_keys[retry_key] = (time.time(), request_id, None)
+            conflict = self._claim_retry_key(retry_key, request_id)
+            if conflict is not None:
+                return conflict
         status, payload = 500, {"message": "fake LINE internal error"}
         try:
             status, payload = handler(rec, op)
         finally:
             if retry_key:
-                with self._lock:
-                    if 200 <= status < 300:
-                        self._retry_keys[retry_key] = (time.time(), request_id, payload)
-                    else:
-                        self._retry_keys.pop(retry_key, None)
+                self._settle_retry_key(retry_key, request_id, status, payload)
         return status, payload, {"x-line-request-id": request_id}
 
     def _take_fault(self, path: str) -> _Fault | None:
@@ -331,53 +302,7 @@ class FakeLine:
             self._buckets[prefix] = [tokens - 1.0 if ok else tokens, now]
         return ok
 
-    # -- delivery ------------------------------------------------------------------
-    def _deliver(self, rec: Record, kind: str, to: list[str]) -> tuple[int, Any] | None:
-        """Charge quota and store the delivery; returns an error response or None."""
-        messages = (rec.json or {}).get("messages", [])
-        charged = len(set(to)) if kind != "reply" else 0
-        with self._lock:
-            if (self.enforce_quota and self.quota_type == "limited"
-                    and self.total_usage + charged > self.quota_value):
-                return 429, {"message": "You have reached your monthly limit."}
-            self.total_usage += charged
-            self._deliveries.append({"seq": rec.seq, "kind": kind, "messages": messages, "to": set(to),
-                                     "retry_key": rec.headers.get("x-line-retry-key")})
-        return None
-
-    def _sent(self, rec: Record) -> dict[str, Any]:
-        sent = []
-        for msg in (rec.json or {}).get("messages", []):
-            item = {"id": _new_id()}
-            if isinstance(msg, dict) and msg.get("type") in QUOTABLE:
-                item["quoteToken"] = secrets.token_urlsafe(48)
-            sent.append(item)
-        return {"sentMessages": sent}
-
-    def _op_replyMessage(self, rec: Record, op: OpMatch) -> tuple[int, Any]:
-        token = rec.json.get("replyToken")
-        with self._lock:
-            entry = self._reply_tokens.get(token)
-            if entry is None or entry["used"]:
-                return 400, {"message": "Invalid reply token"}
-            entry["used"] = True
-        return self._deliver(rec, "reply", [entry["user_id"]]) or (200, self._sent(rec))
-
-    def _op_pushMessage(self, rec: Record, op: OpMatch) -> tuple[int, Any]:
-        return self._deliver(rec, "push", [rec.json["to"]]) or (200, self._sent(rec))
-
-    def _op_multicast(self, rec: Record, op: OpMatch) -> tuple[int, Any]:
-        return self._deliver(rec, "multicast", list(rec.json["to"])) or (200, {})
-
-    def _op_broadcast(self, rec: Record, op: OpMatch) -> tuple[int, Any]:
-        return self._deliver(rec, "broadcast", list(self._profiles)) or (200, {})
-
-    def _op_narrowcast(self, rec: Record, op: OpMatch) -> tuple[int, Any]:
-        # Audiences/filters cannot be resolved here: only an unfiltered narrowcast is delivered.
-        if not rec.json.get("recipient") and not rec.json.get("filter"):
-            return self._deliver(rec, "narrowcast", list(self._profiles)) or (202, {})
-        return 202, {}
-
+    # -- other operations (delivery: see .delivery, rich menus: see .richmenu) -----
     def _op_getProfile(self, rec: Record, op: OpMatch) -> tuple[int, Any]:
         profile = self._profiles.get(op.path_params["userId"])
         return (200, dict(profile)) if profile else (404, {"message": "Not found"})
@@ -395,138 +320,8 @@ class FakeLine:
     def _op_getMessageQuotaConsumption(self, rec: Record, op: OpMatch) -> tuple[int, Any]:
         return 200, {"totalUsage": self.total_usage}
 
-    def _ok(self, rec: Record, op: OpMatch) -> tuple[int, Any]:
-        return 200, {}
-
-    _op_validateReply = _op_validatePush = _op_validateMulticast = _ok
-    _op_validateNarrowcast = _op_validateBroadcast = _op_validateRichMenuObject = _ok
-
     def _op_showLoadingAnimation(self, rec: Record, op: OpMatch) -> tuple[int, Any]:
         return 202, {}
-
-    # -- rich menus ----------------------------------------------------------------
-    def _menu_error(self, menu_id: str, need_image: bool = False) -> tuple[int, Any] | None:
-        if menu_id not in self.richmenus:
-            return 404, {"message": "Not found"}
-        if need_image and menu_id not in self.richmenu_images:
-            return 400, {"message": "must upload richmenu image before applying it to user"}
-        return None
-
-    def _op_createRichMenu(self, rec: Record, op: OpMatch) -> tuple[int, Any]:
-        menu_id = f"richmenu-{secrets.token_hex(16)}"
-        with self._lock:
-            self.richmenus[menu_id] = {"richMenuId": menu_id, **rec.json}
-        return 200, {"richMenuId": menu_id}
-
-    def _op_getRichMenuList(self, rec: Record, op: OpMatch) -> tuple[int, Any]:
-        return 200, {"richmenus": list(self.richmenus.values())}
-
-    def _op_getRichMenu(self, rec: Record, op: OpMatch) -> tuple[int, Any]:
-        menu = self.richmenus.get(op.path_params["richMenuId"])
-        return (200, menu) if menu else (404, {"message": "Not found"})
-
-    def _op_deleteRichMenu(self, rec: Record, op: OpMatch) -> tuple[int, Any]:
-        menu_id = op.path_params["richMenuId"]
-        with self._lock:
-            if self.richmenus.pop(menu_id, None) is None:
-                return 404, {"message": "Not found"}
-            self.richmenu_images.pop(menu_id, None)
-            if self.default_richmenu == menu_id:
-                self.default_richmenu = None
-            self.user_richmenus = {u: m for u, m in self.user_richmenus.items() if m != menu_id}
-            self.aliases = {a: m for a, m in self.aliases.items() if m != menu_id}
-        return 200, {}
-
-    def _op_setRichMenuImage(self, rec: Record, op: OpMatch) -> tuple[int, Any]:
-        menu_id = op.path_params["richMenuId"]
-        with self._lock:
-            err = self._menu_error(menu_id)
-            if err:
-                return err
-            if menu_id in self.richmenu_images:
-                return 400, {"message": "An image has already been uploaded to the richmenu"}
-            self.richmenu_images[menu_id] = (rec.headers.get("content-type", ""), rec.body)
-        return 200, {}
-
-    def _op_getRichMenuImage(self, rec: Record, op: OpMatch) -> tuple[int, Any]:
-        image = self.richmenu_images.get(op.path_params["richMenuId"])
-        return (200, image) if image else (404, {"message": "Not found"})
-
-    def _op_setDefaultRichMenu(self, rec: Record, op: OpMatch) -> tuple[int, Any]:
-        with self._lock:
-            err = self._menu_error(op.path_params["richMenuId"], need_image=True)
-            if not err:
-                self.default_richmenu = op.path_params["richMenuId"]
-        return err or (200, {})
-
-    def _op_getDefaultRichMenuId(self, rec: Record, op: OpMatch) -> tuple[int, Any]:
-        menu_id = self.default_richmenu
-        return (200, {"richMenuId": menu_id}) if menu_id else (404, {"message": "no default richmenu"})
-
-    def _op_cancelDefaultRichMenu(self, rec: Record, op: OpMatch) -> tuple[int, Any]:
-        self.default_richmenu = None
-        return 200, {}
-
-    def _op_linkRichMenuIdToUser(self, rec: Record, op: OpMatch) -> tuple[int, Any]:
-        with self._lock:
-            err = self._menu_error(op.path_params["richMenuId"], need_image=True)
-            if not err:
-                self.user_richmenus[op.path_params["userId"]] = op.path_params["richMenuId"]
-        return err or (200, {})
-
-    def _op_unlinkRichMenuIdFromUser(self, rec: Record, op: OpMatch) -> tuple[int, Any]:
-        self.user_richmenus.pop(op.path_params["userId"], None)
-        return 200, {}
-
-    def _op_getRichMenuIdOfUser(self, rec: Record, op: OpMatch) -> tuple[int, Any]:
-        menu_id = self.user_richmenus.get(op.path_params["userId"])
-        return (200, {"richMenuId": menu_id}) if menu_id else (404, {"message": "the user has no richmenu"})
-
-    def _op_linkRichMenuIdToUsers(self, rec: Record, op: OpMatch) -> tuple[int, Any]:
-        with self._lock:
-            err = self._menu_error(rec.json["richMenuId"], need_image=True)
-            if not err:
-                self.user_richmenus.update({u: rec.json["richMenuId"] for u in rec.json["userIds"]})
-        return err or (202, {})
-
-    def _op_unlinkRichMenuIdFromUsers(self, rec: Record, op: OpMatch) -> tuple[int, Any]:
-        with self._lock:
-            for user in rec.json["userIds"]:
-                self.user_richmenus.pop(user, None)
-        return 202, {}
-
-    def _op_createRichMenuAlias(self, rec: Record, op: OpMatch) -> tuple[int, Any]:
-        alias, menu_id = rec.json["richMenuAliasId"], rec.json["richMenuId"]
-        with self._lock:
-            if alias in self.aliases:
-                return 400, {"message": "conflict richmenu alias id"}
-            if menu_id not in self.richmenus:
-                return 400, {"message": "richmenu not found"}
-            self.aliases[alias] = menu_id
-        return 200, {}
-
-    def _op_updateRichMenuAlias(self, rec: Record, op: OpMatch) -> tuple[int, Any]:
-        alias, menu_id = op.path_params["richMenuAliasId"], rec.json["richMenuId"]
-        with self._lock:
-            if alias not in self.aliases:
-                return 404, {"message": "Not found"}
-            if menu_id not in self.richmenus:
-                return 400, {"message": "richmenu not found"}
-            self.aliases[alias] = menu_id
-        return 200, {}
-
-    def _op_deleteRichMenuAlias(self, rec: Record, op: OpMatch) -> tuple[int, Any]:
-        with self._lock:
-            found = self.aliases.pop(op.path_params["richMenuAliasId"], None)
-        return (200, {}) if found else (404, {"message": "Not found"})
-
-    def _op_getRichMenuAlias(self, rec: Record, op: OpMatch) -> tuple[int, Any]:
-        alias = op.path_params["richMenuAliasId"]
-        menu_id = self.aliases.get(alias)
-        return (200, {"richMenuAliasId": alias, "richMenuId": menu_id}) if menu_id else (404, {"message": "Not found"})
-
-    def _op_getRichMenuAliasList(self, rec: Record, op: OpMatch) -> tuple[int, Any]:
-        return 200, {"aliases": [{"richMenuAliasId": a, "richMenuId": m} for a, m in self.aliases.items()]}
 
     # -- /__fake__/ helpers (chat simulator; not validated, not recorded) ----------
     def _helper(self, req: Request) -> Response:
@@ -548,16 +343,6 @@ class FakeLine:
             return _json_response(200, {"messages": self.messages_to(req.args["userId"], after)}, cors)
         return _json_response(404, {"message": "Not found"}, cors)
 
-
-def _image_issues(mimetype: str, body: bytes) -> list[Issue]:
-    if mimetype not in ("image/png", "image/jpeg"):
-        return [Issue("header", "Content-Type", f"rich menu image must be image/png or image/jpeg, got {mimetype!r}")]
-    if len(body) > MAX_IMAGE:
-        return [Issue("body", "", f"rich menu image is {len(body)} bytes; the maximum is 1 MB")]
-    magic = b"\x89PNG" if mimetype == "image/png" else b"\xff\xd8"
-    if not body.startswith(magic):
-        return [Issue("body", "", f"body is not a {mimetype} image")]
-    return []
 
 
 def _default_error(status: int) -> dict[str, str]:

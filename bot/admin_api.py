@@ -1,0 +1,101 @@
+"""Admin API (/api/v1/admin): stores, staff, POS keys, earning rules, the rewards catalogue.
+
+Authorised by ADMIN_TOKEN for now; scoped admin tokens replace it with the campaigns work.
+"""
+from __future__ import annotations
+
+from flask import Blueprint, g
+
+from bot.apiutil import json_body, parse_int, parse_str
+from bot.auth import require_admin
+from bot.services import services
+from models.reward import create_item, list_items
+from models.rule import get_rule, rule_to_dict, update_rule
+from models.store import Staff, create_api_key, create_staff, create_store, get_store, list_stores
+
+bp = Blueprint("admin_api", __name__, url_prefix="/api/v1/admin")
+
+
+def store_json(store) -> dict:  # type: ignore[no-untyped-def,type-arg]
+    return {"code": store.code, "name": store.name, "created_at": store.created_at.isoformat()}
+
+
+@bp.get("/stores")
+@require_admin
+def stores():  # type: ignore[no-untyped-def]
+    return {"stores": [store_json(s) for s in list_stores(g.db)]}
+
+
+@bp.post("/stores")
+@require_admin
+def add_store():  # type: ignore[no-untyped-def]
+    body = json_body()
+    store = create_store(g.db, code=parse_str(body, "code", max_len=32) or "", name=parse_str(body, "name", max_len=120) or "", now=services().now())
+    g.db.commit()
+    return store_json(store), 201
+
+
+@bp.get("/stores/<code>/staff")
+@require_admin
+def staff_list(code: str):  # type: ignore[no-untyped-def]
+    store = get_store(g.db, code)
+    rows = g.db.query(Staff).filter(Staff.store_id == store.id).order_by(Staff.username)
+    return {"staff": [{"id": s.id, "username": s.username, "name": s.display_name, "role": s.role, "active": s.is_active} for s in rows]}
+
+
+@bp.post("/stores/<code>/staff")
+@require_admin
+def add_staff(code: str):  # type: ignore[no-untyped-def]
+    body = json_body()
+    store = get_store(g.db, code)
+    staff = create_staff(
+        g.db, store,
+        username=parse_str(body, "username", max_len=64) or "",
+        password=str(body.get("password", "")),
+        role=str(body.get("role", "cashier")),
+        display_name=str(body.get("name") or body.get("username") or ""),
+        now=services().now(),
+    )
+    g.db.commit()
+    return {"id": staff.id, "username": staff.username, "name": staff.display_name, "role": staff.role, "store": store.code}, 201
+
+
+@bp.post("/stores/<code>/api-keys")
+@require_admin
+def add_api_key(code: str):  # type: ignore[no-untyped-def]
+    body = json_body()
+    store = get_store(g.db, code)
+    key, plain = create_api_key(g.db, store, label=str(body.get("label") or "POS"), now=services().now())
+    g.db.commit()
+    return {"key_id": key.key_id, "api_key": plain, "store": store.code, "note": "Shown once; store it in the POS."}, 201
+
+
+@bp.get("/earning-rule")
+@require_admin
+def show_rule():  # type: ignore[no-untyped-def]
+    rule = get_rule(g.db)
+    g.db.commit()
+    return rule_to_dict(rule)
+
+
+@bp.put("/earning-rule")
+@require_admin
+def change_rule():  # type: ignore[no-untyped-def]
+    rule = update_rule(g.db, json_body(), now=services().now())
+    g.db.commit()
+    return rule_to_dict(rule)
+
+
+@bp.get("/rewards")
+@require_admin
+def reward_items():  # type: ignore[no-untyped-def]
+    return {"rewards": [{"id": i.id, "name": i.name, "points_cost": i.points_cost, "active": i.is_active} for i in list_items(g.db, active_only=False)]}
+
+
+@bp.post("/rewards")
+@require_admin
+def add_reward_item():  # type: ignore[no-untyped-def]
+    body = json_body()
+    item = create_item(g.db, name=parse_str(body, "name", max_len=120) or "", points_cost=parse_int(body, "points_cost"), now=services().now())
+    g.db.commit()
+    return {"id": item.id, "name": item.name, "points_cost": item.points_cost, "active": item.is_active}, 201

@@ -1,0 +1,85 @@
+"""Who is calling the JSON APIs: staff (signed session token), a POS (store API key), or an admin."""
+from __future__ import annotations
+
+import hmac
+from functools import wraps
+from typing import Callable
+
+from flask import g, request
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+from bot.services import services
+from models.store import Actor, AuthError, Forbidden, Staff, authenticate_api_key
+
+STAFF_SALT = "staff-session"
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(services().settings.secret_key, salt=STAFF_SALT)
+
+
+def issue_staff_token(staff: Staff) -> str:
+    return _serializer().dumps({"sid": staff.id, "store": staff.store_id, "role": staff.role})
+
+
+def _bearer() -> str:
+    header = request.headers.get("Authorization", "")
+    if not header.startswith("Bearer ") or not header[7:].strip():
+        raise AuthError("Sign in, or send a store API key as 'Authorization: Bearer …'", code="unauthorized")
+    return header[7:].strip()
+
+
+def current_actor() -> Actor:
+    """The staff member or POS behind this request; its store comes from the credential, never the body."""
+    if "actor" in g:
+        return g.actor
+    token = _bearer()
+    svc = services()
+    session = g.db
+    if token.startswith("pos_"):
+        key = authenticate_api_key(session, token)
+        actor = Actor(store_id=key.store_id, kind="api_key", api_key_id=key.id, role="cashier")
+    else:
+        try:
+            data = _serializer().loads(token, max_age=svc.settings.staff_session_hours * 3600)
+        except SignatureExpired as exc:
+            raise AuthError("Your sign-in has expired; sign in again", code="session_expired") from exc
+        except BadSignature as exc:
+            raise AuthError("Not a valid sign-in", code="unauthorized") from exc
+        staff = session.get(Staff, data.get("sid"))
+        if staff is None or not staff.is_active or staff.store_id != data.get("store"):
+            raise AuthError("This account is no longer active", code="unauthorized")
+        actor = Actor(store_id=staff.store_id, kind="staff", staff_id=staff.id, role=staff.role)
+    g.actor = actor
+    return actor
+
+
+def require_actor(fn: Callable):  # type: ignore[no-untyped-def]
+    @wraps(fn)
+    def wrapper(*args, **kwargs):  # type: ignore[no-untyped-def]
+        current_actor()
+        return fn(*args, **kwargs)
+
+    return wrapper
+
+
+def require_manager(fn: Callable):  # type: ignore[no-untyped-def]
+    @wraps(fn)
+    def wrapper(*args, **kwargs):  # type: ignore[no-untyped-def]
+        if not current_actor().is_manager:
+            raise Forbidden("Only a manager can do this", code="manager_only")
+        return fn(*args, **kwargs)
+
+    return wrapper
+
+
+def require_admin(fn: Callable):  # type: ignore[no-untyped-def]
+    @wraps(fn)
+    def wrapper(*args, **kwargs):  # type: ignore[no-untyped-def]
+        expected = services().settings.admin_token
+        presented = _bearer()
+        if not expected or not hmac.compare_digest(expected.encode(), presented.encode()):
+            raise AuthError("Admin token required", code="unauthorized")
+        return fn(*args, **kwargs)
+
+    return wrapper

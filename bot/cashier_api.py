@@ -1,0 +1,183 @@
+"""The cashier and POS API (/api/v1): sign in, scan, award, redeem, claim codes, corrections.
+
+Each route parses input, makes one domain call, serialises, commits; pushes go out after commit.
+"""
+from __future__ import annotations
+
+from flask import Blueprint, g
+
+from bot.apiutil import decimal_str, json_body, parse_amount, parse_int, parse_str
+from bot.auth import current_actor, issue_staff_token, require_actor
+from bot.push import enqueue_award_push, send_after_response
+from bot.services import services
+from models.card import read_card_token
+from models.claim import create_claim, format_code
+from models.errors import InvalidInput
+from models.ledger import award, correct, recent_entries
+from models.member import Member, get_by_member_no
+from models.reward import list_items, open_grants, redeem_item, use_grant
+from models.rule import get_rule
+from models.store import Staff, Store, authenticate_staff
+from bot.serialize import entry_json, member_summary
+
+bp = Blueprint("cashier_api", __name__, url_prefix="/api/v1")
+
+
+def resolve_member(body: dict) -> Member:  # type: ignore[type-arg]
+    """The member named by a card QR token, or by a member number typed by hand."""
+    svc = services()
+    token, number = body.get("token"), body.get("member_no")
+    if isinstance(token, str) and token.strip():
+        number = read_card_token(
+            svc.settings.secret_key, token.strip(), now=svc.now(), max_age=svc.settings.card_token_ttl_seconds
+        )
+    if not isinstance(number, str) or not number.strip():
+        raise InvalidInput("Send the card's token or a member_no", code="member_required")
+    return get_by_member_no(g.db, number.strip())
+
+
+@bp.post("/auth/login")
+def login():  # type: ignore[no-untyped-def]
+    body = json_body()
+    staff = authenticate_staff(g.db, str(body.get("username", "")), str(body.get("password", "")))
+    store = g.db.get(Store, staff.store_id)
+    return {
+        "token": issue_staff_token(staff),
+        "staff": {"id": staff.id, "name": staff.display_name, "role": staff.role},
+        "store": {"code": store.code, "name": store.name},
+    }
+
+
+@bp.get("/me")
+@require_actor
+def me():  # type: ignore[no-untyped-def]
+    actor = current_actor()
+    store = g.db.get(Store, actor.store_id)
+    staff = g.db.get(Staff, actor.staff_id) if actor.staff_id else None
+    return {
+        "kind": actor.kind,
+        "role": actor.role,
+        "staff": {"id": staff.id, "name": staff.display_name} if staff else None,
+        "store": {"code": store.code, "name": store.name},
+    }
+
+
+@bp.post("/scan")
+@require_actor
+def scan():  # type: ignore[no-untyped-def]
+    member = resolve_member(json_body())
+    return member_summary(g.db, member)
+
+
+@bp.post("/awards")
+@require_actor
+def create_award():  # type: ignore[no-untyped-def]
+    body, actor, svc = json_body(), current_actor(), services()
+    member = resolve_member(body)
+    amount = parse_amount(body.get("amount"))
+    visit = body.get("visit", False)
+    if not isinstance(visit, bool):
+        raise InvalidInput("visit must be true or false", code="invalid_visit")
+    receipt_id = parse_str(body, "receipt_id", max_len=64)
+    result = award(
+        g.db, member_id=member.id, receipt_id=receipt_id or "", amount=amount, visit=visit,
+        actor=actor, rule=get_rule(g.db), now=svc.now(),
+    )
+    outbox_id = None if result.replayed else enqueue_award_push(g.db, member, result, actor.store_id)
+    summary = member_summary(g.db, member)
+    g.db.commit()
+    if outbox_id:
+        send_after_response([outbox_id])
+    payload = {
+        "award": {
+            "id": result.award_id,
+            "receipt_id": result.receipt_id,
+            "stamps": result.stamps,
+            "points": result.points,
+            "rewards_issued": result.rewards,
+            "capped": result.capped,
+            "replayed": result.replayed,
+        },
+        "member": summary,
+    }
+    return payload, (200 if result.replayed else 201)
+
+
+@bp.get("/rewards")
+@require_actor
+def rewards():  # type: ignore[no-untyped-def]
+    return {"rewards": [{"id": i.id, "name": i.name, "points_cost": i.points_cost} for i in list_items(g.db)]}
+
+
+@bp.post("/redemptions")
+@require_actor
+def redeem():  # type: ignore[no-untyped-def]
+    body, actor = json_body(), current_actor()
+    member = resolve_member(body)
+    result = redeem_item(
+        g.db, member_id=member.id, item_id=parse_int(body, "reward_id"),
+        request_id=parse_str(body, "request_id", max_len=64) or "", actor=actor, now=services().now(),
+    )
+    summary = member_summary(g.db, member)
+    g.db.commit()
+    out = {"redemption": {"id": result.redemption_id, "reward": result.reward_name, "points": result.points, "replayed": result.replayed}, "member": summary}
+    return out, (200 if result.replayed else 201)
+
+
+@bp.post("/grants/<int:grant_id>/use")
+@require_actor
+def use_reward_grant(grant_id: int):  # type: ignore[no-untyped-def]
+    body, actor = json_body(), current_actor()
+    member = resolve_member(body)
+    grant = use_grant(g.db, grant_id=grant_id, member_id=member.id, actor=actor, now=services().now())
+    summary = member_summary(g.db, member)
+    g.db.commit()
+    return {"grant": {"id": grant.id, "name": grant.name, "used_at": grant.used_at.isoformat()}, "member": summary}
+
+
+@bp.post("/corrections")
+@require_actor
+def create_correction():  # type: ignore[no-untyped-def]
+    body, actor = json_body(), current_actor()
+    member = resolve_member(body)
+    currency = parse_str(body, "currency", max_len=8)
+    entry = correct(
+        g.db, member_id=member.id, currency=currency or "", amount=parse_int(body, "amount"),
+        note=parse_str(body, "reason", max_len=200) or "", actor=actor, now=services().now(), rule=get_rule(g.db),
+    )
+    summary = member_summary(g.db, member)
+    g.db.commit()
+    return {"entry": entry_json(entry), "member": summary}, 201
+
+
+@bp.get("/members/<member_no>/ledger")
+@require_actor
+def member_ledger(member_no: str):  # type: ignore[no-untyped-def]
+    member = get_by_member_no(g.db, member_no)
+    return {"entries": [entry_json(e) for e in recent_entries(g.db, member.id, limit=50)], "member": member_summary(g.db, member)}
+
+
+@bp.post("/claims")
+@require_actor
+def create_claim_code():  # type: ignore[no-untyped-def]
+    body, actor, svc = json_body(), current_actor(), services()
+    visit = body.get("visit", False)
+    if not isinstance(visit, bool):
+        raise InvalidInput("visit must be true or false", code="invalid_visit")
+    claim = create_claim(
+        g.db, receipt_id=parse_str(body, "receipt_id", max_len=64) or "", amount=parse_amount(body.get("amount")),
+        visit=visit, actor=actor, now=svc.now(),
+    )
+    g.db.commit()
+    from bot.claims import claim_links
+
+    links = claim_links(claim.code)
+    return {
+        "code": format_code(claim.code),
+        "receipt_id": claim.receipt_id,
+        "amount": decimal_str(claim.amount),
+        "visit": claim.visit,
+        "expires_at": claim.expires_at.isoformat(),
+        "claimed": claim.claimed_at is not None,
+        **links,
+    }, 201

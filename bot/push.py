@@ -1,0 +1,78 @@
+"""Pushes through the outbox: written in the change's transaction, sent after commit."""
+from __future__ import annotations
+
+import logging
+
+from flask import after_this_request
+from linebot.v3.messaging import Message
+from sqlalchemy.orm import Session
+
+from bot.line import LineError
+from bot.services import Services, services
+from handlers.stamps import award_messages
+from models import outbox
+from models.ledger import AwardResult
+from models.member import Member
+from models.store import Store
+
+log = logging.getLogger(__name__)
+
+
+def enqueue_award_push(session: Session, member: Member, result: AwardResult, store_id: int) -> int | None:
+    if not member.is_reachable:
+        return None
+    store = session.get(Store, store_id)
+    messages = award_messages(session, member, result, store.name if store else "", services().texts)
+    row = outbox.enqueue(
+        session, member_id=member.id, purpose="award", messages=[m.to_dict() for m in messages], now=services().now()
+    )
+    return row.id
+
+
+def deliver(svc: Services, ids: list[int] | None = None, limit: int = 100) -> dict[str, int]:
+    """Send due outbox rows; each in its own short transaction, LINE called after it commits."""
+    counts = {"sent": 0, "failed": 0, "skipped": 0, "retry": 0}
+    with svc.db.transaction() as session:
+        rows = [(r.id, r.retry_key, r.member_id, r.messages) for r in outbox.due(session, now=svc.now(), limit=limit, ids=ids)]
+    for row_id, retry_key, member_id, payload in rows:
+        with svc.db.sessions() as session:
+            member = session.get(Member, member_id)
+            user_id, reachable = (member.line_user_id, member.is_reachable) if member else (None, False)
+        error: LineError | None = None
+        if reachable and user_id:
+            try:
+                svc.line.push(user_id, [Message.from_dict(m) for m in payload], retry_key=retry_key)
+            except LineError as exc:
+                error = exc
+        with svc.db.transaction() as session:
+            row = session.get(outbox.OutboxMessage, row_id, with_for_update=True)
+            if row is None or row.status != "pending":
+                continue
+            if not reachable:
+                outbox.mark_skipped(row, "unreachable")
+                counts["skipped"] += 1
+            elif error is None:
+                outbox.mark_sent(row, now=svc.now())
+                counts["sent"] += 1
+            else:
+                log.warning("push %s failed: %s", row_id, error)
+                outbox.mark_failed(row, now=svc.now(), error=str(error), retry_after=error.retry_after, retryable=error.retryable)
+                counts["failed" if row.status == "failed" else "retry"] += 1
+    return counts
+
+
+def send_after_response(ids: list[int]) -> None:
+    """Send these rows once the response is on its way; the outbox job retries what fails."""
+    svc = services()
+
+    @after_this_request
+    def _hook(response):  # type: ignore[no-untyped-def]
+        response.call_on_close(lambda: _safe_deliver(svc, ids))
+        return response
+
+
+def _safe_deliver(svc: Services, ids: list[int]) -> None:
+    try:
+        deliver(svc, ids)
+    except Exception:  # noqa: BLE001 - rows stay pending for the outbox job
+        log.exception("outbox delivery failed; rows %s stay pending", ids)

@@ -1,0 +1,151 @@
+"""The stamp card: progress, points, rewards ready, and the latest ledger entries."""
+from __future__ import annotations
+
+import re
+from zoneinfo import ZoneInfo
+
+from linebot.v3.messaging import FlexBox, FlexBubble, FlexComponent, FlexMessage, FlexSeparator, FlexText, Message
+from sqlalchemy.orm import Session
+
+from handlers import Context, Input, join
+from handlers.messages import BRAND_COLOR, postback, text
+from handlers.texts import Texts
+from models.claim import ClaimError, redeem_claim
+from models.errors import Conflict
+from models.ledger import AwardResult, LedgerEntry, balance, recent_entries
+from models.member import Member
+from models.reward import open_grants
+from models.rule import EarningRule, get_rule
+from models.store import Store
+
+TAIPEI = ZoneInfo("Asia/Taipei")
+CLAIM_RE = re.compile(r"^(?:領取|claim)\s*([A-Za-z0-9-]{8,12})$", re.IGNORECASE)
+PER_ROW = 5
+
+
+def _stamp(filled: bool) -> FlexBox:
+    return FlexBox(
+        layout="vertical",
+        width="40px",
+        height="40px",
+        corner_radius="20px",
+        background_color=BRAND_COLOR if filled else "#EEEEEE",
+        justify_content="center",
+        align_items="center",
+        contents=[FlexText(text="☕" if filled else "・", size="md", align="center", color="#FFFFFF" if filled else "#BBBBBB")],
+    )
+
+
+def stamp_grid(filled: int, size: int) -> list[FlexComponent]:
+    rows: list[FlexComponent] = []
+    for start in range(0, size, PER_ROW):
+        cells = [_stamp(i < filled) for i in range(start, min(start + PER_ROW, size))]
+        rows.append(FlexBox(layout="horizontal", spacing="sm", margin="sm", justify_content="center", contents=cells))
+    return rows
+
+
+def describe(entry: LedgerEntry, t: Texts) -> str:
+    key = f"reason_{entry.reason}"
+    try:
+        return t(key, note=entry.note or "")
+    except KeyError:
+        return t("reason_other")
+
+
+def history_rows(entries: list[LedgerEntry], t: Texts) -> list[FlexComponent]:
+    rows: list[FlexComponent] = []
+    for e in entries:
+        day = e.created_at.astimezone(TAIPEI).strftime("%m/%d")
+        unit = t("unit_stamp" if e.currency == "stamp" else "unit_point")
+        rows.append(
+            FlexBox(
+                layout="horizontal",
+                contents=[
+                    FlexText(text=day, size="xs", color="#8C8C8C", flex=2),
+                    FlexText(text=describe(e, t), size="xs", color="#555555", flex=6, wrap=True),
+                    FlexText(text=f"{e.amount:+,} {unit}", size="xs", align="end", flex=4,
+                             color="#2E7D32" if e.amount > 0 else "#C62828"),
+                ],
+            )
+        )
+    return rows
+
+
+def stamp_card(session: Session, member: Member, rule: EarningRule, t: Texts, *, history: int = 10, headline: list[FlexComponent] | None = None) -> FlexMessage:
+    stamps = balance(session, member.id, "stamp")
+    points = balance(session, member.id, "point")
+    size = max(1, rule.card_size)
+    filled = min(stamps, size)
+    body: list[FlexComponent] = list(headline or [])
+    body += stamp_grid(filled, size)
+    body.append(FlexText(text=t("stamps_progress", left=size - filled, reward=rule.reward_name), size="sm", wrap=True, margin="md", color="#333333"))
+    body.append(FlexText(text=t("stamps_points", points=points), size="sm", color="#333333"))
+    grants = open_grants(session, member.id)
+    if grants:
+        names = "、".join(sorted({g.name for g in grants}))
+        body.append(FlexText(text=t("stamps_rewards_ready", count=len(grants), names=names), size="sm", wrap=True, color="#C05621", margin="md"))
+    if history:
+        entries = recent_entries(session, member.id, limit=history)
+        body.append(FlexSeparator(margin="lg"))
+        body.append(FlexText(text=t("stamps_history_title"), weight="bold", size="sm", margin="md"))
+        body += history_rows(entries, t) or [FlexText(text=t("stamps_history_empty"), size="xs", color="#8C8C8C", wrap=True)]
+    bubble = FlexBubble(
+        header=FlexBox(layout="vertical", background_color=BRAND_COLOR,
+                       contents=[FlexText(text=t("stamps_title"), color="#FFFFFF", weight="bold", size="lg")]),
+        body=FlexBox(layout="vertical", spacing="sm", contents=body),
+    )
+    return FlexMessage(alt_text=t("stamps_alt", stamps=filled, size=size), contents=bubble)
+
+
+def award_headline(result: AwardResult, store_name: str, rule: EarningRule, t: Texts) -> list[FlexComponent]:
+    parts = []
+    if result.stamps:
+        parts.append(t("stamps_award_stamps", n=result.stamps))
+    if result.points:
+        parts.append(t("stamps_award_points", n=result.points))
+    lines: list[FlexComponent] = [
+        FlexText(text=t("stamps_award_title"), weight="bold", size="lg", color=BRAND_COLOR),
+        FlexText(text=t("stamps_award_body", store=store_name, what="、".join(parts) or "0"), size="sm", wrap=True),
+    ]
+    if result.rewards:
+        lines.append(FlexText(text=t("stamps_award_reward", reward=rule.reward_name), size="sm", wrap=True, color="#C05621"))
+    lines.append(FlexSeparator(margin="md"))
+    return lines
+
+
+def award_messages(session: Session, member: Member, result: AwardResult, store_name: str, t: Texts) -> list[Message]:
+    """The push a member receives after an award at the counter."""
+    rule = get_rule(session)
+    return [stamp_card(session, member, rule, t, history=0, headline=award_headline(result, store_name, rule, t))]
+
+
+def show_stamps(inp: Input, ctx: Context) -> list[Message]:
+    t = ctx.texts
+    if not ctx.member.is_member:
+        return [text(t("card_not_member")), join.join_invitation(t)]
+    card = stamp_card(ctx.session, ctx.member, get_rule(ctx.session), t)
+    return [card]
+
+
+def claim(inp: Input, ctx: Context) -> list[Message]:
+    """A receipt claim code sent from the pre-filled LINE message."""
+    t = ctx.texts
+    if not ctx.member.is_member:
+        return [text(t("card_not_member")), join.join_invitation(t)]
+    match = CLAIM_RE.match(inp.text or "")
+    raw = match.group(1) if match else ""
+    rule = get_rule(ctx.session)
+    try:
+        with ctx.session.begin_nested():
+            result = redeem_claim(ctx.session, raw_code=raw, member_id=ctx.member.id, rule=rule, now=ctx.now)
+    except ClaimError as err:
+        return [text(t(err.code))]
+    except Conflict as err:  # the receipt was already awarded at the counter
+        return [text(t(err.code if err.code == "receipt_already_awarded" else "error_generic"))]
+    store = ctx.session.get(Store, result.store_id)
+    headline = award_headline(result.award, store.name if store else ctx.settings.brand_name, rule, t)
+    return [text(t("claim_done")), stamp_card(ctx.session, ctx.member, rule, t, history=0, headline=headline)]
+
+
+def is_claim(text_: str | None) -> bool:
+    return bool(text_ and CLAIM_RE.match(text_.strip()))

@@ -1,0 +1,335 @@
+"""The ledger: every change of stamps or points is an append-only entry.
+
+A balance is the sum of a member's entries. Changes happen under a lock on the
+member's row (PostgreSQL ``FOR UPDATE``; SQLite takes the write lock at BEGIN),
+so concurrent requests see each other's entries and a balance never goes below
+zero. Awards are idempotent on (store, receipt id), redemptions on (store,
+request id): a retried request answers with the original result.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, Numeric, String, UniqueConstraint, func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from models.base import Base, IntPK, Timestamp
+from models.errors import Conflict, DomainError, InvalidInput, NotFound
+from models.member import Member
+from models.rule import EarningRule, capped, earn_for
+from models.store import Actor
+
+CURRENCIES = ("stamp", "point")
+TAIPEI = ZoneInfo("Asia/Taipei")
+
+
+class LedgerEntry(Base):
+    __tablename__ = "ledger_entry"
+    __table_args__ = (Index("ix_ledger_entry_member_currency", "member_id", "currency"),)
+
+    id: Mapped[IntPK]
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id"))
+    currency: Mapped[str] = mapped_column(String(8))
+    amount: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(String(16))  # award | card_reward | redeem | expire | correction
+    store_id: Mapped[int | None] = mapped_column(ForeignKey("store.id"))
+    actor_kind: Mapped[str] = mapped_column(String(16))
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    api_key_id: Mapped[int | None] = mapped_column(ForeignKey("api_key.id"))
+    receipt_id: Mapped[str | None] = mapped_column(String(64))
+    award_id: Mapped[int | None] = mapped_column(ForeignKey("award.id"))
+    note: Mapped[str | None] = mapped_column(String(200))
+    expires_at: Mapped[Timestamp | None]
+    created_at: Mapped[Timestamp]
+
+
+class Award(Base):
+    __tablename__ = "award"
+    __table_args__ = (UniqueConstraint("store_id", "receipt_id", name="uq_award_store_receipt"),)
+
+    id: Mapped[IntPK]
+    store_id: Mapped[int] = mapped_column(ForeignKey("store.id"))
+    receipt_id: Mapped[str] = mapped_column(String(64))
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id"), index=True)
+    amount: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
+    visit: Mapped[bool] = mapped_column(Boolean, default=False)
+    stamps: Mapped[int] = mapped_column(Integer, default=0)
+    points: Mapped[int] = mapped_column(Integer, default=0)
+    rewards: Mapped[int] = mapped_column(Integer, default=0)
+    actor_kind: Mapped[str] = mapped_column(String(16))
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    api_key_id: Mapped[int | None] = mapped_column(ForeignKey("api_key.id"))
+    created_at: Mapped[Timestamp]
+
+
+class InsufficientBalance(DomainError):
+    code = "insufficient_balance"
+    status = 409
+
+
+@dataclass(frozen=True)
+class AwardResult:
+    award_id: int
+    member_id: int
+    receipt_id: str
+    stamps: int
+    points: int
+    rewards: int
+    stamp_balance: int
+    point_balance: int
+    replayed: bool = False
+    capped: bool = False
+    reward_ids: list[int] = field(default_factory=list)
+
+
+def _insert(session: Session):  # type: ignore[no-untyped-def]
+    return (postgresql if session.get_bind().dialect.name == "postgresql" else sqlite).insert
+
+
+def lock_member(session: Session, member_id: int) -> Member:
+    member = session.scalars(select(Member).where(Member.id == member_id).with_for_update()).one_or_none()
+    if member is None:
+        raise NotFound("No such member", code="member_not_found")
+    return member
+
+
+def balance(session: Session, member_id: int, currency: str) -> int:
+    total = session.scalar(
+        select(func.coalesce(func.sum(LedgerEntry.amount), 0)).where(
+            LedgerEntry.member_id == member_id, LedgerEntry.currency == currency
+        )
+    )
+    return int(total or 0)
+
+
+def business_day_start(now: datetime) -> datetime:
+    local = now.astimezone(TAIPEI)
+    return local.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def earned_today(session: Session, member_id: int, currency: str, now: datetime) -> int:
+    total = session.scalar(
+        select(func.coalesce(func.sum(LedgerEntry.amount), 0)).where(
+            LedgerEntry.member_id == member_id,
+            LedgerEntry.currency == currency,
+            LedgerEntry.reason == "award",
+            LedgerEntry.created_at >= business_day_start(now),
+        )
+    )
+    return int(total or 0)
+
+
+def add_entry(
+    session: Session,
+    *,
+    member_id: int,
+    currency: str,
+    amount: int,
+    reason: str,
+    actor: Actor | None,
+    now: datetime,
+    receipt_id: str | None = None,
+    award_id: int | None = None,
+    note: str | None = None,
+    expires_at: datetime | None = None,
+) -> LedgerEntry:
+    if currency not in CURRENCIES:
+        raise InvalidInput(f"currency must be one of {CURRENCIES}", code="invalid_currency")
+    entry = LedgerEntry(
+        member_id=member_id,
+        currency=currency,
+        amount=amount,
+        reason=reason,
+        store_id=actor.store_id if actor else None,
+        actor_kind=actor.kind if actor else "system",
+        staff_id=actor.staff_id if actor else None,
+        api_key_id=actor.api_key_id if actor else None,
+        receipt_id=receipt_id,
+        award_id=award_id,
+        note=note,
+        expires_at=expires_at,
+        created_at=now,
+    )
+    session.add(entry)
+    return entry
+
+
+def _expiry(now: datetime, days: int | None) -> datetime | None:
+    return now + timedelta(days=days) if days else None
+
+
+def _result(session: Session, award: Award, *, replayed: bool, was_capped: bool = False, reward_ids=None) -> AwardResult:  # type: ignore[no-untyped-def]
+    return AwardResult(
+        award_id=award.id,
+        member_id=award.member_id,
+        receipt_id=award.receipt_id,
+        stamps=award.stamps,
+        points=award.points,
+        rewards=award.rewards,
+        stamp_balance=balance(session, award.member_id, "stamp"),
+        point_balance=balance(session, award.member_id, "point"),
+        replayed=replayed,
+        capped=was_capped,
+        reward_ids=list(reward_ids or []),
+    )
+
+
+def award(
+    session: Session,
+    *,
+    member_id: int,
+    receipt_id: str,
+    amount: Decimal | None,
+    visit: bool,
+    actor: Actor,
+    rule: EarningRule,
+    now: datetime,
+    multiplier: Decimal = Decimal(1),
+) -> AwardResult:
+    """Award stamps/points for one receipt, once. A full stamp card issues its reward."""
+    from models.reward import issue_card_rewards
+
+    receipt_id = (receipt_id or "").strip()
+    if not receipt_id or len(receipt_id) > 64:
+        raise InvalidInput("receipt_id is required (at most 64 characters)", code="invalid_receipt_id")
+    if amount is None and not visit:
+        raise InvalidInput("Give an amount, or visit: true", code="nothing_to_award")
+    if amount is not None and (not amount.is_finite() or amount < 0 or amount > Decimal("10000000")):
+        raise InvalidInput("amount must be between 0 and 10,000,000", code="invalid_amount")
+    inserted = session.execute(
+        _insert(session)(Award)
+        .values(
+            store_id=actor.store_id,
+            receipt_id=receipt_id,
+            member_id=member_id,
+            amount=amount,
+            visit=visit,
+            stamps=0,
+            points=0,
+            rewards=0,
+            actor_kind=actor.kind,
+            staff_id=actor.staff_id,
+            api_key_id=actor.api_key_id,
+            created_at=now,
+        )
+        .on_conflict_do_nothing(index_elements=["store_id", "receipt_id"])
+        .returning(Award.id)
+    ).scalar()
+    if inserted is None:  # this receipt was awarded before: answer with the original result
+        original = session.scalars(
+            select(Award).where(Award.store_id == actor.store_id, Award.receipt_id == receipt_id)
+        ).one()
+        if original.member_id != member_id:
+            raise Conflict("This receipt was already awarded to another member", code="receipt_already_awarded")
+        return _result(session, original, replayed=True)
+
+    lock_member(session, member_id)
+    record = session.get(Award, inserted)
+    assert record is not None
+    earned = earn_for(rule, amount=amount, visit=visit, multiplier=multiplier)
+    stamps = capped(earned.stamps, earned_today(session, member_id, "stamp", now), rule.daily_cap_stamps)
+    points = capped(earned.points, earned_today(session, member_id, "point", now), rule.daily_cap_points)
+    common = dict(member_id=member_id, reason="award", actor=actor, now=now, receipt_id=receipt_id, award_id=inserted)
+    if stamps:
+        add_entry(session, currency="stamp", amount=stamps, expires_at=_expiry(now, rule.stamp_expiry_days), **common)  # type: ignore[arg-type]
+    if points:
+        add_entry(session, currency="point", amount=points, expires_at=_expiry(now, rule.point_expiry_days), **common)  # type: ignore[arg-type]
+    session.flush()
+    reward_ids = issue_card_rewards(session, member_id=member_id, award_id=inserted, rule=rule, actor=actor, now=now)
+    record.stamps, record.points, record.rewards = stamps, points, len(reward_ids)
+    session.flush()
+    return _result(
+        session, record, replayed=False, was_capped=(stamps, points) != (earned.stamps, earned.points), reward_ids=reward_ids
+    )
+
+
+def spend(
+    session: Session, *, member_id: int, currency: str, amount: int, reason: str, actor: Actor | None, now: datetime, note: str | None = None
+) -> LedgerEntry:
+    """Take ``amount`` off a balance; never below zero. The caller holds the member lock."""
+    if amount <= 0:
+        raise InvalidInput("amount must be positive", code="invalid_amount")
+    have = balance(session, member_id, currency)
+    if have < amount:
+        raise InsufficientBalance(
+            f"Balance {have} is less than {amount}", details={"balance": have, "needed": amount, "currency": currency}
+        )
+    entry = add_entry(session, member_id=member_id, currency=currency, amount=-amount, reason=reason, actor=actor, now=now, note=note)
+    session.flush()
+    return entry
+
+
+def correct(
+    session: Session, *, member_id: int, currency: str, amount: int, note: str, actor: Actor, now: datetime, rule: EarningRule
+) -> LedgerEntry:
+    """A manager's compensating entry (never an edit). Cannot take a balance below zero."""
+    from models.store import Forbidden
+
+    if not actor.is_manager:
+        raise Forbidden("Only a manager can correct balances", code="manager_only")
+    if not note or not note.strip():
+        raise InvalidInput("A reason is required", code="reason_required")
+    if amount == 0:
+        raise InvalidInput("amount must not be zero", code="invalid_amount")
+    lock_member(session, member_id)
+    if amount < 0:
+        return spend(session, member_id=member_id, currency=currency, amount=-amount, reason="correction", actor=actor, now=now, note=note.strip())
+    days = rule.stamp_expiry_days if currency == "stamp" else rule.point_expiry_days
+    entry = add_entry(
+        session, member_id=member_id, currency=currency, amount=amount, reason="correction", actor=actor, now=now,
+        note=note.strip(), expires_at=_expiry(now, days),
+    )
+    session.flush()
+    return entry
+
+
+def expire_due(session: Session, *, member_id: int, currency: str, now: datetime) -> int:
+    """Expire what is left of lots past their date, oldest first (FIFO), as a ledger entry.
+
+    Every debit so far (spending, card rewards, earlier expiries, negative corrections)
+    consumed the oldest lots first, so the amount still unspent in expired lots is
+    ``sum(expired lots) - sum(debits)``, when positive.
+    """
+    lock_member(session, member_id)
+    expired_lots = session.scalar(
+        select(func.coalesce(func.sum(LedgerEntry.amount), 0)).where(
+            LedgerEntry.member_id == member_id,
+            LedgerEntry.currency == currency,
+            LedgerEntry.amount > 0,
+            LedgerEntry.expires_at.is_not(None),
+            LedgerEntry.expires_at <= now,
+        )
+    )
+    debits = session.scalar(
+        select(func.coalesce(func.sum(-LedgerEntry.amount), 0)).where(
+            LedgerEntry.member_id == member_id, LedgerEntry.currency == currency, LedgerEntry.amount < 0
+        )
+    )
+    due = int(expired_lots or 0) - int(debits or 0)
+    due = min(due, balance(session, member_id, currency))
+    if due <= 0:
+        return 0
+    add_entry(session, member_id=member_id, currency=currency, amount=-due, reason="expire", actor=None, now=now)
+    session.flush()
+    return due
+
+
+def members_with_due_lots(session: Session, now: datetime) -> list[tuple[int, str]]:
+    rows = session.execute(
+        select(LedgerEntry.member_id, LedgerEntry.currency)
+        .where(LedgerEntry.amount > 0, LedgerEntry.expires_at.is_not(None), LedgerEntry.expires_at <= now)
+        .distinct()
+    )
+    return [(r[0], r[1]) for r in rows]
+
+
+def recent_entries(session: Session, member_id: int, limit: int = 10) -> list[LedgerEntry]:
+    return list(
+        session.scalars(
+            select(LedgerEntry).where(LedgerEntry.member_id == member_id).order_by(LedgerEntry.id.desc()).limit(limit)
+        )
+    )

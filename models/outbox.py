@@ -1,0 +1,76 @@
+"""Outbox: pushes written in the same transaction as the change they report.
+
+The web layer sends them after commit with the row's retry key, so a crash or a
+LINE outage between commit and send loses nothing and a retry never delivers twice.
+"""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Integer, String, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from models.base import Base, IntPK, Timestamp
+
+MAX_ATTEMPTS = 8
+
+
+class OutboxMessage(Base):
+    __tablename__ = "outbox_message"
+
+    id: Mapped[IntPK]
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id"), index=True)
+    purpose: Mapped[str] = mapped_column(String(32))
+    messages: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    retry_key: Mapped[str] = mapped_column(String(36), unique=True)
+    status: Mapped[str] = mapped_column(String(16), index=True)  # pending | sent | failed | skipped
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[Timestamp]
+    next_attempt_at: Mapped[Timestamp]
+    sent_at: Mapped[Timestamp | None]
+
+
+def enqueue(session: Session, *, member_id: int, purpose: str, messages: list[dict[str, Any]], now: datetime) -> OutboxMessage:
+    row = OutboxMessage(
+        member_id=member_id,
+        purpose=purpose,
+        messages=messages,
+        retry_key=str(uuid.uuid4()),
+        status="pending",
+        attempts=0,
+        created_at=now,
+        next_attempt_at=now,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def due(session: Session, *, now: datetime, limit: int = 100, ids: list[int] | None = None) -> list[OutboxMessage]:
+    """Pending rows ready to send, locked so two senders never take the same row."""
+    stmt = select(OutboxMessage).where(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now)
+    if ids is not None:
+        stmt = stmt.where(OutboxMessage.id.in_(ids))
+    stmt = stmt.order_by(OutboxMessage.id).limit(limit).with_for_update(skip_locked=True)
+    return list(session.scalars(stmt))
+
+
+def mark_sent(row: OutboxMessage, *, now: datetime) -> None:
+    row.status, row.sent_at, row.attempts = "sent", now, row.attempts + 1
+
+
+def mark_skipped(row: OutboxMessage, reason: str) -> None:
+    row.status, row.last_error = "skipped", reason[:200]
+
+
+def mark_failed(row: OutboxMessage, *, now: datetime, error: str, retry_after: float | None, retryable: bool) -> None:
+    row.attempts += 1
+    row.last_error = error[:200]
+    if not retryable or row.attempts >= MAX_ATTEMPTS:
+        row.status = "failed"
+        return
+    backoff = retry_after if retry_after else min(3600, 2 ** row.attempts * 5)
+    row.next_attempt_at = now + timedelta(seconds=backoff)

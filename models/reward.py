@@ -1,0 +1,166 @@
+"""Rewards: the stamp card's reward (issued when a card fills) and the points catalogue."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from models.base import Base, IntPK, Timestamp
+from models.errors import InvalidInput, NotFound
+from models.ledger import add_entry, balance, lock_member, spend
+from models.rule import EarningRule
+from models.store import Actor
+
+
+class RewardGrant(Base):
+    """A reward a member holds: a free item from a full stamp card (coupons: see the coupon module)."""
+
+    __tablename__ = "reward_grant"
+
+    id: Mapped[IntPK]
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # free_item | coupon
+    name: Mapped[str] = mapped_column(String(120))
+    source: Mapped[str] = mapped_column(String(16))  # stamp_card
+    award_id: Mapped[int | None] = mapped_column(ForeignKey("award.id"))
+    issued_at: Mapped[Timestamp]
+    used_at: Mapped[Timestamp | None]
+    used_store_id: Mapped[int | None] = mapped_column(ForeignKey("store.id"))
+
+
+class RewardItem(Base):
+    """The points catalogue: what a member can take at the counter for points."""
+
+    __tablename__ = "reward_item"
+
+    id: Mapped[IntPK]
+    name: Mapped[str] = mapped_column(String(120))
+    points_cost: Mapped[int] = mapped_column(Integer)
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[Timestamp]
+
+
+class Redemption(Base):
+    __tablename__ = "redemption"
+    __table_args__ = (UniqueConstraint("store_id", "request_id", name="uq_redemption_store_request"),)
+
+    id: Mapped[IntPK]
+    store_id: Mapped[int] = mapped_column(ForeignKey("store.id"))
+    request_id: Mapped[str] = mapped_column(String(64))
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id"), index=True)
+    reward_item_id: Mapped[int] = mapped_column(ForeignKey("reward_item.id"))
+    points: Mapped[int] = mapped_column(Integer)
+    ledger_entry_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_entry.id"))
+    created_at: Mapped[Timestamp]
+
+
+@dataclass(frozen=True)
+class RedemptionResult:
+    redemption_id: int
+    reward_name: str
+    points: int
+    point_balance: int
+    replayed: bool = False
+
+
+def issue_card_rewards(
+    session: Session, *, member_id: int, award_id: int, rule: EarningRule, actor: Actor, now: datetime
+) -> list[int]:
+    """Every full card becomes a reward; the card starts again, extra stamps carried over."""
+    ids: list[int] = []
+    size = max(1, rule.card_size)
+    while balance(session, member_id, "stamp") >= size:
+        add_entry(session, member_id=member_id, currency="stamp", amount=-size, reason="card_reward", actor=actor, now=now, award_id=award_id, note=rule.reward_name)
+        grant = RewardGrant(
+            member_id=member_id, kind=rule.reward_kind, name=rule.reward_name, source="stamp_card", award_id=award_id, issued_at=now
+        )
+        session.add(grant)
+        session.flush()
+        ids.append(grant.id)
+    return ids
+
+
+def open_grants(session: Session, member_id: int) -> list[RewardGrant]:
+    return list(
+        session.scalars(
+            select(RewardGrant).where(RewardGrant.member_id == member_id, RewardGrant.used_at.is_(None)).order_by(RewardGrant.id)
+        )
+    )
+
+
+def create_item(session: Session, *, name: str, points_cost: int, now: datetime) -> RewardItem:
+    if not name or not name.strip():
+        raise InvalidInput("name is required", code="invalid_reward")
+    if isinstance(points_cost, bool) or not isinstance(points_cost, int) or points_cost <= 0:
+        raise InvalidInput("points_cost must be a positive whole number", code="invalid_reward")
+    item = RewardItem(name=name.strip(), points_cost=points_cost, is_active=True, created_at=now)
+    session.add(item)
+    session.flush()
+    return item
+
+
+def list_items(session: Session, *, active_only: bool = True) -> list[RewardItem]:
+    stmt = select(RewardItem).order_by(RewardItem.points_cost, RewardItem.id)
+    if active_only:
+        stmt = stmt.where(RewardItem.is_active.is_(True))
+    return list(session.scalars(stmt))
+
+
+def redeem_item(
+    session: Session, *, member_id: int, item_id: int, request_id: str, actor: Actor, now: datetime
+) -> RedemptionResult:
+    """Spend points on a catalogue item, once per (store, request id); never below zero."""
+    request_id = (request_id or "").strip()
+    if not request_id or len(request_id) > 64:
+        raise InvalidInput("request_id is required (at most 64 characters)", code="invalid_request_id")
+    item = session.get(RewardItem, item_id)
+    if item is None or not item.is_active:
+        raise NotFound("No such reward", code="reward_not_found")
+    existing = _existing(session, actor.store_id, request_id)
+    if existing is not None:
+        return _replay(session, existing, item)
+    lock_member(session, member_id)
+    existing = _existing(session, actor.store_id, request_id)  # a twin may have committed meanwhile
+    if existing is not None:
+        return _replay(session, existing, item)
+    entry = spend(session, member_id=member_id, currency="point", amount=item.points_cost, reason="redeem", actor=actor, now=now, note=item.name)
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    new_id = session.execute(
+        dialect.insert(Redemption)
+        .values(
+            store_id=actor.store_id, request_id=request_id, member_id=member_id, reward_item_id=item.id,
+            points=item.points_cost, ledger_entry_id=entry.id, created_at=now,
+        )
+        .on_conflict_do_nothing(index_elements=["store_id", "request_id"])
+        .returning(Redemption.id)
+    ).scalar()
+    if new_id is None:  # lost a race on the same request id: undo by failing the transaction
+        raise InvalidInput("This request is being processed; retry", code="request_in_progress")
+    return RedemptionResult(new_id, item.name, item.points_cost, balance(session, member_id, "point"))
+
+
+def _existing(session: Session, store_id: int, request_id: str) -> Redemption | None:
+    return session.scalars(
+        select(Redemption).where(Redemption.store_id == store_id, Redemption.request_id == request_id)
+    ).one_or_none()
+
+
+def _replay(session: Session, red: Redemption, item: RewardItem) -> RedemptionResult:
+    return RedemptionResult(red.id, item.name, red.points, balance(session, red.member_id, "point"), replayed=True)
+
+
+def use_grant(session: Session, *, grant_id: int, member_id: int, actor: Actor, now: datetime) -> RewardGrant:
+    """Hand over a stamp-card reward at the counter, exactly once."""
+    from models.errors import Conflict
+
+    grant = session.scalars(select(RewardGrant).where(RewardGrant.id == grant_id).with_for_update()).one_or_none()
+    if grant is None or grant.member_id != member_id:
+        raise NotFound("No such reward for this member", code="grant_not_found")
+    if grant.used_at is not None:
+        raise Conflict("This reward was already used", code="grant_used")
+    grant.used_at, grant.used_store_id = now, actor.store_id
+    session.flush()
+    return grant

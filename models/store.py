@@ -1,0 +1,165 @@
+"""Stores, their staff, and POS API keys. Secrets are stored hashed; everything is store-scoped."""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Boolean, ForeignKey, String, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Mapped, Session, mapped_column
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from models.base import Base, IntPK, Timestamp
+from models.errors import Conflict, DomainError, InvalidInput, NotFound
+
+ROLES = ("cashier", "manager")
+# werkzeug's scrypt; the method travels inside each hash, so a change here never locks anyone out.
+PASSWORD_METHOD = "scrypt"
+
+
+class Store(Base):
+    __tablename__ = "store"
+
+    id: Mapped[IntPK]
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[Timestamp]
+
+
+class Staff(Base):
+    __tablename__ = "staff"
+
+    id: Mapped[IntPK]
+    store_id: Mapped[int] = mapped_column(ForeignKey("store.id"), index=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(120))
+    password_hash: Mapped[str] = mapped_column(String(256))
+    role: Mapped[str] = mapped_column(String(16))
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[Timestamp]
+
+
+class ApiKey(Base):
+    """A POS's key: ``pos_<key_id>_<secret>``; only a SHA-256 of the secret is kept."""
+
+    __tablename__ = "api_key"
+
+    id: Mapped[IntPK]
+    store_id: Mapped[int] = mapped_column(ForeignKey("store.id"), index=True)
+    key_id: Mapped[str] = mapped_column(String(32), unique=True)
+    secret_hash: Mapped[str] = mapped_column(String(64))
+    label: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[Timestamp]
+    revoked_at: Mapped[Timestamp | None]
+
+
+class AuthError(DomainError):
+    code = "unauthorized"
+    status = 401
+
+
+class Forbidden(DomainError):
+    code = "forbidden"
+    status = 403
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acts at the counter: a signed-in staff member, or a store's POS key."""
+
+    store_id: int
+    kind: str  # staff | api_key | system | member
+    staff_id: int | None = None
+    api_key_id: int | None = None
+    role: str = "cashier"
+
+    @property
+    def is_manager(self) -> bool:
+        return self.role == "manager"
+
+
+def create_store(session: Session, *, code: str, name: str, now: datetime) -> Store:
+    code = code.strip()
+    if not code or not code.replace("-", "").replace("_", "").isalnum() or len(code) > 32:
+        raise InvalidInput("Store code: letters, digits, - and _ (at most 32)", code="invalid_store_code")
+    if not name.strip():
+        raise InvalidInput("Store name is required", code="invalid_store_name")
+    store = Store(code=code, name=name.strip(), created_at=now)
+    session.add(store)
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError as exc:
+        raise Conflict(f"Store {code} exists", code="store_exists") from exc
+    return store
+
+
+def get_store(session: Session, code: str) -> Store:
+    store = session.scalars(select(Store).where(Store.code == code)).one_or_none()
+    if store is None:
+        raise NotFound(f"No store {code}", code="store_not_found")
+    return store
+
+
+def list_stores(session: Session) -> list[Store]:
+    return list(session.scalars(select(Store).order_by(Store.code)))
+
+
+def create_staff(
+    session: Session, store: Store, *, username: str, password: str, role: str, display_name: str, now: datetime
+) -> Staff:
+    if role not in ROLES:
+        raise InvalidInput(f"role must be one of {', '.join(ROLES)}", code="invalid_role")
+    if len(password) < 8:
+        raise InvalidInput("Password needs at least 8 characters", code="weak_password")
+    if not username.strip():
+        raise InvalidInput("Username is required", code="invalid_username")
+    staff = Staff(
+        store_id=store.id,
+        username=username.strip().lower(),
+        display_name=display_name.strip() or username,
+        password_hash=generate_password_hash(password, method=PASSWORD_METHOD),
+        role=role,
+        is_active=True,
+        created_at=now,
+    )
+    session.add(staff)
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError as exc:
+        raise Conflict(f"Username {username} is taken", code="username_taken") from exc
+    return staff
+
+
+def authenticate_staff(session: Session, username: str, password: str) -> Staff:
+    staff = session.scalars(select(Staff).where(Staff.username == username.strip().lower())).one_or_none()
+    if staff is None or not staff.is_active or not check_password_hash(staff.password_hash, password):
+        raise AuthError("Wrong username or password", code="invalid_credentials")
+    return staff
+
+
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def create_api_key(session: Session, store: Store, *, label: str, now: datetime) -> tuple[ApiKey, str]:
+    """The new key and its plain text, shown once."""
+    key_id, secret = secrets.token_hex(6), secrets.token_urlsafe(24)
+    key = ApiKey(store_id=store.id, key_id=key_id, secret_hash=_digest(secret), label=label or "POS", created_at=now)
+    session.add(key)
+    session.flush()
+    return key, f"pos_{key_id}_{secret}"
+
+
+def authenticate_api_key(session: Session, presented: str) -> ApiKey:
+    parts = presented.split("_", 2)
+    if len(parts) != 3 or parts[0] != "pos":
+        raise AuthError("Not a POS API key", code="invalid_api_key")
+    key = session.scalars(select(ApiKey).where(ApiKey.key_id == parts[1])).one_or_none()
+    if key is None or key.revoked_at is not None or not hmac.compare_digest(key.secret_hash, _digest(parts[2])):
+        raise AuthError("Unknown or revoked API key", code="invalid_api_key")
+    return key
