@@ -21,3 +21,7 @@ def register(app: Flask) -> None:
         click.echo(f"database at {revision}")
 
     app.cli.add_command(group)
+
+    from bot import jobs
+
+    jobs.register(app)

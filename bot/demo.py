@@ -9,12 +9,38 @@ from __future__ import annotations
 import argparse
 import logging
 
+from werkzeug.serving import make_server
+
 from bot.app import create_app
 from bot.config import Settings
 from bot.db import upgrade
 from bot.fakeline import FakeLine
 
 log = logging.getLogger("bot.demo")
+
+
+DEMO_STAFF = (("cashier", "demo1234", "cashier", "小美（店員）"), ("manager", "demo1234", "manager", "阿德（店長）"))
+
+
+def seed(app) -> None:  # type: ignore[no-untyped-def]
+    """A store, two staff accounts and a small rewards catalogue, once."""
+    from models.reward import create_item, list_items
+    from models.rule import get_rule, update_rule
+    from models.store import Store, create_staff, create_store
+
+    svc = app.extensions["loyalty"]
+    now = svc.now()
+    with svc.db.transaction() as session:
+        if session.query(Store).filter_by(code="DEMO").first():
+            return
+        store = create_store(session, code="DEMO", name="好日子咖啡 信義店", now=now)
+        for username, password, role, name in DEMO_STAFF:
+            create_staff(session, store, username=username, password=password, role=role, display_name=name, now=now)
+        get_rule(session)
+        update_rule(session, {"amount_per_point": "10", "stamps_per_visit": 1, "card_size": 8, "reward_name": "招牌拿鐵一杯"}, now=now)
+        if not list_items(session):
+            create_item(session, name="手工餅乾", points_cost=30, now=now)
+            create_item(session, name="帆布袋", points_cost=120, now=now)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -26,19 +52,27 @@ def main(argv: list[str] | None = None) -> None:
     fake = FakeLine(mode=None)
     fake_url = fake.start()
     base = f"http://{args.host}:{args.port}"
-    settings = Settings.from_env().with_overrides(
+    env_settings = Settings.from_env()
+    settings = env_settings.with_overrides(
         line_api_base_url=fake_url,
         line_data_api_base_url=fake_url,
         public_base_url=base,
         dev_tools=True,
+        admin_token=env_settings.admin_token or "demo-admin-token",
     )
     upgrade(settings.database_url)
     app = create_app(settings)
+    seed(app)
+    server = make_server(args.host, args.port, app, threaded=True)  # listening before the banner
     print(f"\n  Fake LINE server ({fake.mode} validation): {fake_url}")
     print(f"  Chat simulator:  {base}/simulator")
-    print(f"  Health:          {base}/healthz\n")
+    print(f"  Cashier page:    {base}/cashier   (cashier / demo1234, manager / demo1234)")
+    print(f"  API document:    {base}/openapi.json   (admin token: {settings.admin_token})")
+    print(f"  Health:          {base}/healthz\n", flush=True)
     try:
-        app.run(host=args.host, port=args.port, threaded=True, use_reloader=False)
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
     finally:
         fake.stop()
 

@@ -1,0 +1,58 @@
+"""Scheduled work as commands cron or a worker can run; each safe to run twice.
+
+    flask --app bot loyalty expire    expire stamps/points past their date (FIFO), as ledger entries
+    flask --app bot loyalty outbox    send pushes still pending (after a crash or a LINE outage)
+"""
+from __future__ import annotations
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+
+from bot.push import deliver
+from bot.services import Services, services
+from models.ledger import expire_due, members_with_due_lots
+
+
+def run_expiry(svc: Services) -> dict[str, int]:
+    """One transaction per member and currency, so a failure stops nothing else."""
+    now = svc.now()
+    with svc.db.sessions() as session:
+        due = members_with_due_lots(session, now)
+    expired = {"stamp": 0, "point": 0, "members": 0}
+    with click.progressbar(due, label="expiring", show_pos=True) as bar:
+        for member_id, currency in bar:
+            with svc.db.transaction() as session:
+                amount = expire_due(session, member_id=member_id, currency=currency, now=now)
+            if amount:
+                expired[currency] += amount
+                expired["members"] += 1
+    return expired
+
+
+def run_outbox(svc: Services) -> dict[str, int]:
+    totals = {"sent": 0, "failed": 0, "skipped": 0, "retry": 0}
+    while True:
+        counts = deliver(svc, limit=200)
+        for key, value in counts.items():
+            totals[key] += value
+        if counts["sent"] + counts["skipped"] + counts["failed"] == 0:  # nothing left that is due now
+            return totals
+
+
+def register(app: Flask) -> None:
+    group = AppGroup("loyalty", help="Scheduled loyalty work (cron-safe, idempotent).")
+
+    @group.command("expire")
+    def expire_cmd() -> None:
+        """Expire stamps and points past their date."""
+        result = run_expiry(services())
+        click.echo(f"expired {result['stamp']} stamps and {result['point']} points for {result['members']} member(s)")
+
+    @group.command("outbox")
+    def outbox_cmd() -> None:
+        """Send pending pushes."""
+        result = run_outbox(services())
+        click.echo(", ".join(f"{k} {v}" for k, v in result.items()))
+
+    app.cli.add_command(group)

@@ -1,0 +1,54 @@
+"""The README's run command: the demo starts from scratch and a simulated user gets a welcome."""
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_demo_runs_without_a_line_channel(tmp_path):
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'demo.db'}", "PYTHONUNBUFFERED": "1"}
+    env.pop("LINE_CHANNEL_SECRET", None)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot.demo", "--port", str(port)],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    try:
+        banner = []
+        for line in proc.stdout:  # type: ignore[union-attr]
+            banner.append(line)
+            if "Health:" in line:
+                break
+        assert any("Chat simulator" in l for l in banner), "".join(banner)
+        base = f"http://127.0.0.1:{port}"
+        with urllib.request.urlopen(f"{base}/healthz", timeout=5) as r:  # listening before the banner
+            assert json.load(r)["database"] == "up"
+        user = "U" + "ab" * 16
+        req = urllib.request.Request(
+            f"{base}/dev/simulator/send",
+            data=json.dumps({"userId": user, "kind": "follow", "displayName": "新朋友"}).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(req, timeout=10) as r:
+            assert json.load(r)["status"] == 200
+        with urllib.request.urlopen(f"{base}/dev/simulator/messages?userId={user}&after=0", timeout=5) as r:
+            deliveries = json.load(r)["messages"]
+        assert "新朋友您好" in json.dumps(deliveries, ensure_ascii=False)
+        with urllib.request.urlopen(f"{base}/simulator", timeout=5) as r:
+            assert r.status == 200
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
