@@ -10,7 +10,10 @@ import json
 import urllib.parse
 import urllib.request
 
-from flask import Blueprint, current_app, request, send_from_directory
+from pathlib import Path
+
+from flask import Blueprint, Response, current_app, request
+from markupsafe import escape
 
 from bot import lineevents as ev
 from bot.errors import error_response
@@ -29,7 +32,10 @@ def _fake(path: str, payload: dict | None = None) -> dict:
 
 @bp.get("/simulator")
 def page():  # type: ignore[no-untyped-def]
-    return send_from_directory(current_app.static_folder, "simulator.html")  # type: ignore[arg-type]
+    """The page, with this brand's name as the chat's title."""
+    html = (Path(current_app.static_folder) / "simulator.html").read_text(encoding="utf-8")  # type: ignore[arg-type]
+    brand = escape(services().settings.brand_name)
+    return Response(html.replace('data-bot-name="好日子咖啡"', f'data-bot-name="{brand}"', 1), mimetype="text/html")
 
 
 @bp.post("/dev/simulator/send")

@@ -17,4 +17,5 @@ def main_actions(ctx: Context) -> list:
 
 
 def show_help(inp: Input, ctx: Context) -> list[Message]:
-    return [text(ctx.texts("help"), quick=main_actions(ctx))]
+    key = "help_member" if ctx.member.is_member else "help"
+    return [text(ctx.texts(key), quick=main_actions(ctx))]
