@@ -13,7 +13,8 @@ from bot.services import services
 from models.card import read_card_token
 from models.claim import create_claim, format_code
 from models.errors import InvalidInput
-from models.ledger import award, correct, recent_entries
+from models.checkout import checkout
+from models.ledger import correct, recent_entries
 from models.member import Member, get_by_member_no
 from models.reward import list_items, open_grants, redeem_item, use_grant
 from models.rule import get_rule
@@ -66,7 +67,7 @@ def me():  # type: ignore[no-untyped-def]
 @require_actor
 def scan():  # type: ignore[no-untyped-def]
     member = resolve_member(json_body())
-    return member_summary(g.db, member)
+    return member_summary(g.db, member, services().now())
 
 
 @bp.post("/awards")
@@ -79,12 +80,10 @@ def create_award():  # type: ignore[no-untyped-def]
     if not isinstance(visit, bool):
         raise InvalidInput("visit must be true or false", code="invalid_visit")
     receipt_id = parse_str(body, "receipt_id", max_len=64)
-    result = award(
-        g.db, member_id=member.id, receipt_id=receipt_id or "", amount=amount, visit=visit,
-        actor=actor, rule=get_rule(g.db), now=svc.now(),
-    )
-    outbox_id = None if result.replayed else enqueue_award_push(g.db, member, result, actor.store_id)
-    summary = member_summary(g.db, member)
+    done = checkout(g.db, member=member, receipt_id=receipt_id or "", amount=amount, visit=visit, actor=actor, now=svc.now())
+    result = done.award
+    outbox_id = None if result.replayed else enqueue_award_push(g.db, member, done, actor.store_id)
+    summary = member_summary(g.db, member, services().now())
     g.db.commit()
     if outbox_id:
         send_after_response([outbox_id])
@@ -97,6 +96,8 @@ def create_award():  # type: ignore[no-untyped-def]
             "rewards_issued": result.rewards,
             "capped": result.capped,
             "replayed": result.replayed,
+            "tier_change": {"kind": done.tier_change.kind, "tier": done.tier_change.to_tier.code} if done.tier_change else None,
+            "coupons_issued": done.coupon_names,
         },
         "member": summary,
     }
@@ -118,7 +119,7 @@ def redeem():  # type: ignore[no-untyped-def]
         g.db, member_id=member.id, item_id=parse_int(body, "reward_id"),
         request_id=parse_str(body, "request_id", max_len=64) or "", actor=actor, now=services().now(),
     )
-    summary = member_summary(g.db, member)
+    summary = member_summary(g.db, member, services().now())
     g.db.commit()
     out = {"redemption": {"id": result.redemption_id, "reward": result.reward_name, "points": result.points, "replayed": result.replayed}, "member": summary}
     return out, (200 if result.replayed else 201)
@@ -130,7 +131,7 @@ def use_reward_grant(grant_id: int):  # type: ignore[no-untyped-def]
     body, actor = json_body(), current_actor()
     member = resolve_member(body)
     grant = use_grant(g.db, grant_id=grant_id, member_id=member.id, actor=actor, now=services().now())
-    summary = member_summary(g.db, member)
+    summary = member_summary(g.db, member, services().now())
     g.db.commit()
     return {"grant": {"id": grant.id, "name": grant.name, "used_at": grant.used_at.isoformat()}, "member": summary}
 
@@ -145,7 +146,7 @@ def create_correction():  # type: ignore[no-untyped-def]
         g.db, member_id=member.id, currency=currency or "", amount=parse_int(body, "amount"),
         note=parse_str(body, "reason", max_len=200) or "", actor=actor, now=services().now(), rule=get_rule(g.db),
     )
-    summary = member_summary(g.db, member)
+    summary = member_summary(g.db, member, services().now())
     g.db.commit()
     return {"entry": entry_json(entry), "member": summary}, 201
 
@@ -154,7 +155,7 @@ def create_correction():  # type: ignore[no-untyped-def]
 @require_actor
 def member_ledger(member_no: str):  # type: ignore[no-untyped-def]
     member = get_by_member_no(g.db, member_no)
-    return {"entries": [entry_json(e) for e in recent_entries(g.db, member.id, limit=50)], "member": member_summary(g.db, member)}
+    return {"entries": [entry_json(e) for e in recent_entries(g.db, member.id, limit=50)], "member": member_summary(g.db, member, services().now())}
 
 
 @bp.post("/claims")

@@ -57,6 +57,8 @@ class Settings:
     dev_tools: bool = False
     admin_token: str | None = None
     staff_session_hours: int = 12
+    birthday_coupon_on: str = "month"
+    coupon_reminder_days: int = 3
     log_level: str = "INFO"
     extra: Mapping[str, str] = field(default_factory=dict)
 
@@ -107,6 +109,8 @@ class Settings:
             log_level=env.get("LOG_LEVEL") or defaults.log_level,
             admin_token=env.get("ADMIN_TOKEN") or None,
             staff_session_hours=int(env.get("STAFF_SESSION_HOURS") or defaults.staff_session_hours),
+            birthday_coupon_on="day" if env.get("BIRTHDAY_COUPON_ON", "").lower() == "day" else "month",
+            coupon_reminder_days=int(env.get("COUPON_REMINDER_DAYS") or defaults.coupon_reminder_days),
         )
         if not settings.is_production and DEV_SECRET in (
             settings.line_channel_secret,

@@ -2,6 +2,7 @@
 
     flask --app bot loyalty expire    expire stamps/points past their date (FIFO), as ledger entries
     flask --app bot loyalty outbox    send pushes still pending (after a crash or a LINE outage)
+    flask --app bot loyalty daily     all of the day's work (bot/daily.py), the expiry and outbox included
 """
 from __future__ import annotations
 
@@ -48,6 +49,19 @@ def register(app: Flask) -> None:
         """Expire stamps and points past their date."""
         result = run_expiry(services())
         click.echo(f"expired {result['stamp']} stamps and {result['point']} points for {result['members']} member(s)")
+
+    @group.command("daily")
+    @click.option("--birthday", type=click.Choice(["month", "day"]), default=None, help="birthday coupons in the birthday month or on the day")
+    @click.option("--coupon-reminder-days", type=int, default=None, help="remind this many days before a coupon expires")
+    def daily_cmd(birthday: str | None, coupon_reminder_days: int | None) -> None:
+        """Birthdays, tier period ends and reminders, coupon reminders and expiries, pushes."""
+        from bot.daily import run_daily
+
+        svc = services()
+        whole_month = (birthday or svc.settings.birthday_coupon_on) == "month"
+        days = coupon_reminder_days if coupon_reminder_days is not None else svc.settings.coupon_reminder_days
+        report = run_daily(svc, birthday_whole_month=whole_month, coupon_reminder_days=days)
+        click.echo("; ".join(f"{k}: {v}" for k, v in report.items()))
 
     @group.command("outbox")
     def outbox_cmd() -> None:

@@ -82,6 +82,33 @@ SCHEMAS: dict[str, Any] = {
             "reward_name": {"type": "string"}, "stamp_expiry_days": {"type": ["integer", "null"]}, "point_expiry_days": {"type": ["integer", "null"]},
         },
     },
+    "CouponRef": {"type": "object", "description": "The coupon QR's token, or its code typed by hand",
+                  "properties": {"token": {"type": "string"}, "code": {"type": "string"}, "amount": AMOUNT}},
+    "VoidRequest": {"type": "object", "required": ["reason"], "properties": {"token": {"type": "string"}, "code": {"type": "string"}, "reason": {"type": "string"}}},
+    "Tier": {
+        "type": "object",
+        "properties": {
+            "code": {"type": "string"}, "name": {"type": "string"}, "rank": {"type": "integer", "description": "0 is the entry tier"},
+            "metric": {"enum": ["spend", "points", "visits"]}, "threshold": {"type": ["string", "number"]},
+            "window_days": {"type": "integer"}, "period_days": {"type": "integer"}, "reminder_days": {"type": "integer"},
+            "earn_multiplier": {"type": ["string", "number"]}, "benefits": {"type": "array", "items": {"type": "string"}},
+            "color": {"type": "string"}, "image_url": {"type": ["string", "null"]}, "birthday_template_id": {"type": ["integer", "null"]},
+            "upgrade_template_id": {"type": ["integer", "null"]}, "richmenu_id": {"type": ["string", "null"]},
+        },
+    },
+    "CouponTemplate": {
+        "type": "object", "required": ["name", "kind"],
+        "properties": {
+            "name": {"type": "string"}, "kind": {"enum": ["amount_off", "percent_off", "free_item"]},
+            "value": {"type": ["string", "number"], "description": "NT$ off, or the percentage paid for percent_off (85 = 15% off)"},
+            "item_name": {"type": "string"}, "min_spend": {"type": ["string", "number"]},
+            "valid_from": {"type": "string", "format": "date-time"}, "valid_until": {"type": "string", "format": "date-time"},
+            "valid_days": {"type": "integer", "minimum": 1}, "per_member_limit": {"type": "integer", "minimum": 1},
+            "total_stock": {"type": "integer", "minimum": 0}, "store_codes": {"type": "array", "items": {"type": "string"}},
+            "trigger": {"enum": ["welcome", "birthday", "stamp_card", "tier_upgrade", "campaign", "manual"]},
+        },
+    },
+    "IssueRequest": {"type": "object", "required": ["member_no"], "properties": {"member_no": {"type": "string"}, "occasion": {"type": "string", "description": "Idempotency key: the same occasion issues once"}}},
     "RewardItem": {"type": "object", "required": ["name", "points_cost"], "properties": {"name": {"type": "string"}, "points_cost": {"type": "integer", "minimum": 1}}},
 }
 
@@ -96,6 +123,14 @@ PATHS: dict[str, Any] = {
     "/api/v1/corrections": {"post": _op("Manager's compensating ledger entry", body="CorrectionRequest", status="201", errors=("403", "409", "422"))},
     "/api/v1/members/{member_no}/ledger": {"get": _op("A member's last 50 ledger entries", params=[_path_param("member_no")], errors=("404",))},
     "/api/v1/claims": {"post": _op("One-time receipt claim code and its LINE link", body="ClaimRequest", ok="Claim", status="201", errors=("422",))},
+    "/api/v1/coupons/check": {"post": _op("Check a coupon for this store and amount without redeeming it", body="CouponRef", errors=("404", "409"))},
+    "/api/v1/coupons/redeem": {"post": _op("Redeem a coupon exactly once (coupon_expired, coupon_voided, coupon_wrong_store, coupon_min_spend, coupon_already_redeemed, coupon_token_invalid)", body="CouponRef", errors=("404", "409"))},
+    "/api/v1/coupons/void-redemption": {"post": _op("Manager: undo a redemption (recorded)", body="VoidRequest", errors=("403", "404", "409"))},
+    "/api/v1/admin/tiers": {"get": _op("List tiers", auth="admin"), "post": _op("Create a tier", body="Tier", status="201", auth="admin", errors=("409", "422"))},
+    "/api/v1/admin/tiers/{code}": {"put": _op("Change a tier", body="Tier", auth="admin", params=[_path_param("code")], errors=("404", "422"))},
+    "/api/v1/admin/coupon-templates": {"get": _op("List coupon templates", auth="admin"), "post": _op("Create a coupon template", body="CouponTemplate", status="201", auth="admin", errors=("422",))},
+    "/api/v1/admin/coupon-templates/{template_id}/issue": {"post": _op("Issue a coupon to a member by hand", body="IssueRequest", status="201", auth="admin", params=[_path_param("template_id", "integer")], errors=("404", "422"))},
+    "/api/v1/admin/coupons/{code}/void": {"post": _op("Withdraw an unused coupon", body="Object", auth="admin", params=[_path_param("code")], errors=("404", "409"))},
     "/api/v1/admin/stores": {"get": _op("List stores", auth="admin"), "post": _op("Create a store", body="Store", status="201", auth="admin", errors=("409", "422"))},
     "/api/v1/admin/stores/{code}/staff": {
         "get": _op("List a store's staff", auth="admin", params=[_path_param("code")], errors=("404",)),

@@ -11,21 +11,25 @@ from bot.line import LineError
 from bot.services import Services, services
 from handlers.stamps import award_messages
 from models import outbox
-from models.ledger import AwardResult
+from models.checkout import Checkout
 from models.member import Member
 from models.store import Store
 
 log = logging.getLogger(__name__)
 
 
-def enqueue_award_push(session: Session, member: Member, result: AwardResult, store_id: int) -> int | None:
+def enqueue_award_push(session: Session, member: Member, done: Checkout, store_id: int) -> int | None:
     if not member.is_reachable:
         return None
     store = session.get(Store, store_id)
-    messages = award_messages(session, member, result, store.name if store else "", services().texts)
-    row = outbox.enqueue(
-        session, member_id=member.id, purpose="award", messages=[m.to_dict() for m in messages], now=services().now()
-    )
+    return enqueue_messages(session, member, "award", award_messages(session, member, done, store.name if store else "", services().texts))
+
+
+def enqueue_messages(session: Session, member: Member, purpose: str, messages: list[Message]) -> int | None:
+    """Queue a push in the caller's transaction; None for a member who blocked the account."""
+    if not member.is_reachable:
+        return None
+    row = outbox.enqueue(session, member_id=member.id, purpose=purpose, messages=[m.to_dict() for m in messages], now=services().now())
     return row.id
 
 

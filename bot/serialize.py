@@ -5,24 +5,29 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from datetime import datetime
+
+from models.coupon import coupon_json, usable_coupons
 from models.ledger import LedgerEntry, balance
+from models.tier import current_tier
 from models.member import Member
 from models.reward import open_grants
 from models.rule import get_rule
 
 
-def member_summary(session: Session, member: Member) -> dict[str, Any]:
+def member_summary(session: Session, member: Member, now: datetime) -> dict[str, Any]:
     rule = get_rule(session)
     stamps = balance(session, member.id, "stamp")
+    tier = current_tier(session, member)
     return {
         "member_no": member.member_no,
         "name": member.display_name,
-        "tier": None,
+        "tier": tier.name if tier else None,
         "joined_at": member.joined_at.isoformat() if member.joined_at else None,
         "balances": {"stamps": stamps, "points": balance(session, member.id, "point")},
         "card": {"size": rule.card_size, "filled": min(stamps, rule.card_size), "reward": rule.reward_name},
         "rewards": [{"id": g.id, "name": g.name, "issued_at": g.issued_at.isoformat()} for g in open_grants(session, member.id)],
-        "coupons": [],
+        "coupons": [coupon_json(c, t) for c, t in usable_coupons(session, member.id, now)],
     }
 
 

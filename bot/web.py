@@ -11,6 +11,7 @@ from sqlalchemy import text
 from bot.errors import error_response
 from bot.services import services
 from models.card import CardTokenError, read_card_token, token_expires_in
+from models.coupon import CouponError, read_coupon_token
 
 bp = Blueprint("web", __name__)
 
@@ -48,6 +49,19 @@ def member_qr(token: str):  # type: ignore[no-untyped-def]
     resp = Response(render_qr_png(token), mimetype="image/png")
     resp.headers["Cache-Control"] = f"public, max-age={left}, immutable"
     resp.headers["X-Content-Type-Options"] = "nosniff"
+    return resp
+
+
+@bp.get("/qr/coupon/<token>.png")
+def coupon_qr(token: str):  # type: ignore[no-untyped-def]
+    """A coupon's QR; it holds the signed coupon code, so it may be cached for a day."""
+    svc = services()
+    try:
+        read_coupon_token(svc.settings.secret_key, token)
+    except CouponError as exc:
+        return error_response(404, exc.code, exc.message)
+    resp = Response(render_qr_png(token), mimetype="image/png")
+    resp.headers["Cache-Control"] = "private, max-age=86400"
     return resp
 
 

@@ -9,7 +9,7 @@ from handlers.messages import say, text
 
 def main_actions(ctx: Context) -> list:
     t = ctx.texts
-    actions = [say(t("menu_card")), say(t("menu_stamps"))]
+    actions = [say(t("menu_card")), say(t("menu_stamps")), say(t("menu_coupons")), say(t("menu_benefits"))]
     if not ctx.member.is_member:
         actions.append(say(t("menu_join")))
     actions.append(say(t("menu_help")))

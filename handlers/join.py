@@ -24,6 +24,7 @@ from handlers import Context, Input
 from handlers.messages import action_bubble, date_picker, postback, text, uri
 from handlers.texts import Texts
 from models.conversation import Conversation, advance, end_conversation, start_conversation
+from models.coupon import CouponTemplate, issue_for_trigger
 from models.member import complete_join
 
 FLOW = "join"
@@ -242,8 +243,15 @@ def _finish(ctx: Context, convo: Conversation, answers: dict[str, Any]) -> list[
         gender=answers.get("gender"),
     )
     end_conversation(ctx.session, convo)
+    welcome = issue_for_trigger(ctx.session, trigger="welcome", member_id=member.id, occasion="welcome", now=ctx.now)
     done = text(ctx.texts("join_done", member_no=member.member_no))
-    return [done, *card.show_card(Input(), ctx)]
+    gifts = [text(ctx.texts("coupon_welcome", name=_template_name(ctx, c.template_id))) for c in welcome[:1]]
+    return [done, *card.show_card(Input(), ctx), *gifts]
+
+
+def _template_name(ctx: Context, template_id: int) -> str:
+    template = ctx.session.get(CouponTemplate, template_id)
+    return template.name if template else ""
 
 
 def stale_button(inp: Input, ctx: Context) -> list[Message]:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from linebot.v3.messaging import Message
 
-from handlers import Context, Handler, Input, card, help, join, stamps
+from handlers import Context, Handler, Input, card, coupons, help, join, stamps, tiers
 from models.conversation import get_conversation
 
 # Typed commands (members type them or rich menu "message" actions send them).
@@ -13,6 +13,9 @@ COMMANDS: dict[str, Handler] = {
     "加入會員": join.start,
     "集點卡": stamps.show_stamps,
     "我的點數": stamps.show_stamps,
+    "我的優惠券": coupons.show_coupons,
+    "優惠券": coupons.show_coupons,
+    "會員權益": tiers.show_benefits,
     "說明": help.show_help,
     "help": help.show_help,
 }
@@ -22,6 +25,8 @@ POSTBACKS: dict[str, Handler] = {
     "card": card.show_card,
     "join": join.start,
     "stamps": stamps.show_stamps,
+    "coupons": coupons.show_coupons,
+    "benefits": tiers.show_benefits,
     "help": help.show_help,
 }
 

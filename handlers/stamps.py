@@ -12,7 +12,8 @@ from handlers.messages import BRAND_COLOR, postback, text
 from handlers.texts import Texts
 from models.claim import ClaimError, redeem_claim
 from models.errors import Conflict
-from models.ledger import AwardResult, LedgerEntry, balance, recent_entries
+from models.checkout import Checkout
+from models.ledger import LedgerEntry, balance, recent_entries
 from models.member import Member
 from models.reward import open_grants
 from models.rule import EarningRule, get_rule
@@ -97,7 +98,8 @@ def stamp_card(session: Session, member: Member, rule: EarningRule, t: Texts, *,
     return FlexMessage(alt_text=t("stamps_alt", stamps=filled, size=size), contents=bubble)
 
 
-def award_headline(result: AwardResult, store_name: str, rule: EarningRule, t: Texts) -> list[FlexComponent]:
+def award_headline(done: Checkout, store_name: str, rule: EarningRule, t: Texts) -> list[FlexComponent]:
+    result = done.award
     parts = []
     if result.stamps:
         parts.append(t("stamps_award_stamps", n=result.stamps))
@@ -107,16 +109,20 @@ def award_headline(result: AwardResult, store_name: str, rule: EarningRule, t: T
         FlexText(text=t("stamps_award_title"), weight="bold", size="lg", color=BRAND_COLOR),
         FlexText(text=t("stamps_award_body", store=store_name, what="、".join(parts) or "0"), size="sm", wrap=True),
     ]
-    if result.rewards:
+    if result.rewards and rule.reward_kind != "coupon":
         lines.append(FlexText(text=t("stamps_award_reward", reward=rule.reward_name), size="sm", wrap=True, color="#C05621"))
+    for coupon_name in done.coupon_names:
+        lines.append(FlexText(text=t("coupon_received", name=coupon_name), size="sm", wrap=True, color="#C05621"))
+    if done.tier_change is not None and done.tier_change.kind == "upgrade":
+        lines.append(FlexText(text=t("tier_upgraded", tier=done.tier_change.to_tier.name), size="sm", wrap=True, weight="bold", color="#B8860B"))
     lines.append(FlexSeparator(margin="md"))
     return lines
 
 
-def award_messages(session: Session, member: Member, result: AwardResult, store_name: str, t: Texts) -> list[Message]:
+def award_messages(session: Session, member: Member, done: Checkout, store_name: str, t: Texts) -> list[Message]:
     """The push a member receives after an award at the counter."""
     rule = get_rule(session)
-    return [stamp_card(session, member, rule, t, history=0, headline=award_headline(result, store_name, rule, t))]
+    return [stamp_card(session, member, rule, t, history=0, headline=award_headline(done, store_name, rule, t))]
 
 
 def show_stamps(inp: Input, ctx: Context) -> list[Message]:
@@ -137,13 +143,13 @@ def claim(inp: Input, ctx: Context) -> list[Message]:
     rule = get_rule(ctx.session)
     try:
         with ctx.session.begin_nested():
-            result = redeem_claim(ctx.session, raw_code=raw, member_id=ctx.member.id, rule=rule, now=ctx.now)
+            result = redeem_claim(ctx.session, raw_code=raw, member=ctx.member, now=ctx.now)
     except ClaimError as err:
         return [text(t(err.code))]
     except Conflict as err:  # the receipt was already awarded at the counter
         return [text(t(err.code if err.code == "receipt_already_awarded" else "error_generic"))]
     store = ctx.session.get(Store, result.store_id)
-    headline = award_headline(result.award, store.name if store else ctx.settings.brand_name, rule, t)
+    headline = award_headline(result.checkout, store.name if store else ctx.settings.brand_name, rule, t)
     return [text(t("claim_done")), stamp_card(ctx.session, ctx.member, rule, t, history=0, headline=headline)]
 
 

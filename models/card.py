@@ -66,7 +66,9 @@ class CardSummary:
 
 def card_summary(session: Session, member: Member) -> CardSummary:
     from models.ledger import balance
+    from models.tier import current_tier
 
+    tier = current_tier(session, member)
     return CardSummary(
-        tier_name=None, points=balance(session, member.id, "point"), stamps=balance(session, member.id, "stamp")
+        tier_name=tier.name if tier else None, points=balance(session, member.id, "point"), stamps=balance(session, member.id, "stamp")
     )

@@ -12,8 +12,9 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from models.base import Base, IntPK, Timestamp
 from models.errors import DomainError, InvalidInput
-from models.ledger import AwardResult, award
-from models.rule import EarningRule
+from models.checkout import Checkout, checkout
+from models.ledger import AwardResult
+from models.member import Member
 from models.store import Actor
 
 ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
@@ -47,7 +48,11 @@ class ClaimError(DomainError):
 class ClaimResult:
     code: str
     store_id: int
-    award: AwardResult
+    checkout: Checkout
+
+    @property
+    def award(self) -> AwardResult:
+        return self.checkout.award
 
 
 def normalise_code(raw: str) -> str:
@@ -89,23 +94,22 @@ def create_claim(
     ).one()
 
 
-def redeem_claim(session: Session, *, raw_code: str, member_id: int, rule: EarningRule, now: datetime) -> ClaimResult:
+def redeem_claim(session: Session, *, raw_code: str, member: Member, now: datetime) -> ClaimResult:
     """Award the claim's purchase to the member, once; the code is then used up."""
     code = normalise_code(raw_code)
     claim = session.scalars(select(ClaimCode).where(ClaimCode.code == code).with_for_update()).one_or_none()
     if claim is None:
         raise ClaimError("Unknown claim code", code="claim_unknown")
     if claim.claimed_at is not None:
-        if claim.member_id == member_id:
+        if claim.member_id == member.id:
             raise ClaimError("You already collected this receipt", code="claim_already_yours")
         raise ClaimError("This code was already used", code="claim_used")
     if claim.expires_at <= now:
         raise ClaimError("This code has expired", code="claim_expired")
     actor = Actor(store_id=claim.store_id, kind="member", staff_id=claim.staff_id, api_key_id=claim.api_key_id)
-    result = award(
-        session, member_id=member_id, receipt_id=claim.receipt_id, amount=claim.amount, visit=claim.visit,
-        actor=actor, rule=rule, now=now,
+    result = checkout(
+        session, member=member, receipt_id=claim.receipt_id, amount=claim.amount, visit=claim.visit, actor=actor, now=now
     )
-    claim.claimed_at, claim.member_id = now, member_id
+    claim.claimed_at, claim.member_id = now, member.id
     session.flush()
-    return ClaimResult(code=code, store_id=claim.store_id, award=result)
+    return ClaimResult(code=code, store_id=claim.store_id, checkout=result)

@@ -31,6 +31,9 @@ class Member(Base):
     gender: Mapped[str | None] = mapped_column(String(16))
     terms_version: Mapped[str | None] = mapped_column(String(32))
     consented_at: Mapped[Timestamp | None]
+    tier_id: Mapped[int | None] = mapped_column(ForeignKey("tier.id"))
+    tier_since: Mapped[Timestamp | None]
+    tier_until: Mapped[Timestamp | None]
     created_at: Mapped[Timestamp]
 
     @property

@@ -1,0 +1,121 @@
+"""`flask --app bot loyalty daily`: the day's scheduled work, safe to run twice on one day.
+
+Each step runs member by member in its own transaction and records what it did
+(tier changes, reminders, coupons with their occasion), so a second run finds
+nothing left to do; pushes go through the outbox and are sent at the end.
+"""
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Callable, Iterable
+from zoneinfo import ZoneInfo
+
+import click
+
+from bot.jobs import run_expiry, run_outbox
+from bot.push import enqueue_messages
+from bot.services import Services
+from handlers.messages import text
+from handlers.tiers import keep_text
+from models.coupon import Coupon, CouponTemplate, due_reminders, expire_coupons, issue, issue_for_trigger
+from models.member import Member
+from models.tier import claim_reminder, current_tier, end_of_period, members_at_period_end, members_to_remind, birthday_members
+
+TAIPEI = ZoneInfo("Asia/Taipei")
+
+
+def _each(label: str, ids: list[int], fn: Callable[[int], bool]) -> int:
+    done = 0
+    with click.progressbar(ids, label=f"{label:<22}", show_pos=True) as bar:
+        for item in bar:
+            done += 1 if fn(item) else 0
+    return done
+
+
+def birthdays(svc: Services, *, whole_month: bool) -> int:
+    now = svc.now()
+    today = now.astimezone(TAIPEI).date()
+    with svc.db.sessions() as session:
+        ids = birthday_members(session, today, whole_month=whole_month)
+
+    def one(member_id: int) -> bool:
+        with svc.db.transaction() as session:
+            member = session.get(Member, member_id)
+            occasion = f"birthday:{today.year}"
+            coupons = issue_for_trigger(session, trigger="birthday", member_id=member_id, occasion=occasion, now=now)
+            tier = current_tier(session, member)
+            if tier and tier.birthday_template_id:
+                template = session.get(CouponTemplate, tier.birthday_template_id)
+                got = issue(session, template=template, member_id=member_id, source="birthday", occasion=occasion, now=now) if template else None
+                if got and got.created and got.coupon:
+                    coupons.append(got.coupon)
+            for coupon in coupons:
+                name = session.get(CouponTemplate, coupon.template_id).name
+                enqueue_messages(session, member, "birthday", [text(svc.texts("coupon_birthday", name=name))])
+            return bool(coupons)
+
+    return _each("birthday coupons", ids, one)
+
+
+def tier_periods(svc: Services) -> int:
+    now = svc.now()
+    with svc.db.sessions() as session:
+        ids = members_at_period_end(session, now)
+
+    def one(member_id: int) -> bool:
+        with svc.db.transaction() as session:
+            member = session.get(Member, member_id, with_for_update=True)
+            change = end_of_period(session, member, now)
+            if change is None:
+                return False
+            until = member.tier_until.astimezone(TAIPEI).strftime("%Y/%m/%d") if member.tier_until else ""
+            key = {"downgrade": "tier_changed_down", "renew": "tier_renewed", "upgrade": "tier_upgraded"}[change.kind]
+            enqueue_messages(session, member, f"tier_{change.kind}", [text(svc.texts(key, tier=change.to_tier.name, date=until))])
+            return True
+
+    return _each("tier period ends", ids, one)
+
+
+def tier_reminders(svc: Services) -> int:
+    now = svc.now()
+    with svc.db.sessions() as session:
+        ids = members_to_remind(session, now)
+
+    def one(member_id: int) -> bool:
+        with svc.db.transaction() as session:
+            member = session.get(Member, member_id, with_for_update=True)
+            tier = current_tier(session, member)
+            if tier is None or member.tier_until is None or not claim_reminder(session, member, now):
+                return False
+            enqueue_messages(session, member, "tier_reminder", [text(keep_text(session, member, tier, now, svc.texts))])
+            return True
+
+    return _each("tier reminders", ids, one)
+
+
+def coupon_reminders(svc: Services, *, days_before: int) -> int:
+    now = svc.now()
+    sent = 0
+    with svc.db.transaction() as session:
+        for coupon in due_reminders(session, now=now, days_before=days_before):
+            member = session.get(Member, coupon.member_id)
+            name = session.get(CouponTemplate, coupon.template_id).name
+            day = coupon.expires_at.astimezone(TAIPEI).strftime("%Y/%m/%d")
+            enqueue_messages(session, member, "coupon_reminder", [text(svc.texts("coupon_expiring", name=name, date=day))])
+            coupon.reminded_at = now
+            sent += 1
+    click.echo(f"{'coupon reminders':<22} {sent}")
+    return sent
+
+
+def run_daily(svc: Services, *, birthday_whole_month: bool = True, coupon_reminder_days: int = 3) -> dict[str, object]:
+    report: dict[str, object] = {}
+    report["birthday_coupons"] = birthdays(svc, whole_month=birthday_whole_month)
+    report["tier_changes"] = tier_periods(svc)
+    report["tier_reminders"] = tier_reminders(svc)
+    report["coupon_reminders"] = coupon_reminders(svc, days_before=coupon_reminder_days)
+    with svc.db.transaction() as session:
+        report["coupons_expired"] = expire_coupons(session, now=svc.now())
+    report["ledger_expired"] = run_expiry(svc)
+    report["pushes"] = run_outbox(svc)
+    return report

@@ -1,0 +1,373 @@
+"""Coupons: templates a marketer defines, coupons issued to members, redeemed once at a counter.
+
+Issuing respects total stock (a conditional UPDATE on the template's counter) and the
+per-member limit (counted under the member's row lock); redemption flips the status
+with a conditional UPDATE, so two counters scanning at once redeem it once.
+"""
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, Numeric, String, UniqueConstraint, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from models.base import Base, IntPK, Timestamp
+from models.errors import Conflict, DomainError, InvalidInput, NotFound
+from models.ledger import lock_member
+from models.store import Actor, Forbidden, Store
+
+KINDS = ("amount_off", "percent_off", "free_item")
+TRIGGERS = ("welcome", "birthday", "stamp_card", "tier_upgrade", "campaign", "manual")
+
+
+class CouponTemplate(Base):
+    __tablename__ = "coupon_template"
+
+    id: Mapped[IntPK]
+    name: Mapped[str] = mapped_column(String(120))
+    kind: Mapped[str] = mapped_column(String(16))
+    value: Mapped[Decimal] = mapped_column(Numeric(12, 2), default=Decimal(0))
+    item_name: Mapped[str | None] = mapped_column(String(120))
+    min_spend: Mapped[Decimal] = mapped_column(Numeric(12, 2), default=Decimal(0))
+    valid_from: Mapped[Timestamp | None]
+    valid_until: Mapped[Timestamp | None]
+    valid_days: Mapped[int | None] = mapped_column(Integer)
+    per_member_limit: Mapped[int | None] = mapped_column(Integer)
+    total_stock: Mapped[int | None] = mapped_column(Integer)
+    issued_count: Mapped[int] = mapped_column(Integer, default=0)
+    store_codes: Mapped[list[str] | None] = mapped_column(JSON)
+    trigger: Mapped[str] = mapped_column(String(16), default="manual")
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[Timestamp]
+
+
+class Coupon(Base):
+    __tablename__ = "coupon"
+    __table_args__ = (UniqueConstraint("template_id", "member_id", "occasion", name="uq_coupon_occasion"),)
+
+    id: Mapped[IntPK]
+    template_id: Mapped[int] = mapped_column(ForeignKey("coupon_template.id"), index=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id"), index=True)
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    source: Mapped[str] = mapped_column(String(16))
+    occasion: Mapped[str] = mapped_column(String(64))  # e.g. "birthday:2026", "welcome", "manual:<uuid>"
+    status: Mapped[str] = mapped_column(String(16), default="issued")  # issued | redeemed | expired | voided
+    issued_at: Mapped[Timestamp]
+    valid_from: Mapped[Timestamp]
+    expires_at: Mapped[Timestamp]
+    redeemed_at: Mapped[Timestamp | None]
+    redeemed_store_id: Mapped[int | None] = mapped_column(ForeignKey("store.id"))
+    redeemed_amount: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
+    reminded_at: Mapped[Timestamp | None]
+
+
+class CouponEvent(Base):
+    """Append-only history: issued, redeemed, voided, expired, reminded."""
+
+    __tablename__ = "coupon_event"
+
+    id: Mapped[IntPK]
+    coupon_id: Mapped[int] = mapped_column(ForeignKey("coupon.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    store_id: Mapped[int | None] = mapped_column(ForeignKey("store.id"))
+    actor_kind: Mapped[str] = mapped_column(String(16))
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    note: Mapped[str | None] = mapped_column(String(200))
+    amount: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
+    at: Mapped[Timestamp]
+
+
+class CouponError(DomainError):
+    status = 409
+
+
+@dataclass(frozen=True)
+class Issued:
+    coupon: Coupon | None
+    created: bool
+    reason: str | None = None  # why nothing was issued: out_of_stock, member_limit, inactive
+
+
+# --- templates -------------------------------------------------------------------------
+
+def _dec(name: str, value: Any, default: Decimal | None = None) -> Decimal:
+    if value is None and default is not None:
+        return default
+    try:
+        out = Decimal(str(value))
+    except Exception as exc:  # noqa: BLE001
+        raise InvalidInput(f"{name} must be an amount", code="invalid_template", details={"field": name}) from exc
+    if not out.is_finite() or out < 0:
+        raise InvalidInput(f"{name} must be ≥ 0", code="invalid_template", details={"field": name})
+    return out
+
+
+def _opt_int(name: str, value: Any, minimum: int = 1) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise InvalidInput(f"{name} must be a whole number ≥ {minimum}", code="invalid_template", details={"field": name})
+    return value
+
+
+def _time(name: str, value: Any) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(str(value))
+    except ValueError as exc:
+        raise InvalidInput(f"{name} must be an ISO 8601 time", code="invalid_template", details={"field": name}) from exc
+    if parsed.tzinfo is None:
+        raise InvalidInput(f"{name} needs a time zone (e.g. +08:00)", code="invalid_template", details={"field": name})
+    return parsed
+
+
+def create_template(session: Session, data: dict[str, Any], *, now: datetime) -> CouponTemplate:
+    name = data.get("name")
+    if not isinstance(name, str) or not name.strip():
+        raise InvalidInput("name is required", code="invalid_template", details={"field": "name"})
+    kind = data.get("kind")
+    if kind not in KINDS:
+        raise InvalidInput(f"kind must be one of {KINDS}", code="invalid_template", details={"field": "kind"})
+    trigger = data.get("trigger", "manual")
+    if trigger not in TRIGGERS:
+        raise InvalidInput(f"trigger must be one of {TRIGGERS}", code="invalid_template", details={"field": "trigger"})
+    value = _dec("value", data.get("value"), Decimal(0))
+    if kind == "percent_off" and not (0 < value < 100):
+        raise InvalidInput("percent_off value is between 0 and 100", code="invalid_template", details={"field": "value"})
+    if kind == "amount_off" and value <= 0:
+        raise InvalidInput("amount_off value must be positive", code="invalid_template", details={"field": "value"})
+    valid_from, valid_until = _time("valid_from", data.get("valid_from")), _time("valid_until", data.get("valid_until"))
+    valid_days = _opt_int("valid_days", data.get("valid_days"))
+    if valid_until is None and valid_days is None:
+        raise InvalidInput("Give valid_until (fixed window) or valid_days (after issue)", code="invalid_template", details={"field": "valid_days"})
+    if valid_from and valid_until and valid_until <= valid_from:
+        raise InvalidInput("valid_until must be after valid_from", code="invalid_template", details={"field": "valid_until"})
+    stores = data.get("store_codes")
+    if stores is not None:
+        if not isinstance(stores, list) or not all(isinstance(c, str) for c in stores):
+            raise InvalidInput("store_codes is a list of store codes", code="invalid_template", details={"field": "store_codes"})
+        known = set(session.scalars(select(Store.code).where(Store.code.in_(stores))))
+        if set(stores) - known:
+            raise InvalidInput(f"Unknown stores: {sorted(set(stores) - known)}", code="invalid_template", details={"field": "store_codes"})
+    template = CouponTemplate(
+        name=name.strip(), kind=kind, value=value, item_name=(data.get("item_name") or None),
+        min_spend=_dec("min_spend", data.get("min_spend"), Decimal(0)), valid_from=valid_from, valid_until=valid_until,
+        valid_days=valid_days, per_member_limit=_opt_int("per_member_limit", data.get("per_member_limit")),
+        total_stock=_opt_int("total_stock", data.get("total_stock"), minimum=0), issued_count=0, store_codes=stores,
+        trigger=trigger, is_active=True, created_at=now,
+    )
+    session.add(template)
+    session.flush()
+    return template
+
+
+def templates_for(session: Session, trigger: str) -> list[CouponTemplate]:
+    return list(session.scalars(select(CouponTemplate).where(CouponTemplate.trigger == trigger, CouponTemplate.is_active.is_(True)).order_by(CouponTemplate.id)))
+
+
+# --- issuing ---------------------------------------------------------------------------
+
+def _new_code() -> str:
+    return "".join(secrets.choice("ABCDEFGHJKLMNPQRSTUVWXYZ23456789") for _ in range(10))
+
+
+def issue(session: Session, *, template: CouponTemplate, member_id: int, source: str, occasion: str, now: datetime) -> Issued:
+    """Issue one coupon for this occasion, once; respects stock and the per-member limit."""
+    lock_member(session, member_id)
+    existing = session.scalars(
+        select(Coupon).where(Coupon.template_id == template.id, Coupon.member_id == member_id, Coupon.occasion == occasion)
+    ).one_or_none()
+    if existing is not None:
+        return Issued(existing, created=False)
+    if not template.is_active or (template.valid_until is not None and template.valid_until <= now):
+        return Issued(None, created=False, reason="inactive")
+    if template.per_member_limit is not None:
+        held = session.scalar(select(func.count()).select_from(Coupon).where(Coupon.template_id == template.id, Coupon.member_id == member_id))
+        if held >= template.per_member_limit:
+            return Issued(None, created=False, reason="member_limit")
+    taken = session.execute(
+        update(CouponTemplate)
+        .where(CouponTemplate.id == template.id)
+        .where((CouponTemplate.total_stock.is_(None)) | (CouponTemplate.issued_count < CouponTemplate.total_stock))
+        .values(issued_count=CouponTemplate.issued_count + 1)
+    ).rowcount
+    if taken != 1:
+        return Issued(None, created=False, reason="out_of_stock")
+    valid_from = max(now, template.valid_from) if template.valid_from else now
+    expires = now + timedelta(days=template.valid_days) if template.valid_days else template.valid_until
+    if template.valid_until is not None and expires is not None:
+        expires = min(expires, template.valid_until)
+    coupon = Coupon(
+        template_id=template.id, member_id=member_id, code=_new_code(), source=source, occasion=occasion,
+        status="issued", issued_at=now, valid_from=valid_from, expires_at=expires,
+    )
+    session.add(coupon)
+    session.flush()
+    _event(session, coupon, "issued", None, now, note=source)
+    return Issued(coupon, created=True)
+
+
+def issue_for_trigger(session: Session, *, trigger: str, member_id: int, occasion: str, now: datetime) -> list[Coupon]:
+    out = []
+    for template in templates_for(session, trigger):
+        result = issue(session, template=template, member_id=member_id, source=trigger, occasion=occasion, now=now)
+        if result.created and result.coupon is not None:
+            out.append(result.coupon)
+    return out
+
+
+def usable_coupons(session: Session, member_id: int, now: datetime) -> list[tuple[Coupon, CouponTemplate]]:
+    rows = session.execute(
+        select(Coupon, CouponTemplate)
+        .join(CouponTemplate, CouponTemplate.id == Coupon.template_id)
+        .where(Coupon.member_id == member_id, Coupon.status == "issued", Coupon.expires_at > now)
+        .order_by(Coupon.expires_at, Coupon.id)
+    )
+    return [(c, t) for c, t in rows]
+
+
+# --- redemption ------------------------------------------------------------------------
+
+def _event(session: Session, coupon: Coupon, kind: str, actor: Actor | None, now: datetime, note: str | None = None, amount: Decimal | None = None) -> None:
+    session.add(CouponEvent(
+        coupon_id=coupon.id, kind=kind, store_id=actor.store_id if actor else None,
+        actor_kind=actor.kind if actor else "system", staff_id=actor.staff_id if actor else None,
+        note=note, amount=amount, at=now,
+    ))
+    session.flush()
+
+
+def get_by_code(session: Session, code: str) -> Coupon:
+    coupon = session.scalars(select(Coupon).where(Coupon.code == code)).one_or_none()
+    if coupon is None:
+        raise NotFound("No such coupon", code="coupon_not_found")
+    return coupon
+
+
+def check_redeemable(session: Session, coupon: Coupon, *, store: Store, amount: Decimal | None, now: datetime) -> CouponTemplate:
+    template = session.get(CouponTemplate, coupon.template_id)
+    assert template is not None
+    if coupon.status == "redeemed":
+        raise CouponError("This coupon was already used", code="coupon_already_redeemed")
+    if coupon.status == "voided":
+        raise CouponError("This coupon was withdrawn", code="coupon_voided")
+    if coupon.status == "expired" or coupon.expires_at <= now:
+        raise CouponError("This coupon has expired", code="coupon_expired")
+    if coupon.valid_from > now:
+        raise CouponError("This coupon is not valid yet", code="coupon_not_yet_valid")
+    if template.store_codes and store.code not in template.store_codes:
+        raise CouponError("This coupon is not accepted at this store", code="coupon_wrong_store")
+    if template.min_spend and (amount is None or amount < template.min_spend):
+        raise CouponError(
+            f"This coupon needs a spend of at least {template.min_spend}", code="coupon_min_spend",
+            details={"min_spend": str(template.min_spend)},
+        )
+    return template
+
+
+def redeem(session: Session, *, code: str, amount: Decimal | None, actor: Actor, now: datetime) -> Coupon:
+    """Redeem exactly once: the status flips only where it is still 'issued'."""
+    coupon = get_by_code(session, code)
+    store = session.get(Store, actor.store_id)
+    assert store is not None
+    check_redeemable(session, coupon, store=store, amount=amount, now=now)
+    flipped = session.execute(
+        update(Coupon)
+        .where(Coupon.id == coupon.id, Coupon.status == "issued")
+        .values(status="redeemed", redeemed_at=now, redeemed_store_id=actor.store_id, redeemed_amount=amount)
+    ).rowcount
+    if flipped != 1:
+        raise CouponError("This coupon was already used", code="coupon_already_redeemed")
+    session.refresh(coupon)
+    _event(session, coupon, "redeemed", actor, now, amount=amount)
+    return coupon
+
+
+def void_redemption(session: Session, *, code: str, reason: str, actor: Actor, now: datetime) -> Coupon:
+    if not actor.is_manager:
+        raise Forbidden("Only a manager can void a redemption", code="manager_only")
+    if not reason or not reason.strip():
+        raise InvalidInput("A reason is required", code="reason_required")
+    coupon = get_by_code(session, code)
+    if coupon.redeemed_store_id is not None and coupon.redeemed_store_id != actor.store_id:
+        raise Forbidden("Only the store that redeemed it can void it", code="coupon_wrong_store")
+    flipped = session.execute(
+        update(Coupon)
+        .where(Coupon.id == coupon.id, Coupon.status == "redeemed")
+        .values(status="issued", redeemed_at=None, redeemed_store_id=None, redeemed_amount=None)
+    ).rowcount
+    if flipped != 1:
+        raise Conflict("This coupon is not redeemed", code="coupon_not_redeemed")
+    session.refresh(coupon)
+    _event(session, coupon, "voided", actor, now, note=reason.strip())
+    return coupon
+
+
+def expire_coupons(session: Session, *, now: datetime) -> int:
+    rows = list(session.scalars(select(Coupon).where(Coupon.status == "issued", Coupon.expires_at <= now).with_for_update(skip_locked=True)))
+    for coupon in rows:
+        coupon.status = "expired"
+        _event(session, coupon, "expired", None, now)
+    return len(rows)
+
+
+def due_reminders(session: Session, *, now: datetime, days_before: int) -> list[Coupon]:
+    return list(session.scalars(
+        select(Coupon).where(
+            Coupon.status == "issued", Coupon.reminded_at.is_(None),
+            Coupon.expires_at > now, Coupon.expires_at <= now + timedelta(days=days_before),
+        ).order_by(Coupon.member_id, Coupon.id).with_for_update(skip_locked=True)
+    ))
+
+
+def describe_value(template: CouponTemplate) -> str:
+    if template.kind == "amount_off":
+        return f"折抵 NT${template.value.normalize():f}"
+    if template.kind == "percent_off":
+        off = Decimal(100) - template.value
+        return f"{(off / 10).normalize():f} 折"
+    return f"免費兌換 {template.item_name or template.name}"
+
+
+def coupon_token(secret: str, code: str) -> str:
+    """What a coupon's QR carries: its code, signed so a typed or altered code is refused."""
+    from itsdangerous import Signer
+
+    return Signer(secret, salt="coupon-qr").sign(code).decode()
+
+
+def read_coupon_token(secret: str, token: str) -> str:
+    from itsdangerous import BadSignature, Signer
+
+    try:
+        return Signer(secret, salt="coupon-qr").unsign(token.strip()).decode()
+    except BadSignature as exc:
+        raise CouponError("This is not a valid coupon QR", code="coupon_token_invalid") from exc
+
+
+def revoke(session: Session, *, code: str, reason: str, now: datetime) -> Coupon:
+    """A marketer withdraws an unused coupon; it can no longer be redeemed."""
+    coupon = get_by_code(session, code)
+    flipped = session.execute(update(Coupon).where(Coupon.id == coupon.id, Coupon.status == "issued").values(status="voided")).rowcount
+    if flipped != 1:
+        raise Conflict("Only an unused coupon can be voided", code="coupon_not_issued")
+    session.refresh(coupon)
+    _event(session, coupon, "voided", None, now, note=(reason or "")[:200] or None)
+    return coupon
+
+
+def coupon_json(coupon: Coupon, template: CouponTemplate) -> dict[str, Any]:
+    return {
+        "code": coupon.code, "name": template.name, "kind": template.kind, "value": format(template.value.normalize(), "f"),
+        "description": describe_value(template), "min_spend": format(template.min_spend.normalize(), "f"),
+        "status": coupon.status, "source": coupon.source, "issued_at": coupon.issued_at.isoformat(),
+        "valid_from": coupon.valid_from.isoformat(), "expires_at": coupon.expires_at.isoformat(),
+        "redeemed_at": coupon.redeemed_at.isoformat() if coupon.redeemed_at else None,
+        "stores": template.store_codes,
+    }

@@ -1,0 +1,284 @@
+"""Membership tiers: qualification over a rolling window, immediate upgrades, downgrades
+only at the end of the member's tier period, and every change recorded with its reason."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Integer, Numeric, String, UniqueConstraint, func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from models.base import Base, IntPK, Timestamp
+from models.errors import Conflict, InvalidInput, NotFound
+from models.ledger import Award, LedgerEntry
+from models.member import Member
+
+METRICS = ("spend", "points", "visits")
+
+
+class Tier(Base):
+    __tablename__ = "tier"
+
+    id: Mapped[IntPK]
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(60))
+    rank: Mapped[int] = mapped_column(Integer, unique=True)
+    metric: Mapped[str] = mapped_column(String(8), default="spend")
+    threshold: Mapped[Decimal] = mapped_column(Numeric(12, 2), default=Decimal(0))
+    window_days: Mapped[int] = mapped_column(Integer, default=365)
+    period_days: Mapped[int] = mapped_column(Integer, default=365)
+    reminder_days: Mapped[int] = mapped_column(Integer, default=30)
+    earn_multiplier: Mapped[Decimal] = mapped_column(Numeric(5, 2), default=Decimal(1))
+    benefits: Mapped[list[str]] = mapped_column(JSON, default=list)
+    color: Mapped[str] = mapped_column(String(9), default="#6F4E37")
+    image_url: Mapped[str | None] = mapped_column(String(1000))
+    birthday_template_id: Mapped[int | None] = mapped_column(ForeignKey("coupon_template.id"))
+    upgrade_template_id: Mapped[int | None] = mapped_column(ForeignKey("coupon_template.id"))
+    richmenu_id: Mapped[str | None] = mapped_column(String(80))
+    created_at: Mapped[Timestamp]
+
+
+class TierChange(Base):
+    __tablename__ = "tier_change"
+
+    id: Mapped[IntPK]
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(12))  # upgrade | downgrade | renew
+    from_tier_id: Mapped[int | None] = mapped_column(ForeignKey("tier.id"))
+    to_tier_id: Mapped[int | None] = mapped_column(ForeignKey("tier.id"))
+    reason: Mapped[str] = mapped_column(String(200))
+    at: Mapped[Timestamp]
+
+
+class TierReminder(Base):
+    """One keep-your-tier reminder per member and tier period."""
+
+    __tablename__ = "tier_reminder"
+    __table_args__ = (UniqueConstraint("member_id", "period_ends_at", name="uq_tier_reminder_period"),)
+
+    id: Mapped[IntPK]
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id"))
+    period_ends_at: Mapped[Timestamp]
+    sent_at: Mapped[Timestamp]
+
+
+@dataclass(frozen=True)
+class Change:
+    kind: str
+    from_tier: Tier | None
+    to_tier: Tier
+    reason: str
+
+
+# --- configuration ---------------------------------------------------------------------
+
+def all_tiers(session: Session) -> list[Tier]:
+    return list(session.scalars(select(Tier).order_by(Tier.rank)))
+
+
+def get_tier(session: Session, code: str) -> Tier:
+    tier = session.scalars(select(Tier).where(Tier.code == code)).one_or_none()
+    if tier is None:
+        raise NotFound(f"No tier {code}", code="tier_not_found")
+    return tier
+
+
+FIELDS = {"code", "name", "rank", "metric", "threshold", "window_days", "period_days", "reminder_days",
+          "earn_multiplier", "benefits", "color", "image_url", "birthday_template_id", "upgrade_template_id", "richmenu_id"}
+
+
+def _bad(field: str, message: str) -> InvalidInput:
+    return InvalidInput(message, code="invalid_tier", details={"field": field})
+
+
+def apply_tier_fields(tier: Tier, data: dict[str, Any]) -> None:
+    unknown = set(data) - FIELDS
+    if unknown:
+        raise _bad(sorted(unknown)[0], f"Unknown fields: {', '.join(sorted(unknown))}")
+    for name, value in data.items():
+        if name in ("code", "name", "color", "image_url", "richmenu_id"):
+            if value is not None and (not isinstance(value, str) or not value.strip()):
+                raise _bad(name, f"{name} must be text")
+            if name in ("code", "name") and value is None:
+                raise _bad(name, f"{name} is required")
+            setattr(tier, name, value.strip() if isinstance(value, str) else value)
+        elif name == "metric":
+            if value not in METRICS:
+                raise _bad(name, f"metric must be one of {METRICS}")
+            tier.metric = value
+        elif name in ("threshold", "earn_multiplier"):
+            try:
+                number = Decimal(str(value))
+            except Exception as exc:  # noqa: BLE001
+                raise _bad(name, f"{name} must be a number") from exc
+            if not number.is_finite() or number < 0 or (name == "earn_multiplier" and not Decimal("0.1") <= number <= 10):
+                raise _bad(name, f"{name} is out of range")
+            setattr(tier, name, number)
+        elif name == "benefits":
+            if not isinstance(value, list) or not all(isinstance(b, str) for b in value):
+                raise _bad(name, "benefits is a list of texts")
+            tier.benefits = value
+        else:  # whole numbers
+            if value is None and name.endswith("template_id"):
+                setattr(tier, name, None)
+                continue
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise _bad(name, f"{name} must be a whole number ≥ 0")
+            setattr(tier, name, value)
+
+
+def create_tier(session: Session, data: dict[str, Any], *, now: datetime) -> Tier:
+    for required in ("code", "name", "rank"):
+        if required not in data:
+            raise _bad(required, f"{required} is required")
+    tier = Tier(metric="spend", threshold=Decimal(0), window_days=365, period_days=365, reminder_days=30,
+                earn_multiplier=Decimal(1), benefits=[], color="#6F4E37", created_at=now)
+    apply_tier_fields(tier, data)
+    if session.scalar(select(Tier.id).where((Tier.code == tier.code) | (Tier.rank == tier.rank))):
+        raise Conflict("A tier with this code or rank exists", code="tier_exists")
+    session.add(tier)
+    session.flush()
+    return tier
+
+
+# --- qualification ---------------------------------------------------------------------
+
+def metric_value(session: Session, member_id: int, metric: str, *, since: datetime) -> Decimal:
+    if metric == "spend":
+        value = session.scalar(select(func.coalesce(func.sum(Award.amount), 0)).where(Award.member_id == member_id, Award.created_at >= since))
+    elif metric == "points":
+        value = session.scalar(select(func.coalesce(func.sum(LedgerEntry.amount), 0)).where(
+            LedgerEntry.member_id == member_id, LedgerEntry.currency == "point", LedgerEntry.reason == "award", LedgerEntry.created_at >= since))
+    else:
+        value = session.scalar(select(func.count()).select_from(Award).where(Award.member_id == member_id, Award.created_at >= since))
+    return Decimal(value or 0)
+
+
+def qualifies(session: Session, member_id: int, tier: Tier, now: datetime) -> bool:
+    if tier.threshold <= 0:
+        return True
+    return metric_value(session, member_id, tier.metric, since=now - timedelta(days=tier.window_days)) >= tier.threshold
+
+
+def shortfall(session: Session, member_id: int, tier: Tier, now: datetime) -> Decimal:
+    have = metric_value(session, member_id, tier.metric, since=now - timedelta(days=tier.window_days))
+    return max(Decimal(0), tier.threshold - have)
+
+
+def current_tier(session: Session, member: Member, tiers: list[Tier] | None = None) -> Tier | None:
+    tiers = tiers if tiers is not None else all_tiers(session)
+    if member.tier_id is not None:
+        for tier in tiers:
+            if tier.id == member.tier_id:
+                return tier
+    return tiers[0] if tiers else None
+
+
+def best_qualified(session: Session, member_id: int, tiers: list[Tier], now: datetime) -> Tier | None:
+    for tier in reversed(tiers):
+        if qualifies(session, member_id, tier, now):
+            return tier
+    return None
+
+
+def _describe(tier: Tier, session: Session, member_id: int, now: datetime) -> str:
+    value = metric_value(session, member_id, tier.metric, since=now - timedelta(days=tier.window_days))
+    return f"{tier.metric} {value.normalize():f} in {tier.window_days} days vs {tier.threshold.normalize():f} for {tier.code}"
+
+
+def _move(session: Session, member: Member, to: Tier, kind: str, reason: str, now: datetime, frm: Tier | None) -> Change:
+    member.tier_id = to.id
+    member.tier_since = now if kind != "renew" else member.tier_since
+    base = member.tier_until if kind == "renew" and member.tier_until else now
+    member.tier_until = base + timedelta(days=to.period_days) if to.threshold > 0 else None
+    session.add(TierChange(member_id=member.id, kind=kind, from_tier_id=frm.id if frm else None, to_tier_id=to.id, reason=reason[:200], at=now))
+    session.flush()
+    return Change(kind, frm, to, reason)
+
+
+def evaluate_upgrade(session: Session, member: Member, now: datetime) -> Change | None:
+    """After an award: move up at once when the member qualifies for a higher tier."""
+    tiers = all_tiers(session)
+    if not tiers:
+        return None
+    current = current_tier(session, member, tiers)
+    best = best_qualified(session, member.id, tiers, now)
+    if best is None or current is None or best.rank <= current.rank:
+        return None
+    return _move(session, member, best, "upgrade", "qualified: " + _describe(best, session, member.id, now), now, current)
+
+
+def end_of_period(session: Session, member: Member, now: datetime) -> Change | None:
+    """At the end of a tier period: renew when still qualified, else move down to what qualifies."""
+    if member.tier_until is None or member.tier_until > now:
+        return None
+    tiers = all_tiers(session)
+    current = current_tier(session, member, tiers)
+    best = best_qualified(session, member.id, tiers, now)
+    if current is None or best is None:
+        return None
+    if best.rank >= current.rank:
+        kind = "renew" if best.id == current.id else "upgrade"
+        return _move(session, member, best, kind, "period end: " + _describe(best, session, member.id, now), now, current)
+    return _move(session, member, best, "downgrade", "period end: " + _describe(current, session, member.id, now), now, current)
+
+
+def members_at_period_end(session: Session, now: datetime) -> list[int]:
+    return list(session.scalars(select(Member.id).where(Member.tier_until.is_not(None), Member.tier_until <= now).order_by(Member.id)))
+
+
+def members_to_remind(session: Session, now: datetime) -> list[int]:
+    """Members whose period ends within their tier's reminder window and who were not reminded for it."""
+    rows = session.execute(
+        select(Member.id, Member.tier_until, Tier.reminder_days)
+        .join(Tier, Tier.id == Member.tier_id)
+        .where(Member.tier_until.is_not(None), Member.tier_until > now, Member.is_reachable.is_(True))
+    )
+    due = [mid for mid, until, days in rows if until <= now + timedelta(days=days)]
+    if not due:
+        return []
+    reminded = set(session.scalars(select(TierReminder.member_id).where(TierReminder.member_id.in_(due), TierReminder.period_ends_at > now)))
+    return [m for m in due if m not in reminded]
+
+
+def claim_reminder(session: Session, member: Member, now: datetime) -> bool:
+    """Record the reminder for this period; False when another run already did."""
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    return session.execute(
+        dialect.insert(TierReminder)
+        .values(member_id=member.id, period_ends_at=member.tier_until, sent_at=now)
+        .on_conflict_do_nothing(index_elements=["member_id", "period_ends_at"])
+        .returning(TierReminder.id)
+    ).scalar() is not None
+
+
+def multiplier_for(session: Session, member: Member) -> Decimal:
+    tier = current_tier(session, member)
+    return tier.earn_multiplier if tier else Decimal(1)
+
+
+def tier_json(tier: Tier) -> dict[str, Any]:
+    return {
+        "code": tier.code, "name": tier.name, "rank": tier.rank, "metric": tier.metric,
+        "threshold": format(tier.threshold.normalize(), "f"), "window_days": tier.window_days,
+        "period_days": tier.period_days, "reminder_days": tier.reminder_days,
+        "earn_multiplier": format(tier.earn_multiplier.normalize(), "f"), "benefits": tier.benefits,
+        "color": tier.color, "image_url": tier.image_url, "birthday_template_id": tier.birthday_template_id,
+        "upgrade_template_id": tier.upgrade_template_id, "richmenu_id": tier.richmenu_id,
+    }
+
+
+def birthday_members(session: Session, on: date, *, whole_month: bool) -> list[int]:
+    """Members (reachable, joined) whose birthday is today, or this month."""
+    rows = session.execute(select(Member.id, Member.birthday_on).where(Member.joined_at.is_not(None), Member.birthday_on.is_not(None)))
+    if whole_month:
+        return [mid for mid, bday in rows if bday.month == on.month]
+    return [mid for mid, bday in rows if (bday.month, bday.day) == (on.month, on.day) or
+            (bday.month, bday.day, on.month, on.day) == (2, 29, 2, 28) and not _leap(on.year)]
+
+
+def _leap(year: int) -> bool:
+    return year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
