@@ -19,7 +19,7 @@ from handlers.messages import text
 from handlers.tiers import keep_text
 from models.coupon import Coupon, CouponTemplate, due_reminders, expire_coupons, issue, issue_for_trigger
 from models.member import Member
-from models.tier import claim_reminder, current_tier, end_of_period, members_at_period_end, members_to_remind, birthday_members
+from models.tier import needs_reminder, claim_reminder, current_tier, end_of_period, members_at_period_end, members_to_remind, birthday_members
 
 TAIPEI = ZoneInfo("Asia/Taipei")
 
@@ -85,7 +85,7 @@ def tier_reminders(svc: Services) -> int:
         with svc.db.transaction() as session:
             member = session.get(Member, member_id, with_for_update=True)
             tier = current_tier(session, member)
-            if tier is None or member.tier_until is None or not claim_reminder(session, member, now):
+            if tier is None or not needs_reminder(session, member, tier) or not claim_reminder(session, member, now):
                 return False
             enqueue_messages(session, member, "tier_reminder", [text(keep_text(session, member, tier, now, svc.texts))])
             return True

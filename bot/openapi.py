@@ -100,7 +100,7 @@ SCHEMAS: dict[str, Any] = {
         "type": "object", "required": ["name", "kind"],
         "properties": {
             "name": {"type": "string"}, "kind": {"enum": ["amount_off", "percent_off", "free_item"]},
-            "value": {"type": ["string", "number"], "description": "NT$ off, or the percentage paid for percent_off (85 = 15% off)"},
+            "value": {"type": ["string", "number"], "description": "NT$ off for amount_off; the percentage off for percent_off (15 = 15% off, shown as 85 折)"},
             "item_name": {"type": "string"}, "min_spend": {"type": ["string", "number"]},
             "valid_from": {"type": "string", "format": "date-time"}, "valid_until": {"type": "string", "format": "date-time"},
             "valid_days": {"type": "integer", "minimum": 1}, "per_member_limit": {"type": "integer", "minimum": 1},

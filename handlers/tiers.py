@@ -39,7 +39,8 @@ def progress_text(session: Session, member: Member, tiers: list[Tier], now: date
 def keep_text(session: Session, member: Member, tier: Tier, now: datetime, t: Texts) -> str:
     assert member.tier_until is not None
     day = member.tier_until.astimezone(TAIPEI).strftime("%Y/%m/%d")
-    return t(f"tier_keep_{tier.metric}", tier=tier.name, date=day, amount=_amount(shortfall(session, member.id, tier, now)))
+    missing = shortfall(session, member.id, tier, member.tier_until)  # what counts when the period ends
+    return t(f"tier_keep_{tier.metric}", tier=tier.name, date=day, amount=_amount(missing))
 
 
 def tier_bubble(tier: Tier, *, mine: bool, note: str | None, t: Texts) -> FlexBubble:

@@ -329,9 +329,9 @@ def due_reminders(session: Session, *, now: datetime, days_before: int) -> list[
 def describe_value(template: CouponTemplate) -> str:
     if template.kind == "amount_off":
         return f"折抵 NT${template.value.normalize():f}"
-    if template.kind == "percent_off":
-        off = Decimal(100) - template.value
-        return f"{(off / 10).normalize():f} 折"
+    if template.kind == "percent_off":  # value is the percentage off; Taiwan says what is paid: 15% off = 85 折
+        paid = (Decimal(100) - template.value).normalize()
+        return f"{(paid / 10).normalize():f} 折" if paid % 10 == 0 else f"{paid:f} 折"
     return f"免費兌換 {template.item_name or template.name}"
 
 

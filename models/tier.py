@@ -147,13 +147,14 @@ def create_tier(session: Session, data: dict[str, Any], *, now: datetime) -> Tie
 # --- qualification ---------------------------------------------------------------------
 
 def metric_value(session: Session, member_id: int, metric: str, *, since: datetime) -> Decimal:
+    """Spend, points earned or visits in the window (since, now]."""
     if metric == "spend":
-        value = session.scalar(select(func.coalesce(func.sum(Award.amount), 0)).where(Award.member_id == member_id, Award.created_at >= since))
+        value = session.scalar(select(func.coalesce(func.sum(Award.amount), 0)).where(Award.member_id == member_id, Award.created_at > since))
     elif metric == "points":
         value = session.scalar(select(func.coalesce(func.sum(LedgerEntry.amount), 0)).where(
-            LedgerEntry.member_id == member_id, LedgerEntry.currency == "point", LedgerEntry.reason == "award", LedgerEntry.created_at >= since))
+            LedgerEntry.member_id == member_id, LedgerEntry.currency == "point", LedgerEntry.reason == "award", LedgerEntry.created_at > since))
     else:
-        value = session.scalar(select(func.count()).select_from(Award).where(Award.member_id == member_id, Award.created_at >= since))
+        value = session.scalar(select(func.count()).select_from(Award).where(Award.member_id == member_id, Award.created_at > since))
     return Decimal(value or 0)
 
 
@@ -163,8 +164,9 @@ def qualifies(session: Session, member_id: int, tier: Tier, now: datetime) -> bo
     return metric_value(session, member_id, tier.metric, since=now - timedelta(days=tier.window_days)) >= tier.threshold
 
 
-def shortfall(session: Session, member_id: int, tier: Tier, now: datetime) -> Decimal:
-    have = metric_value(session, member_id, tier.metric, since=now - timedelta(days=tier.window_days))
+def shortfall(session: Session, member_id: int, tier: Tier, at: datetime) -> Decimal:
+    """What is still missing to qualify for the tier at time ``at`` (now, or a period's end)."""
+    have = metric_value(session, member_id, tier.metric, since=at - timedelta(days=tier.window_days))
     return max(Decimal(0), tier.threshold - have)
 
 
@@ -242,6 +244,11 @@ def members_to_remind(session: Session, now: datetime) -> list[int]:
         return []
     reminded = set(session.scalars(select(TierReminder.member_id).where(TierReminder.member_id.in_(due), TierReminder.period_ends_at > now)))
     return [m for m in due if m not in reminded]
+
+
+def needs_reminder(session: Session, member: Member, tier: Tier) -> bool:
+    """Whether the purchases that will still count at the period's end fall short."""
+    return member.tier_until is not None and shortfall(session, member.id, tier, member.tier_until) > 0
 
 
 def claim_reminder(session: Session, member: Member, now: datetime) -> bool:

@@ -289,3 +289,18 @@ def make_member(line, db):  # type: ignore[no-untyped-def]
         return user, number
 
     return make
+
+
+@pytest.fixture
+def tiers(client, counter):  # type: ignore[no-untyped-def]
+    """一般 → 銀卡 (NT$3,000 in 365 days) → 金卡 (NT$10,000), periods of 365 days."""
+    made = []
+    for body in (
+        {"code": "basic", "name": "一般會員", "rank": 0, "threshold": 0, "benefits": ["生日禮"]},
+        {"code": "silver", "name": "銀卡", "rank": 1, "threshold": 3000, "earn_multiplier": "1.5", "benefits": ["點數 1.5 倍"], "color": "#8A8D91"},
+        {"code": "gold", "name": "金卡", "rank": 2, "threshold": 10000, "earn_multiplier": 2, "benefits": ["點數 2 倍", "免費升級大杯"], "color": "#B8860B"},
+    ):
+        resp = client.post("/api/v1/admin/tiers", json=body, headers=counter.admin)
+        assert resp.status_code == 201, resp.get_json()
+        made.append(resp.get_json())
+    return made

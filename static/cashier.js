@@ -1,0 +1,479 @@
+/* 門市收銀：登入 → 掃描會員 QR（或輸入會員編號）→ 集點／兌換 → 下一位。
+ * Plain ES2020, no build step. Talks to /api/v1 (see /openapi.json).
+ * Every write carries an id made once per transaction (receipt_id / request_id) and reused on
+ * retry, so a retry after a lost answer never counts twice. */
+'use strict';
+(() => {
+  const $ = (id) => document.getElementById(id);
+  const SESSION_KEY = 'cashier.session';
+  const TIMEOUT_MS = 15000;
+  const JSQR_URL = '/static/vendor/jsqr/jsQR.js';
+  const OFFLINE_TEXT = '網路連線中斷，請稍後按重試';
+
+  const MESSAGES = {
+    token_expired: 'QR 已過期，請會員更新會員卡 QR 碼',
+    token_invalid: '這不是有效的會員卡 QR 碼，請會員重新開啟 LINE 會員卡',
+    member_not_found: '查無此會員，請確認會員編號',
+    member_required: '請掃描會員 QR 或輸入會員編號',
+    insufficient_balance: (d) => `點數不足：會員目前有 ${d.balance ?? '?'} ${d.currency === 'stamp' ? '集點' : '點'}，` +
+      `此兌換需要 ${d.needed ?? '?'} ${d.currency === 'stamp' ? '集點' : '點'}`,
+    invalid_amount: '消費金額格式不正確：請輸入 0 以上的數字，最多兩位小數',
+    nothing_to_award: '請輸入消費金額，或勾選「來店」',
+    invalid_visit: '「來店」欄位不正確，請重新整理頁面',
+    invalid_credentials: '帳號或密碼錯誤',
+    unauthorized: '請重新登入',
+    session_expired: '登入已逾時，請重新登入',
+    invalid_api_key: '請重新登入',
+    receipt_already_awarded: '這筆交易已經替其他會員集點，請按「下一位」重新開始',
+    grant_used: '這個獎勵已經兌換過了',
+    grant_not_found: '找不到這個獎勵，請重新查詢會員',
+    reward_not_found: '這個兌換商品已下架',
+    request_in_progress: '上一個請求仍在處理中，請稍後按重試',
+    manager_only: '此操作需要店長權限',
+    internal_error: '系統發生錯誤，請稍後再試',
+  };
+  const SIGN_IN_AGAIN = new Set(['session_expired', 'unauthorized', 'invalid_api_key']);
+
+  const state = { session: null, member: null, catalogue: [], pending: null, inflight: false };
+  const scan = { stream: null, timer: 0, decoder: null };
+
+  class NetworkError extends Error {}
+  class ApiError extends Error {
+    constructor(status, body) {
+      super((body && body.message) || `HTTP ${status}`);
+      this.status = status;
+      this.code = (body && body.code) || `http_${status}`;
+      this.details = (body && body.details) || {};
+    }
+  }
+
+  // ── helpers ────────────────────────────────────────────────
+  function uuid() {
+    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
+    const b = crypto.getRandomValues(new Uint8Array(16)); // randomUUID needs a secure context
+    b[6] = (b[6] & 0x0f) | 0x40; b[8] = (b[8] & 0x3f) | 0x80;
+    const h = Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+    return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+  }
+
+  function el(tag, props = {}, ...children) {
+    const node = Object.assign(document.createElement(tag), props);
+    for (const c of children) if (c != null) node.append(c);
+    return node;
+  }
+
+  function describe(err) {
+    if (err instanceof NetworkError) return OFFLINE_TEXT;
+    const text = MESSAGES[err.code];
+    if (typeof text === 'function') return text(err.details || {});
+    if (text) return text;
+    if (err.status >= 500) return `系統暫時無法處理（${err.status}），請稍後再試`;
+    return `${err.message}（${err.code}）`;
+  }
+
+  const retryable = (err) => err instanceof NetworkError || err.status >= 500 || err.code === 'request_in_progress';
+
+  async function api(path, { method = 'GET', body, auth = true } = {}) {
+    const headers = { Accept: 'application/json' };
+    if (body !== undefined) headers['Content-Type'] = 'application/json';
+    if (auth && state.session) headers.Authorization = `Bearer ${state.session.token}`;
+    const ctl = new AbortController();
+    const timer = setTimeout(() => ctl.abort(), TIMEOUT_MS);
+    let resp, data; // eslint-disable-line one-var
+    try {
+      resp = await fetch(path, {
+        method, headers, cache: 'no-store', signal: ctl.signal,
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      data = await resp.json().catch(() => null);
+    } catch (e) {
+      throw new NetworkError(String(e));
+    } finally {
+      clearTimeout(timer);
+    }
+    if (!resp.ok) throw new ApiError(resp.status, data);
+    if (data === null) throw new NetworkError('unreadable answer'); // cut off on the way: safe to retry
+    return { status: resp.status, data };
+  }
+
+  // ── banner, dialog, views ──────────────────────────────────
+  function banner(text, kind = 'error') {
+    $('bannerText').textContent = text;
+    Object.assign($('banner'), { className: `banner ${kind}`, hidden: false });
+  }
+  const clearBanner = () => { $('banner').hidden = true; };
+
+  /** Anything that went wrong: sign-in problems go back to the sign-in screen. */
+  function report(err) {
+    const known = err instanceof NetworkError || err instanceof ApiError;
+    if (!known) console.warn(err); // eslint-disable-line no-console
+    if (known && SIGN_IN_AGAIN.has(err.code) && state.session) signOut(describe(err));
+    else banner(known ? describe(err) : '發生未預期的錯誤，請重新整理頁面');
+  }
+
+  function ask(title, text, okLabel) {
+    const dialog = $('confirmDialog');
+    [$('dialogTitle').textContent, $('dialogText').textContent, $('dialogOk').textContent] = [title, text, okLabel];
+    dialog.returnValue = '';
+    dialog.showModal();
+    return new Promise((resolve) => dialog.addEventListener('close', () => resolve(dialog.returnValue === 'ok'), { once: true }));
+  }
+
+  function show(view) {
+    for (const id of ['loginView', 'identifyView', 'memberView']) $(id).hidden = id !== view;
+    $('signOut').hidden = !state.session;
+    window.scrollTo(0, 0);
+  }
+
+  function renderNet() {
+    const on = navigator.onLine;
+    $('net').textContent = on ? '連線中' : '離線';
+    $('net').classList.toggle('off', !on);
+    if (on && state.pending && !state.inflight) $('retryText').textContent = '網路已恢復，請按重試';
+  }
+
+  // ── session ────────────────────────────────────────────────
+  function setSession(session) {
+    state.session = session;
+    if (session) sessionStorage.setItem(SESSION_KEY, JSON.stringify(session));
+    else sessionStorage.removeItem(SESSION_KEY);
+    $('storeName').textContent = session ? session.store.name : '門市收銀';
+    $('staffName').textContent = session ? `${session.staff.name}・${session.store.code}` : '';
+  }
+
+  function signOut(message) {
+    stopScan();
+    setSession(null);
+    resetMember();
+    show('loginView');
+    if (message) banner(message, 'warn');
+    else clearBanner();
+    $('username').focus();
+  }
+
+  async function login(event) {
+    event.preventDefault();
+    clearBanner();
+    const btn = $('loginBtn');
+    Object.assign(btn, { disabled: true, textContent: '登入中…' });
+    try {
+      const body = { username: $('username').value.trim(), password: $('password').value };
+      const { data } = await api('/api/v1/auth/login', { method: 'POST', body, auth: false });
+      setSession({ token: data.token, staff: data.staff, store: data.store });
+      $('password').value = '';
+      show('identifyView');
+    } catch (err) {
+      report(err);
+    } finally {
+      Object.assign(btn, { disabled: false, textContent: '登入' });
+    }
+  }
+
+  // ── identify the member ────────────────────────────────────
+  async function lookup(body, btn) {
+    clearBanner();
+    if (btn) btn.disabled = true;
+    try {
+      const [{ data }, rewards] = await Promise.all([
+        api('/api/v1/scan', { method: 'POST', body }),
+        api('/api/v1/rewards').then((r) => r.data.rewards, () => null),
+      ]);
+      if (rewards) state.catalogue = rewards;
+      openMember(data);
+    } catch (err) {
+      if (err instanceof NetworkError) banner('網路連線中斷，請確認網路後再查詢一次');
+      else report(err);
+    } finally {
+      if (btn) btn.disabled = false;
+    }
+  }
+
+  function lookupNumber(event) {
+    event.preventDefault();
+    const number = $('memberNo').value.replace(/\D/g, '');
+    if (!number) { banner(MESSAGES.member_required); $('memberNo').focus(); return; }
+    lookup({ member_no: number }, $('lookupBtn'));
+  }
+
+  const NO_CAMERA = '無法使用相機：請允許瀏覽器使用相機，或改用輸入會員編號';
+  const CAMERA_MESSAGES = {
+    NotAllowedError: NO_CAMERA, SecurityError: NO_CAMERA,
+    NotFoundError: '找不到可用的相機，請改用輸入會員編號', OverconstrainedError: '找不到可用的相機，請改用輸入會員編號',
+    NotReadableError: '相機正被其他程式使用，請關閉後再試',
+    DecoderError: '無法載入 QR 解碼元件，請檢查網路或改用輸入會員編號',
+  };
+  const cameraMessage = (err) => CAMERA_MESSAGES[err && err.name] || '無法開啟相機，請改用輸入會員編號';
+
+  const loadScript = (src) => new Promise((resolve, reject) => {
+    document.head.append(el('script', {
+      src, onload: resolve, onerror: () => reject(Object.assign(new Error(src), { name: 'DecoderError' })),
+    }));
+  });
+
+  async function makeDecoder() {
+    if ('BarcodeDetector' in window) {
+      try {
+        const formats = await window.BarcodeDetector.getSupportedFormats();
+        if (formats.includes('qr_code')) {
+          const detector = new window.BarcodeDetector({ formats: ['qr_code'] });
+          return { name: 'BarcodeDetector', decode: async (v) => ((await detector.detect(v))[0] || {}).rawValue };
+        }
+      } catch (e) { /* fall back to jsQR */ }
+    }
+    if (!window.jsQR) await loadScript(JSQR_URL);
+    const canvas = el('canvas');
+    const ctx = canvas.getContext('2d', { willReadFrequently: true });
+    return {
+      name: 'jsQR',
+      decode: async (v) => {
+        const scale = Math.min(1, 800 / Math.max(v.videoWidth, v.videoHeight));
+        const w = Math.round(v.videoWidth * scale);
+        const h = Math.round(v.videoHeight * scale);
+        if (canvas.width !== w || canvas.height !== h) Object.assign(canvas, { width: w, height: h });
+        ctx.drawImage(v, 0, 0, w, h);
+        const found = window.jsQR(ctx.getImageData(0, 0, w, h).data, w, h, { inversionAttempts: 'dontInvert' });
+        return found && found.data;
+      },
+    };
+  }
+
+  async function startScan() {
+    clearBanner();
+    if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
+      banner(window.isSecureContext ? '這台裝置無法使用相機，請改用輸入會員編號' : '相機需要以 HTTPS 開啟此頁，請改用輸入會員編號');
+      return;
+    }
+    $('scanBtn').disabled = true;
+    try {
+      scan.decoder = scan.decoder || await makeDecoder();
+      scan.stream = await navigator.mediaDevices.getUserMedia({
+        audio: false, video: { facingMode: { ideal: 'environment' }, width: { ideal: 1280 }, height: { ideal: 720 } },
+      });
+    } catch (err) {
+      stopScan();
+      banner(cameraMessage(err));
+      return;
+    }
+    $('video').srcObject = scan.stream;
+    Object.assign($('scanner'), { hidden: false }).dataset.decoder = scan.decoder.name;
+    $('scanBtn').hidden = true;
+    await $('video').play().catch(() => {});
+    tick();
+  }
+
+  async function tick() {
+    if (!scan.stream) return;
+    const video = $('video');
+    const text = video.readyState >= 2 && video.videoWidth ? await scan.decoder.decode(video).catch(() => null) : null;
+    if (!scan.stream) return;
+    if (text && text.trim()) {
+      stopScan();
+      if (navigator.vibrate) navigator.vibrate(60);
+      lookup({ token: text.trim() }, $('scanBtn'));
+      return;
+    }
+    scan.timer = setTimeout(tick, 120);
+  }
+
+  function stopScan() {
+    clearTimeout(scan.timer);
+    if (scan.stream) scan.stream.getTracks().forEach((t) => t.stop());
+    scan.stream = null;
+    $('video').srcObject = null;
+    $('scanner').hidden = true;
+    Object.assign($('scanBtn'), { hidden: false, disabled: false });
+  }
+
+  // ── the member ─────────────────────────────────────────────
+  function resetMember(member = null) {
+    Object.assign(state, { member, pending: null, inflight: false });
+    $('awardForm').reset();
+    $('result').hidden = true;
+    $('memberNo').value = '';
+    if (member) renderMember();
+    else syncControls();
+  }
+
+  function openMember(member) {
+    resetMember(member);
+    show('memberView');
+  }
+
+  function renderMember() {
+    const m = state.member;
+    const { size, filled, reward } = m.card;
+    $('memberName').textContent = m.name || '（未提供姓名）';
+    $('memberNumber').textContent = m.member_no;
+    $('memberTier').textContent = m.tier || '一般會員';
+    $('stampCount').textContent = `${filled} / ${size}`;
+    $('pointCount').textContent = `${m.balances.points} 點`;
+    const dots = $('stampDots');
+    dots.replaceChildren(...Array.from({ length: size }, (_, i) => el('span', { className: i < filled ? 'dot on' : 'dot' })));
+    dots.style.setProperty('--cols', String(Math.min(size, 10)));
+    dots.setAttribute('aria-label', `集點卡 ${filled} / ${size}`);
+    $('cardReward').textContent = filled >= size ? `已集滿！可兌換「${reward}」` : `集滿 ${size} 點兌換「${reward}」，還差 ${size - filled} 點`;
+
+    $('grantsBox').hidden = !m.rewards.length;
+    $('grantList').replaceChildren(...m.rewards.map((g) => el('li', { className: 'item ready' },
+      el('div', { className: 'item-main' }, el('b', { textContent: g.name }),
+        el('small', { textContent: `${new Date(g.issued_at).toLocaleDateString('zh-TW')} 獲得` })),
+      el('button', { type: 'button', className: 'go', textContent: '兌換', onclick: () => useGrant(g) }))));
+    renderCatalogue();
+    syncControls();
+  }
+
+  function renderCatalogue() {
+    const points = state.member ? state.member.balances.points : 0;
+    $('catalogueEmpty').hidden = state.catalogue.length > 0;
+    $('catalogue').replaceChildren(...state.catalogue.map((item) => {
+      const short = item.points_cost - points;
+      return el('li', { className: short > 0 ? 'item short' : 'item' },
+        el('div', { className: 'item-main' }, el('b', { textContent: item.name }),
+          el('small', { textContent: short > 0 ? `${item.points_cost} 點・還差 ${short} 點` : `${item.points_cost} 點` })),
+        el('button', { type: 'button', className: 'primary', textContent: '兌換', onclick: () => redeem(item) }));
+    }));
+  }
+
+  function syncControls() {
+    const locked = state.inflight || !!state.pending;
+    for (const id of ['amount', 'visit', 'confirmBtn']) $(id).disabled = locked;
+    document.querySelectorAll('#grantList button, #catalogue button').forEach((b) => { b.disabled = locked; });
+    $('confirmBtn').textContent = state.inflight && state.pending && state.pending.kind === 'award' ? '處理中…' : '確認集點';
+    Object.assign($('retryBtn'), { disabled: state.inflight, textContent: state.inflight ? '重試中…' : '重試' });
+    $('retryBox').hidden = !(state.pending && state.pending.failed);
+  }
+
+  function showResult(title, lines, kind = 'ok') {
+    $('resultTitle').textContent = title;
+    $('resultLines').replaceChildren(...lines.map(([text, cls]) => el('li', { textContent: text, className: cls || '' })));
+    Object.assign($('result'), { className: `result ${kind}`, hidden: false });
+    window.scrollTo(0, 0); // the card and the result sit at the top
+  }
+
+  // ── writes: award, redeem, hand over a card reward ─────────
+  function confirmAward(event) {
+    event.preventDefault();
+    clearBanner();
+    if (state.pending || state.inflight) return;
+    const amount = $('amount').value.trim().replace(/,/g, '');
+    const visit = $('visit').checked;
+    if (!amount && !visit) { banner(MESSAGES.nothing_to_award); return; }
+    if (amount && !/^\d{1,8}(\.\d{1,2})?$/.test(amount)) { banner(MESSAGES.invalid_amount); return; }
+    const body = { member_no: state.member.member_no, receipt_id: uuid(), visit };
+    if (amount) body.amount = amount;
+    send({ kind: 'award', path: '/api/v1/awards', body, done: awarded });
+  }
+
+  function awarded(data) {
+    const a = data.award;
+    const lines = [];
+    if (a.stamps) lines.push([`+${a.stamps} 集點`, 'gain']);
+    if (a.points) lines.push([`+${a.points} 點數`, 'gain']);
+    if (!a.stamps && !a.points) lines.push(['本次未獲得集點或點數（未達門檻或已達上限）']);
+    if (a.rewards_issued) lines.push([`已集滿！獲得 ${a.rewards_issued} 份「${data.member.card.reward}」`, 'gift']);
+    if (a.capped) lines.push(['已達今日集點上限，超過的部分未計入', 'note']);
+    if (a.replayed) lines.push(['這筆交易先前已完成，未重複集點', 'note']);
+    const m = data.member;
+    lines.push([`目前：集點 ${m.card.filled} / ${m.card.size}・點數 ${m.balances.points} 點`, 'now']);
+    lines.push([`交易編號 ${a.receipt_id.slice(0, 8)}`, 'ref']);
+    $('awardForm').reset();
+    showResult('集點完成', lines);
+  }
+
+  async function redeem(item) {
+    clearBanner();
+    const points = state.member.balances.points;
+    const ok = await ask('點數兌換', `以 ${item.points_cost} 點兌換「${item.name}」？會員目前有 ${points} 點。`, '確認兌換');
+    if (!ok || state.pending || state.inflight) return;
+    const body = { member_no: state.member.member_no, reward_id: item.id, request_id: uuid() };
+    send({
+      kind: 'redeem', path: '/api/v1/redemptions', body,
+      done: (data) => showResult('兌換完成', [[`已兌換「${data.redemption.reward}」`, 'gain'],
+        [`扣除 ${data.redemption.points} 點，剩餘 ${data.member.balances.points} 點`, 'now']]),
+    });
+  }
+
+  async function useGrant(grant) {
+    clearBanner();
+    const ok = await ask('兌換集點卡獎勵', `將「${grant.name}」交給會員，並標記為已兌換？`, '確認兌換');
+    if (!ok || state.pending || state.inflight) return;
+    send({
+      kind: 'grant', path: `/api/v1/grants/${grant.id}/use`, body: { member_no: state.member.member_no },
+      done: () => showResult('兌換完成', [[`已兌換「${grant.name}」`, 'gain']]),
+      // a retry after a lost answer finds it used: by then it was us
+      alreadyDone: (err) => err.code === 'grant_used',
+    });
+  }
+
+  async function send(pending) {
+    state.pending = pending;
+    pending.attempts = (pending.attempts || 0) + 1;
+    state.inflight = true;
+    $('result').hidden = true;
+    syncControls();
+    let data = null, failure = null; // eslint-disable-line one-var
+    try { data = (await api(pending.path, { method: 'POST', body: pending.body })).data; } catch (err) { failure = err; }
+    state.inflight = false;
+    if (state.pending !== pending) return; // signed out or next customer meanwhile
+    if (failure && pending.attempts > 1 && pending.alreadyDone && pending.alreadyDone(failure)) {
+      failure = null;
+      data = { member: (await api('/api/v1/scan', { method: 'POST', body: { member_no: state.member.member_no } })
+        .catch(() => ({ data: state.member }))).data };
+    }
+    if (!failure) {
+      state.pending = null;
+      state.member = data.member;
+      renderMember();
+      pending.done(data);
+    } else if (retryable(failure) && state.session) {
+      pending.failed = true;
+      $('retryText').textContent = failure instanceof NetworkError ? OFFLINE_TEXT : `${describe(failure)}，請按重試`;
+      syncControls();
+      window.scrollTo(0, 0);
+    } else {
+      state.pending = null;
+      syncControls();
+      report(failure);
+    }
+  }
+
+  function retry() {
+    if (!state.pending || state.inflight) return;
+    clearBanner();
+    send(state.pending); // the same body: the same receipt_id / request_id
+  }
+
+  async function nextCustomer() {
+    if (state.pending && !(await ask('尚未完成', '上一筆交易尚未確認完成。放棄後若重新輸入，可能會重複集點。確定要換下一位嗎？', '放棄並換下一位'))) return;
+    clearBanner();
+    resetMember();
+    show('identifyView');
+  }
+
+  // ── start ──────────────────────────────────────────────────
+  function start() {
+    const leave = async () => {
+      if (!state.pending || await ask('尚未完成', '上一筆交易尚未確認完成，確定要登出嗎？', '登出')) signOut();
+    };
+    for (const [id, type, fn] of [
+      ['loginForm', 'submit', login], ['signOut', 'click', leave], ['bannerClose', 'click', clearBanner],
+      ['scanBtn', 'click', startScan], ['scanCancel', 'click', stopScan], ['numberForm', 'submit', lookupNumber],
+      ['awardForm', 'submit', confirmAward], ['retryBtn', 'click', retry], ['nextBtn', 'click', nextCustomer],
+    ]) $(id).addEventListener(type, fn);
+    window.addEventListener('online', renderNet);
+    window.addEventListener('offline', renderNet);
+    document.addEventListener('visibilitychange', () => { if (document.hidden) stopScan(); });
+    renderNet();
+
+    let saved = null;
+    try { saved = JSON.parse(sessionStorage.getItem(SESSION_KEY)); } catch (e) { saved = null; }
+    if (!saved || !saved.token) { show('loginView'); return; }
+    setSession(saved);
+    show('identifyView');
+    api('/api/v1/me').then(({ data }) => {
+      setSession({ ...saved, store: data.store, staff: { ...saved.staff, ...(data.staff || {}) } });
+    }, report);
+  }
+
+  start();
+})();

@@ -1,0 +1,324 @@
+"""The cashier page (/cashier) in a real browser, against the real app on a live loopback port.
+
+Chromium gets a fake camera whose video is a Y4M clip of the member card QR image the bot serves,
+so scanning is a real decode from camera frames (jsQR here: headless Linux Chromium has no
+BarcodeDetector). Balances are checked through the API afterwards, as another till would see them."""
+from __future__ import annotations
+
+import json
+import os
+import re
+from io import BytesIO
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.cashier_helpers import card_token, member_state, qr_png, write_y4m
+
+pytestmark = pytest.mark.timeout(180)
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+CAMERA_ARGS = ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"]
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
+STORE = "台北信義店"
+EXPIRED = "QR 已過期，請會員更新會員卡 QR 碼"
+OFFLINE = "網路連線中斷，請稍後按重試"
+UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
+
+
+def expect():  # type: ignore[no-untyped-def]
+    from playwright.sync_api import expect as _expect
+
+    return _expect
+
+
+@pytest.fixture
+def camera(tmp_path: Path) -> Path:
+    """The fake camera's clip; a blank white picture until a test shows it a QR code."""
+    return write_y4m(tmp_path / "camera.y4m")
+
+
+@pytest.fixture
+def _chromium_present() -> None:
+    if not Path(CHROMIUM).exists():
+        reason = f"chromium not found at {CHROMIUM} (apt-get install chromium fonts-noto-cjk)"
+        if os.environ.get("REQUIRE_SERVICES") == "1":
+            pytest.fail(f"{reason} (REQUIRE_SERVICES=1: CI must not skip browser tests)")
+        pytest.skip(reason)
+
+
+@pytest.fixture
+def page(_chromium_present, browser, camera, live_url):  # type: ignore[no-untyped-def]
+    """A phone-sized page in a Chromium whose camera films ``camera``; JS errors fail the test.
+
+    The fake-camera flags are per process, so this launches its own Chromium through the
+    Playwright that tests/e2e/conftest.py's ``browser`` started (one Playwright per thread)."""
+    chromium = browser.browser_type.launch(
+        executable_path=CHROMIUM, headless=True,
+        args=[*CHROMIUM_ARGS, *CAMERA_ARGS, f"--use-file-for-fake-video-capture={camera}"],
+    )
+    context = chromium.new_context(
+        viewport={"width": 390, "height": 844}, device_scale_factor=2, locale="zh-TW", timezone_id="Asia/Taipei",
+    )
+    context.grant_permissions(["camera"], origin=live_url)
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(f"page error: {exc}"))
+
+    def on_console(msg) -> None:  # type: ignore[no-untyped-def]
+        # 4xx answers and aborted requests are expected here; Chromium logs each as a console error
+        if msg.type == "error" and not msg.text.startswith("Failed to load resource"):
+            errors.append(f"console.error: {msg.text}")
+
+    page.on("console", on_console)
+    yield page
+    found = list(errors)
+    context.close()
+    chromium.close()
+    assert not found, "browser errors:\n" + "\n".join(found)
+
+
+@pytest.fixture
+def shot():  # type: ignore[no-untyped-def]
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+
+    def take(page, name: str) -> Path:  # type: ignore[no-untyped-def]
+        """What the cashier sees (the viewport: the sticky header and footer stay in place)."""
+        path = SCREENSHOTS / f"cashier-{name}.png"
+        page.screenshot(path=str(path))
+        return path
+
+    return take
+
+
+def sign_in(page, url: str, shot=None) -> None:  # type: ignore[no-untyped-def]
+    check = expect()
+    page.goto(url)
+    check(page.get_by_role("heading", name="收銀台登入")).to_be_visible()
+    page.get_by_label("帳號").fill("cashier-tpe01")
+    page.get_by_label("密碼").fill("correct horse")
+    if shot:
+        shot(page, "01-sign-in")
+    page.get_by_role("button", name="登入").click()
+    check(page.locator("#storeName")).to_have_text(STORE)
+    check(page.locator("#staffName")).to_contain_text("cashier-tpe01")
+    check(page.get_by_role("button", name="掃描會員 QR")).to_be_visible()
+
+
+def look_up(page, member_no: str) -> None:  # type: ignore[no-untyped-def]
+    page.get_by_label("會員編號").fill(member_no)
+    page.get_by_role("button", name="查詢").click()
+    expect()(page.locator("#memberNumber")).to_have_text(member_no)
+
+
+def test_scan_card_qr_from_camera_and_award(page, live_url, client, counter, line, make_member, camera, shot):  # type: ignore[no-untyped-def]
+    check = expect()
+    counter.rule(amount_per_point="10", stamps_per_visit=1, card_size=10)
+    user, number = make_member("陳小姐")
+    sign_in(page, f"{live_url}/cashier", shot)
+    shot(page, "02-identify")
+
+    # The camera films a blank counter first: the viewfinder runs and nothing is found.
+    page.get_by_role("button", name="掃描會員 QR").click()
+    check(page.locator("#scanner")).to_be_visible()
+    page.wait_for_function("() => document.getElementById('video').videoWidth > 0")
+    page.get_by_role("button", name="取消掃描").click()
+    check(page.locator("#scanner")).to_be_hidden()
+    assert page.evaluate("document.getElementById('video').srcObject") is None  # the camera is released
+
+    # Now the member holds up the card the bot sent in chat (Chromium reopens the clip per capture).
+    write_y4m(camera, qr_png(client, card_token(line, user)))
+    decoder = "BarcodeDetector" if page.evaluate("'BarcodeDetector' in window") else "jsQR"
+    if decoder == "jsQR":  # hold the decoder back for a moment, for a picture of the viewfinder
+        page.evaluate("() => { window.realJsQR = window.jsQR; window.jsQR = () => null; }")
+        page.get_by_role("button", name="掃描會員 QR").click()
+        page.wait_for_function("() => document.getElementById('video').videoWidth > 0")
+        shot(page, "03-scanning")
+        page.evaluate("() => { window.jsQR = window.realJsQR; }")
+    else:
+        page.get_by_role("button", name="掃描會員 QR").click()
+    check(page.locator("#memberName")).to_have_text("陳小姐")
+    check(page.locator("#memberNumber")).to_have_text(number)
+    check(page.locator("#scanner")).to_be_hidden()  # the camera is off again
+    check(page.locator("#scanner")).to_have_attribute("data-decoder", decoder)
+    check(page.locator("#memberTier")).to_have_text("一般會員")
+    check(page.locator("#stampCount")).to_have_text("0 / 10")
+    check(page.locator("#pointCount")).to_have_text("0 點")
+    check(page.locator("#stampDots .dot")).to_have_count(10)
+    shot(page, "04-member")
+
+    page.get_by_label("消費金額").fill("250")
+    page.locator("label.toggle").click()
+    check(page.get_by_label("來店")).to_be_checked()
+    page.get_by_role("button", name="確認集點").dblclick()  # a double tap must not award twice
+    result = page.locator("#result")
+    check(result).to_contain_text("+1 集點")
+    check(result).to_contain_text("+25 點數")
+    check(page.locator("#stampCount")).to_have_text("1 / 10")
+    check(page.locator("#pointCount")).to_have_text("25 點")
+    check(page.locator("#stampDots .dot.on")).to_have_count(1)
+    check(page.get_by_label("消費金額")).to_have_value("")  # ready for the next transaction
+    shot(page, "05-awarded")
+
+    state = member_state(client, counter, number)
+    assert state["balances"] == {"stamps": 1, "points": 25}
+    receipts = {e["receipt_id"] for e in state["entries"]}
+    assert len(receipts) == 1 and UUID.match(receipts.pop()), state["entries"]
+
+    page.get_by_role("button", name="下一位").click()
+    check(page.get_by_role("button", name="掃描會員 QR")).to_be_visible()
+    check(page.locator("#memberView")).to_be_hidden()
+
+
+def test_member_number_by_hand_and_sign_in_states(page, live_url, counter, make_member, shot):  # type: ignore[no-untyped-def]
+    check = expect()
+    _, number = make_member("林先生")
+    page.goto(f"{live_url}/static/cashier.html")  # the static URL serves the same page
+    page.get_by_label("帳號").fill("cashier-tpe01")
+    page.get_by_label("密碼").fill("wrong password")
+    page.get_by_role("button", name="登入").click()
+    check(page.get_by_role("alert")).to_have_text(re.compile("帳號或密碼錯誤"))
+    sign_in(page, f"{live_url}/cashier")
+    check(page.get_by_label("會員編號")).to_have_attribute("inputmode", "numeric")
+
+    typo = number[:-1] + str((int(number[-1]) + 1) % 10)
+    page.get_by_label("會員編號").fill(typo)
+    page.get_by_role("button", name="查詢").click()
+    check(page.get_by_role("alert")).to_contain_text("查無此會員")
+    shot(page, "06-unknown-member")
+    look_up(page, number)
+    check(page.locator("#memberName")).to_have_text("林先生")
+    check(page.get_by_role("alert")).to_be_hidden()
+
+    page.reload()  # the sign-in lives in sessionStorage: still signed in after a reload
+    check(page.locator("#storeName")).to_have_text(STORE)
+    page.evaluate("""() => {
+        const s = JSON.parse(sessionStorage.getItem('cashier.session'));
+        sessionStorage.setItem('cashier.session', JSON.stringify({...s, token: s.token + 'x'}));
+    }""")
+    page.reload()  # a sign-in the server no longer accepts: back to the sign-in screen, with a reason
+    check(page.get_by_role("heading", name="收銀台登入")).to_be_visible()
+    check(page.get_by_role("alert")).to_contain_text("請重新登入")
+    sign_in(page, f"{live_url}/cashier")
+    page.get_by_role("button", name="登出").click()
+    check(page.get_by_role("heading", name="收銀台登入")).to_be_visible()
+    assert page.evaluate("sessionStorage.getItem('cashier.session')") is None
+
+
+def test_expired_card_qr_is_explained(page, live_url, client, counter, clock, line, make_member, camera, shot):  # type: ignore[no-untyped-def]
+    check = expect()
+    user, _ = make_member()
+    write_y4m(camera, qr_png(client, card_token(line, user)))
+    clock.advance(minutes=10)  # the member shows a screenshot of an old card
+    sign_in(page, f"{live_url}/cashier")
+    page.get_by_role("button", name="掃描會員 QR").click()
+    check(page.get_by_role("alert")).to_have_text(re.compile(re.escape(EXPIRED)))
+    check(page.locator("#memberView")).to_be_hidden()
+    check(page.get_by_role("button", name="掃描會員 QR")).to_be_enabled()
+    shot(page, "07-expired-qr")
+
+    # Any other QR code (a shop's Wi-Fi, a URL) is not a member card.
+    import qrcode
+
+    other = qrcode.make("https://example.com/menu")
+    buf = BytesIO()
+    other.save(buf, format="PNG")
+    write_y4m(camera, buf.getvalue())
+    page.get_by_role("button", name="掃描會員 QR").click()
+    check(page.get_by_role("alert")).to_contain_text("這不是有效的會員卡 QR 碼")
+
+
+def test_lost_answer_is_retried_with_the_same_receipt(page, live_url, client, counter, make_member, shot):  # type: ignore[no-untyped-def]
+    check = expect()
+    counter.rule(amount_per_point="10", stamps_per_visit=1)
+    _, number = make_member()
+    sign_in(page, f"{live_url}/cashier")
+    look_up(page, number)
+
+    sent: list[dict] = []
+    page.on("request", lambda r: sent.append(json.loads(r.post_data)) if r.url.endswith("/api/v1/awards") else None)
+    answers_lost = []
+
+    def lose_first_answer(route) -> None:  # type: ignore[no-untyped-def]
+        if not answers_lost:  # the server records the award, the answer never reaches the till
+            answers_lost.append(route.fetch().status)
+            route.abort("internetdisconnected")
+        else:
+            route.continue_()
+
+    page.route("**/api/v1/awards", lose_first_answer)
+    page.get_by_label("消費金額").fill("250")
+    page.locator("label.toggle").click()
+    page.get_by_role("button", name="確認集點").click()
+    retry_box = page.locator("#retryBox")
+    check(retry_box).to_contain_text(OFFLINE)
+    check(page.get_by_label("消費金額")).to_be_disabled()  # the same transaction: no edits
+    check(page.get_by_role("button", name="確認集點")).to_be_disabled()
+    assert answers_lost == [201]
+
+    page.context.set_offline(True)
+    check(page.locator("#net")).to_have_text("離線")
+    shot(page, "08-network-error")
+    page.context.set_offline(False)
+    check(page.locator("#net")).to_have_text("連線中")
+    check(retry_box).to_contain_text("網路已恢復，請按重試")
+
+    page.get_by_role("button", name="重試").click()
+    check(page.locator("#result")).to_contain_text("未重複集點")
+    check(page.locator("#pointCount")).to_have_text("25 點")
+    check(retry_box).to_be_hidden()
+    shot(page, "09-retried")
+
+    assert len(sent) == 2 and sent[0] == sent[1] and UUID.match(sent[0]["receipt_id"]), sent
+    state = member_state(client, counter, number)
+    assert state["balances"] == {"stamps": 1, "points": 25}
+    assert {e["receipt_id"] for e in state["entries"]} == {sent[0]["receipt_id"]}
+
+
+def test_redeem_points_and_stamp_card_rewards(page, live_url, client, counter, make_member, shot):  # type: ignore[no-untyped-def]
+    check = expect()
+    counter.rule(amount_per_point="10", amount_per_stamp="100", stamps_per_visit=0, card_size=5, reward_name="免費拿鐵")
+    for name, cost in (("手工餅乾", 30), ("品牌馬克杯", 200)):
+        resp = client.post("/api/v1/admin/rewards", json={"name": name, "points_cost": cost}, headers=counter.admin)
+        assert resp.status_code == 201, resp.get_json()
+    _, number = make_member("王小美")
+    assert counter.award(number, "R-500", amount=500).status_code == 201  # 50 points, 5 stamps: a full card
+
+    sign_in(page, f"{live_url}/cashier")
+    look_up(page, number)
+    check(page.locator("#pointCount")).to_have_text("50 點")
+    catalogue = page.locator("#catalogue")
+    check(catalogue.locator("li")).to_have_count(2)
+    check(catalogue.locator("li").filter(has_text="品牌馬克杯")).to_contain_text("還差 150 點")
+    grants = page.locator("#grantList")
+    check(grants).to_contain_text("免費拿鐵")
+    catalogue.scroll_into_view_if_needed()
+    shot(page, "10-rewards")
+
+    catalogue.locator("li").filter(has_text="手工餅乾").get_by_role("button", name="兌換").click()
+    dialog = page.get_by_role("dialog")
+    check(dialog).to_contain_text("以 30 點兌換「手工餅乾」")
+    shot(page, "11-redeem-confirm")
+    dialog.get_by_role("button", name="確認兌換").click()
+    check(page.locator("#result")).to_contain_text("已兌換「手工餅乾」")
+    check(page.locator("#pointCount")).to_have_text("20 點")
+
+    catalogue.locator("li").filter(has_text="手工餅乾").get_by_role("button", name="兌換").click()
+    dialog.get_by_role("button", name="確認兌換").click()
+    check(page.get_by_role("alert")).to_contain_text("點數不足：會員目前有 20 點，此兌換需要 30 點")
+    shot(page, "12-insufficient")
+
+    grants.get_by_role("button", name="兌換").click()
+    check(dialog).to_contain_text("免費拿鐵")
+    dialog.get_by_role("button", name="確認兌換").click()
+    check(page.locator("#result")).to_contain_text("已兌換「免費拿鐵」")
+    check(page.locator("#grantsBox")).to_be_hidden()
+
+    state = member_state(client, counter, number)
+    assert state["balances"]["points"] == 20 and state["rewards"] == []
+    assert [e["reason"] for e in state["entries"] if e["currency"] == "point"].count("redeem") == 1
+
+    page.set_viewport_size({"width": 1024, "height": 768})  # a tablet at the counter
+    shot(page, "13-tablet")
