@@ -85,8 +85,8 @@ def create_award():  # type: ignore[no-untyped-def]
     outbox_id = None if result.replayed else enqueue_award_push(g.db, member, done, actor.store_id)
     summary = member_summary(g.db, member, services().now())
     g.db.commit()
-    if outbox_id:
-        send_after_response([outbox_id])
+    if outbox_id or done.tier_change:
+        send_after_response(member_id=member.id)
     payload = {
         "award": {
             "id": result.award_id,

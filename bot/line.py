@@ -116,6 +116,12 @@ class LineGateway:
                 return
             raise _wrap(exc) from exc
 
+    def link_rich_menu(self, user_id: str, rich_menu_id: str) -> None:
+        try:
+            self.api.link_rich_menu_id_to_user(user_id, rich_menu_id)
+        except ApiException as exc:
+            raise _wrap(exc) from exc
+
     def get_profile(self, user_id: str) -> Profile | None:
         """The user's profile, or None when LINE has none for us (404)."""
         try:

@@ -33,19 +33,23 @@ def enqueue_messages(session: Session, member: Member, purpose: str, messages: l
     return row.id
 
 
-def deliver(svc: Services, ids: list[int] | None = None, limit: int = 100) -> dict[str, int]:
+def deliver(svc: Services, ids: list[int] | None = None, limit: int = 100, member_id: int | None = None) -> dict[str, int]:
     """Send due outbox rows; each in its own short transaction, LINE called after it commits."""
     counts = {"sent": 0, "failed": 0, "skipped": 0, "retry": 0}
     with svc.db.transaction() as session:
-        rows = [(r.id, r.retry_key, r.member_id, r.messages) for r in outbox.due(session, now=svc.now(), limit=limit, ids=ids)]
-    for row_id, retry_key, member_id, payload in rows:
+        due = outbox.due(session, now=svc.now(), limit=limit, ids=ids, member_id=member_id)
+        rows = [(r.id, r.retry_key, r.member_id, r.purpose, r.messages) for r in due]
+    for row_id, retry_key, member_id, purpose, payload in rows:
         with svc.db.sessions() as session:
             member = session.get(Member, member_id)
             user_id, reachable = (member.line_user_id, member.is_reachable) if member else (None, False)
         error: LineError | None = None
         if reachable and user_id:
             try:
-                svc.line.push(user_id, [Message.from_dict(m) for m in payload], retry_key=retry_key)
+                if purpose == outbox.RICHMENU:
+                    svc.line.link_rich_menu(user_id, payload[0]["richMenuId"])
+                else:
+                    svc.line.push(user_id, [Message.from_dict(m) for m in payload], retry_key=retry_key)
             except LineError as exc:
                 error = exc
         with svc.db.transaction() as session:
@@ -65,18 +69,19 @@ def deliver(svc: Services, ids: list[int] | None = None, limit: int = 100) -> di
     return counts
 
 
-def send_after_response(ids: list[int]) -> None:
-    """Send these rows once the response is on its way; the outbox job retries what fails."""
+def send_after_response(ids: list[int] | None = None, *, member_id: int | None = None) -> None:
+    """Send these rows (or the member's due rows) once the response is on its way;
+    the outbox job retries what fails."""
     svc = services()
 
     @after_this_request
     def _hook(response):  # type: ignore[no-untyped-def]
-        response.call_on_close(lambda: _safe_deliver(svc, ids))
+        response.call_on_close(lambda: _safe_deliver(svc, ids, member_id))
         return response
 
 
-def _safe_deliver(svc: Services, ids: list[int]) -> None:
+def _safe_deliver(svc: Services, ids: list[int] | None, member_id: int | None) -> None:
     try:
-        deliver(svc, ids)
+        deliver(svc, ids, member_id=member_id)
     except Exception:  # noqa: BLE001 - rows stay pending for the outbox job
-        log.exception("outbox delivery failed; rows %s stay pending", ids)
+        log.exception("outbox delivery failed; rows stay pending")

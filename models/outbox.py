@@ -15,6 +15,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from models.base import Base, IntPK, Timestamp
 
 MAX_ATTEMPTS = 8
+RICHMENU = "richmenu"  # purpose of a row that links a rich menu instead of pushing messages
 
 
 class OutboxMessage(Base):
@@ -49,11 +50,20 @@ def enqueue(session: Session, *, member_id: int, purpose: str, messages: list[di
     return row
 
 
-def due(session: Session, *, now: datetime, limit: int = 100, ids: list[int] | None = None) -> list[OutboxMessage]:
+def enqueue_richmenu(session: Session, *, member_id: int, richmenu_id: str, now: datetime) -> OutboxMessage:
+    """Link the member to a rich menu (a tier's menu) once this transaction commits."""
+    return enqueue(session, member_id=member_id, purpose=RICHMENU, messages=[{"richMenuId": richmenu_id}], now=now)
+
+
+def due(
+    session: Session, *, now: datetime, limit: int = 100, ids: list[int] | None = None, member_id: int | None = None
+) -> list[OutboxMessage]:
     """Pending rows ready to send, locked so two senders never take the same row."""
     stmt = select(OutboxMessage).where(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now)
     if ids is not None:
         stmt = stmt.where(OutboxMessage.id.in_(ids))
+    if member_id is not None:
+        stmt = stmt.where(OutboxMessage.member_id == member_id)
     stmt = stmt.order_by(OutboxMessage.id).limit(limit).with_for_update(skip_locked=True)
     return list(session.scalars(stmt))
 

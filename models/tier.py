@@ -15,6 +15,7 @@ from models.base import Base, IntPK, Timestamp
 from models.errors import Conflict, InvalidInput, NotFound
 from models.ledger import Award, LedgerEntry
 from models.member import Member
+from models.outbox import enqueue_richmenu
 
 METRICS = ("spend", "points", "visits")
 
@@ -197,6 +198,8 @@ def _move(session: Session, member: Member, to: Tier, kind: str, reason: str, no
     base = member.tier_until if kind == "renew" and member.tier_until else now
     member.tier_until = base + timedelta(days=to.period_days) if to.threshold > 0 else None
     session.add(TierChange(member_id=member.id, kind=kind, from_tier_id=frm.id if frm else None, to_tier_id=to.id, reason=reason[:200], at=now))
+    if to.richmenu_id and (frm is None or frm.id != to.id):
+        enqueue_richmenu(session, member_id=member.id, richmenu_id=to.richmenu_id, now=now)
     session.flush()
     return Change(kind, frm, to, reason)
 

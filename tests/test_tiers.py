@@ -99,3 +99,23 @@ def test_tier_admin_validation(client, counter, tiers):
     assert dup.status_code == 409 and dup.get_json()["code"] == "tier_exists"
     changed = client.put("/api/v1/admin/tiers/gold", json={"threshold": 8000}, headers=counter.admin)
     assert changed.status_code == 200 and changed.get_json()["threshold"] == "8000"
+
+
+def test_tier_change_links_the_tiers_rich_menu(app, client, counter, tiers, make_member, fake_line):
+    from io import BytesIO
+
+    from linebot.v3.messaging import RichMenuArea, RichMenuBounds, RichMenuRequest, RichMenuSize, PostbackAction
+    from PIL import Image
+
+    line_api = app.extensions["loyalty"].line
+    menu = line_api.api.create_rich_menu(RichMenuRequest(
+        size=RichMenuSize(width=2500, height=843), selected=False, name="silver", chat_bar_text="銀卡選單",
+        areas=[RichMenuArea(bounds=RichMenuBounds(x=0, y=0, width=2500, height=843), action=PostbackAction(data="action=card"))],
+    )).rich_menu_id
+    png = BytesIO()
+    Image.new("RGB", (2500, 843), "#8A8D91").save(png, format="PNG")
+    line_api.blob.set_rich_menu_image(menu, png.getvalue(), _headers={"Content-Type": "image/png"})
+    client.put("/api/v1/admin/tiers/silver", json={"richmenu_id": menu}, headers=counter.admin)
+    user, number = make_member()
+    counter.award(number, "R-1", amount=3000)
+    assert fake_line.user_richmenus.get(user) == menu
