@@ -15,6 +15,7 @@ from models.claim import create_claim, format_code
 from models.errors import InvalidInput
 from models.checkout import checkout
 from models.ledger import correct, recent_entries
+from models.outbox import queued_in
 from models.member import Member, get_by_member_no
 from models.reward import list_items, open_grants, redeem_item, use_grant
 from models.rule import get_rule
@@ -82,11 +83,13 @@ def create_award():  # type: ignore[no-untyped-def]
     receipt_id = parse_str(body, "receipt_id", max_len=64)
     done = checkout(g.db, member=member, receipt_id=receipt_id or "", amount=amount, visit=visit, actor=actor, now=svc.now())
     result = done.award
-    outbox_id = None if result.replayed else enqueue_award_push(g.db, member, done, actor.store_id)
+    if not result.replayed:
+        enqueue_award_push(g.db, member, done, actor.store_id)
     summary = member_summary(g.db, member, services().now())
+    queued = queued_in(g.db)
     g.db.commit()
-    if outbox_id or done.tier_change:
-        send_after_response(member_id=member.id)
+    if queued:
+        send_after_response(queued)
     payload = {
         "award": {
             "id": result.award_id,

@@ -33,11 +33,11 @@ def enqueue_messages(session: Session, member: Member, purpose: str, messages: l
     return row.id
 
 
-def deliver(svc: Services, ids: list[int] | None = None, limit: int = 100, member_id: int | None = None) -> dict[str, int]:
+def deliver(svc: Services, ids: list[int] | None = None, limit: int = 100) -> dict[str, int]:
     """Send due outbox rows; each in its own short transaction, LINE called after it commits."""
     counts = {"sent": 0, "failed": 0, "skipped": 0, "retry": 0}
     with svc.db.transaction() as session:
-        due = outbox.due(session, now=svc.now(), limit=limit, ids=ids, member_id=member_id)
+        due = outbox.due(session, now=svc.now(), limit=limit, ids=ids)
         rows = [(r.id, r.retry_key, r.member_id, r.purpose, r.messages) for r in due]
     for row_id, retry_key, member_id, purpose, payload in rows:
         with svc.db.sessions() as session:
@@ -69,19 +69,18 @@ def deliver(svc: Services, ids: list[int] | None = None, limit: int = 100, membe
     return counts
 
 
-def send_after_response(ids: list[int] | None = None, *, member_id: int | None = None) -> None:
-    """Send these rows (or the member's due rows) once the response is on its way;
-    the outbox job retries what fails."""
+def send_after_response(ids: list[int]) -> None:
+    """Send these rows once the response is on its way; the outbox job retries what fails."""
     svc = services()
 
     @after_this_request
     def _hook(response):  # type: ignore[no-untyped-def]
-        response.call_on_close(lambda: _safe_deliver(svc, ids, member_id))
+        response.call_on_close(lambda: _safe_deliver(svc, ids))
         return response
 
 
-def _safe_deliver(svc: Services, ids: list[int] | None, member_id: int | None) -> None:
+def _safe_deliver(svc: Services, ids: list[int]) -> None:
     try:
-        deliver(svc, ids, member_id=member_id)
+        deliver(svc, ids)
     except Exception:  # noqa: BLE001 - rows stay pending for the outbox job
         log.exception("outbox delivery failed; rows stay pending")

@@ -15,7 +15,8 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from models.base import Base, IntPK, Timestamp
 
 MAX_ATTEMPTS = 8
-RICHMENU = "richmenu"  # purpose of a row that links a rich menu instead of pushing messages
+RICHMENU = "richmenu"
+PENDING_KEY = "outbox_ids"  # purpose of a row that links a rich menu instead of pushing messages
 
 
 class OutboxMessage(Base):
@@ -47,7 +48,13 @@ def enqueue(session: Session, *, member_id: int, purpose: str, messages: list[di
     )
     session.add(row)
     session.flush()
+    session.info.setdefault(PENDING_KEY, []).append(row.id)
     return row
+
+
+def queued_in(session: Session) -> list[int]:
+    """Rows this session enqueued (the caller sends them once its transaction commits)."""
+    return list(session.info.get(PENDING_KEY, []))
 
 
 def enqueue_richmenu(session: Session, *, member_id: int, richmenu_id: str, now: datetime) -> OutboxMessage:
@@ -55,15 +62,11 @@ def enqueue_richmenu(session: Session, *, member_id: int, richmenu_id: str, now:
     return enqueue(session, member_id=member_id, purpose=RICHMENU, messages=[{"richMenuId": richmenu_id}], now=now)
 
 
-def due(
-    session: Session, *, now: datetime, limit: int = 100, ids: list[int] | None = None, member_id: int | None = None
-) -> list[OutboxMessage]:
+def due(session: Session, *, now: datetime, limit: int = 100, ids: list[int] | None = None) -> list[OutboxMessage]:
     """Pending rows ready to send, locked so two senders never take the same row."""
     stmt = select(OutboxMessage).where(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now)
     if ids is not None:
         stmt = stmt.where(OutboxMessage.id.in_(ids))
-    if member_id is not None:
-        stmt = stmt.where(OutboxMessage.member_id == member_id)
     stmt = stmt.order_by(OutboxMessage.id).limit(limit).with_for_update(skip_locked=True)
     return list(session.scalars(stmt))
 
