@@ -30,11 +30,11 @@ def create_app(settings: Settings | None = None, **overrides: object) -> Flask:
         texts=Texts.load(settings.texts_file, brand=settings.brand_name),
     )
 
-    from bot import admin_api, cashier_api, claims, cli, coupon_api, openapi, pages, web, webhook
+    from bot import admin_api, campaign_api, cashier_api, claims, cli, coupon_api, docs, journey_api, members_api, openapi, pages, web, webhook
     from bot.apiutil import init_request_session
 
     init_request_session(app)
-    for blueprint in (web.bp, webhook.bp, pages.bp, cashier_api.bp, coupon_api.bp, admin_api.bp, claims.bp, openapi.bp):
+    for blueprint in (web.bp, webhook.bp, pages.bp, cashier_api.bp, coupon_api.bp, members_api.bp, campaign_api.bp, journey_api.bp, admin_api.bp, claims.bp, openapi.bp, docs.bp):
         app.register_blueprint(blueprint)
     if settings.dev_tools:
         from bot import simulator

@@ -1,7 +1,6 @@
 """Who is calling the JSON APIs: staff (signed session token), a POS (store API key), or an admin."""
 from __future__ import annotations
 
-import hmac
 from functools import wraps
 from typing import Callable
 
@@ -9,6 +8,7 @@ from flask import g, request
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from bot.services import services
+from models import admin
 from models.store import Actor, AuthError, Forbidden, Staff, authenticate_api_key
 
 STAFF_SALT = "staff-session"
@@ -73,13 +73,26 @@ def require_manager(fn: Callable):  # type: ignore[no-untyped-def]
     return wrapper
 
 
-def require_admin(fn: Callable):  # type: ignore[no-untyped-def]
-    @wraps(fn)
-    def wrapper(*args, **kwargs):  # type: ignore[no-untyped-def]
-        expected = services().settings.admin_token
-        presented = _bearer()
-        if not expected or not hmac.compare_digest(expected.encode(), presented.encode()):
-            raise AuthError("Admin token required", code="unauthorized")
-        return fn(*args, **kwargs)
+def require_scope(scope: str) -> Callable:  # type: ignore[type-arg]
+    """Admin API guard: the token must carry ``scope``; a change is written to the audit log
+    in the route's own transaction (so it is recorded exactly when the change commits)."""
 
-    return wrapper
+    def decorate(fn: Callable):  # type: ignore[no-untyped-def,type-arg]
+        @wraps(fn)
+        def wrapper(*args, **kwargs):  # type: ignore[no-untyped-def]
+            who, scopes = admin.authenticate(g.db, _bearer(), root_secret=services().settings.admin_token)
+            if scope not in scopes:
+                raise Forbidden(f"This token lacks the {scope} scope", code="missing_scope", details={"scope": scope})
+            g.admin = who
+            if request.method not in ("GET", "HEAD", "OPTIONS"):
+                body = request.get_json(silent=True)
+                details = {"args": kwargs, "body": body if isinstance(body, dict) else None}
+                admin.record(g.db, actor=who, action=f"{request.method} {request.path}", details=details, now=services().now())
+            return fn(*args, **kwargs)
+
+        return wrapper
+
+    return decorate
+
+
+require_admin = require_scope("settings:manage")

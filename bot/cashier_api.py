@@ -15,6 +15,7 @@ from models.claim import create_claim, format_code
 from models.errors import InvalidInput
 from models.checkout import checkout
 from models.ledger import correct, recent_entries
+from models.journey import runs_queued_in
 from models.outbox import queued_in
 from models.member import Member, get_by_member_no
 from models.reward import list_items, open_grants, redeem_item, use_grant
@@ -86,10 +87,10 @@ def create_award():  # type: ignore[no-untyped-def]
     if not result.replayed:
         enqueue_award_push(g.db, member, done, actor.store_id)
     summary = member_summary(g.db, member, services().now())
-    queued = queued_in(g.db)
+    queued, runs = queued_in(g.db), runs_queued_in(g.db)
     g.db.commit()
-    if queued:
-        send_after_response(queued)
+    if queued or runs:
+        send_after_response(queued, runs)
     payload = {
         "award": {
             "id": result.award_id,

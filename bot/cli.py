@@ -22,6 +22,7 @@ def register(app: Flask) -> None:
 
     app.cli.add_command(group)
 
-    from bot import jobs
+    from bot import jobs, richmenu_cli
 
     jobs.register(app)
+    richmenu_cli.register(app)

@@ -59,6 +59,13 @@ class Settings:
     staff_session_hours: int = 12
     birthday_coupon_on: str = "month"
     coupon_reminder_days: int = 3
+    rfm_window_days: int = 365
+    purchase_cycle_days: int = 30
+    marketing_per_week: int = 3
+    quiet_hours_start: int = 21
+    quiet_hours_end: int = 9
+    line_multicast_rps: float = 200.0
+    redis_url: str | None = None
     log_level: str = "INFO"
     extra: Mapping[str, str] = field(default_factory=dict)
 
@@ -111,6 +118,13 @@ class Settings:
             staff_session_hours=int(env.get("STAFF_SESSION_HOURS") or defaults.staff_session_hours),
             birthday_coupon_on="day" if env.get("BIRTHDAY_COUPON_ON", "").lower() == "day" else "month",
             coupon_reminder_days=int(env.get("COUPON_REMINDER_DAYS") or defaults.coupon_reminder_days),
+            rfm_window_days=int(env.get("RFM_WINDOW_DAYS") or defaults.rfm_window_days),
+            purchase_cycle_days=int(env.get("PURCHASE_CYCLE_DAYS") or defaults.purchase_cycle_days),
+            marketing_per_week=int(env.get("MARKETING_PER_WEEK") or defaults.marketing_per_week),
+            quiet_hours_start=int(env.get("QUIET_HOURS_START") or defaults.quiet_hours_start),
+            quiet_hours_end=int(env.get("QUIET_HOURS_END") or defaults.quiet_hours_end),
+            line_multicast_rps=float(env.get("LINE_MULTICAST_RPS") or defaults.line_multicast_rps),
+            redis_url=env.get("REDIS_URL") or None,
         )
         if not settings.is_production and DEV_SECRET in (
             settings.line_channel_secret,

@@ -7,7 +7,7 @@ import uuid
 from flask import Blueprint, g
 
 from bot.apiutil import json_body, parse_amount, parse_str
-from bot.auth import current_actor, require_actor, require_admin
+from bot.auth import current_actor, require_actor, require_admin, require_scope
 from bot.push import enqueue_messages, send_after_response
 from bot.services import services
 from handlers.messages import text
@@ -118,7 +118,7 @@ def add_template():  # type: ignore[no-untyped-def]
 
 
 @bp.post("/admin/coupon-templates/<int:template_id>/issue")
-@require_admin
+@require_scope("campaigns:manage")
 def issue_manual(template_id: int):  # type: ignore[no-untyped-def]
     """Issue to one member by hand; `occasion` (default: a fresh one) makes a retry issue once."""
     body, svc = json_body(), services()
@@ -130,7 +130,7 @@ def issue_manual(template_id: int):  # type: ignore[no-untyped-def]
     result = issue(g.db, template=template, member_id=member.id, source="manual", occasion=occasion, now=svc.now())
     if result.coupon is None:
         raise InvalidInput(f"Not issued: {result.reason}", code=f"coupon_{result.reason}")
-    row = enqueue_messages(g.db, member, "coupon", [text(svc.texts("coupon_received", name=template.name))]) if result.created else None
+    row = enqueue_messages(g.db, member, "coupon", [text(svc.texts("coupon_received", name=template.name))], now=svc.now()) if result.created else None
     payload = {"coupon": coupon_json(result.coupon, template), "created": result.created}
     g.db.commit()
     if row:
@@ -139,7 +139,7 @@ def issue_manual(template_id: int):  # type: ignore[no-untyped-def]
 
 
 @bp.post("/admin/coupons/<code>/void")
-@require_admin
+@require_scope("campaigns:manage")
 def revoke_coupon(code: str):  # type: ignore[no-untyped-def]
     body = json_body()
     coupon = revoke(g.db, code=code.upper(), reason=str(body.get("reason") or ""), now=services().now())

@@ -32,6 +32,14 @@ def _each(label: str, ids: list[int], fn: Callable[[int], bool]) -> int:
     return done
 
 
+def journey_on(session, kind: str) -> bool:  # type: ignore[no-untyped-def]
+    from sqlalchemy import select
+
+    from models.journey import Journey
+
+    return bool(session.scalar(select(Journey.enabled).where(Journey.kind == kind)))
+
+
 def birthdays(svc: Services, *, whole_month: bool) -> int:
     now = svc.now()
     today = now.astimezone(TAIPEI).date()
@@ -49,9 +57,10 @@ def birthdays(svc: Services, *, whole_month: bool) -> int:
                 got = issue(session, template=template, member_id=member_id, source="birthday", occasion=occasion, now=now) if template else None
                 if got and got.created and got.coupon:
                     coupons.append(got.coupon)
-            for coupon in coupons:
-                name = session.get(CouponTemplate, coupon.template_id).name
-                enqueue_messages(session, member, "birthday", [text(svc.texts("coupon_birthday", name=name))])
+            if not journey_on(session, "birthday"):  # an enabled birthday journey says it instead
+                for coupon in coupons:
+                    name = session.get(CouponTemplate, coupon.template_id).name
+                    enqueue_messages(session, member, "birthday", [text(svc.texts("coupon_birthday", name=name))], now=now)
             return bool(coupons)
 
     return _each("birthday coupons", ids, one)
@@ -70,7 +79,7 @@ def tier_periods(svc: Services) -> int:
                 return False
             until = member.tier_until.astimezone(TAIPEI).strftime("%Y/%m/%d") if member.tier_until else ""
             key = {"downgrade": "tier_changed_down", "renew": "tier_renewed", "upgrade": "tier_upgraded"}[change.kind]
-            enqueue_messages(session, member, f"tier_{change.kind}", [text(svc.texts(key, tier=change.to_tier.name, date=until))])
+            enqueue_messages(session, member, f"tier_{change.kind}", [text(svc.texts(key, tier=change.to_tier.name, date=until))], now=now)
             return True
 
     return _each("tier period ends", ids, one)
@@ -79,7 +88,7 @@ def tier_periods(svc: Services) -> int:
 def tier_reminders(svc: Services) -> int:
     now = svc.now()
     with svc.db.sessions() as session:
-        ids = members_to_remind(session, now)
+        ids = [] if journey_on(session, "tier_expiring") else members_to_remind(session, now)
 
     def one(member_id: int) -> bool:
         with svc.db.transaction() as session:
@@ -87,7 +96,7 @@ def tier_reminders(svc: Services) -> int:
             tier = current_tier(session, member)
             if tier is None or not needs_reminder(session, member, tier) or not claim_reminder(session, member, now):
                 return False
-            enqueue_messages(session, member, "tier_reminder", [text(keep_text(session, member, tier, now, svc.texts))])
+            enqueue_messages(session, member, "tier_reminder", [text(keep_text(session, member, tier, now, svc.texts))], now=now)
             return True
 
     return _each("tier reminders", ids, one)
@@ -97,11 +106,11 @@ def coupon_reminders(svc: Services, *, days_before: int) -> int:
     now = svc.now()
     sent = 0
     with svc.db.transaction() as session:
-        for coupon in due_reminders(session, now=now, days_before=days_before):
+        for coupon in [] if journey_on(session, "coupon_expiring") else due_reminders(session, now=now, days_before=days_before):
             member = session.get(Member, coupon.member_id)
             name = session.get(CouponTemplate, coupon.template_id).name
             day = coupon.expires_at.astimezone(TAIPEI).strftime("%Y/%m/%d")
-            enqueue_messages(session, member, "coupon_reminder", [text(svc.texts("coupon_expiring", name=name, date=day))])
+            enqueue_messages(session, member, "coupon_reminder", [text(svc.texts("coupon_expiring", name=name, date=day))], now=now)
             coupon.reminded_at = now
             sent += 1
     click.echo(f"{'coupon reminders':<22} {sent}")
@@ -117,5 +126,8 @@ def run_daily(svc: Services, *, birthday_whole_month: bool = True, coupon_remind
     with svc.db.transaction() as session:
         report["coupons_expired"] = expire_coupons(session, now=svc.now())
     report["ledger_expired"] = run_expiry(svc)
+    from bot.journeys import run_journeys
+
+    report["journeys"] = run_journeys(svc)
     report["pushes"] = run_outbox(svc)
     return report

@@ -43,6 +43,20 @@ def seed(app) -> None:  # type: ignore[no-untyped-def]
             create_item(session, name="帆布袋", points_cost=120, now=now)
 
 
+def deploy_menus(app) -> str:  # type: ignore[no-untyped-def]
+    """The rich menus, deployed to the fake LINE server so the simulator shows them."""
+    from richmenus.deploy import DeployError, deploy
+    from richmenus.menus import MenuError
+
+    svc = app.extensions["loyalty"]
+    try:
+        report = deploy(svc.line, svc.db, now=svc.now, echo=log.debug)
+    except (MenuError, DeployError) as exc:
+        log.warning("rich menus not deployed: %s", exc)
+        return f"not deployed ({exc})"
+    return ", ".join(f"{name}{' (default)' if menu_id == report.default else ''}" for name, menu_id in report.created.items())
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--host", default="127.0.0.1")
@@ -63,10 +77,12 @@ def main(argv: list[str] | None = None) -> None:
     upgrade(settings.database_url)
     app = create_app(settings)
     seed(app)
+    menus = deploy_menus(app)
     server = make_server(args.host, args.port, app, threaded=True)  # listening before the banner
     print(f"\n  Fake LINE server ({fake.mode} validation): {fake_url}")
     print(f"  Chat simulator:  {base}/simulator")
     print(f"  Cashier page:    {base}/cashier   (cashier / demo1234, manager / demo1234)")
+    print(f"  Rich menus:      {menus}")
     print(f"  API document:    {base}/openapi.json   (admin token: {settings.admin_token})")
     print(f"  Health:          {base}/healthz\n", flush=True)
     try:

@@ -63,6 +63,37 @@ def register(app: Flask) -> None:
         report = run_daily(svc, birthday_whole_month=whole_month, coupon_reminder_days=days)
         click.echo("; ".join(f"{k}: {v}" for k, v in report.items()))
 
+    @group.command("campaigns")
+    def campaigns_cmd() -> None:
+        """Send scheduled campaigns that are due, and resume interrupted ones."""
+        from bot.campaigns import run_due
+
+        for campaign_id, status in run_due(services()).items():
+            click.echo(f"campaign {campaign_id}: {status}")
+
+    @group.command("segments")
+    def segments_cmd() -> None:
+        """Recompute RFM, NES and rule tags (SQL on the database)."""
+        from models.segment import compute_stats, nes_funnel
+        from models.tag import refresh_rule_tags
+
+        svc = services()
+        with svc.db.transaction() as session:
+            click.echo("scoring members (RFM, NES)…")
+            scored = compute_stats(session, now=svc.now(), window_days=svc.settings.rfm_window_days, cycle_days=svc.settings.purchase_cycle_days)
+            click.echo(f"scored {scored} members; NES {nes_funnel(session)}")
+            click.echo("refreshing rule tags…")
+            for name, count in refresh_rule_tags(session, now=svc.now()).items():
+                click.echo(f"  {name}: {count}")
+
+    @group.command("journeys")
+    def journeys_cmd() -> None:
+        """Scan for journey occasions (birthdays, lapses, tier ends, expiring coupons) and send due runs."""
+        from bot.journeys import run_journeys
+
+        result = run_journeys(services())
+        click.echo(f"found {result['found']}; processed {result['processed']}")
+
     @group.command("outbox")
     def outbox_cmd() -> None:
         """Send pending pushes."""

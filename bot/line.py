@@ -116,6 +116,15 @@ class LineGateway:
                 return
             raise _wrap(exc) from exc
 
+    def quota(self) -> tuple[int | None, int]:
+        """(monthly limit or None when unlimited, messages used this month)."""
+        try:
+            quota = self.api.get_message_quota()
+            used = self.api.get_message_quota_consumption().total_usage
+        except ApiException as exc:
+            raise _wrap(exc) from exc
+        return (None if quota.type == "none" else int(quota.value or 0)), int(used)
+
     def link_rich_menu(self, user_id: str, rich_menu_id: str) -> None:
         try:
             self.api.link_rich_menu_id_to_user(user_id, rich_menu_id)

@@ -1,172 +1,196 @@
-"""GET /openapi.json: the cashier, POS and admin API, described as OpenAPI 3.1."""
+"""GET /openapi.json: the cashier, POS and admin API, described as OpenAPI 3.1.
+
+The operations are listed here; their schemas, shared responses and security schemes live in
+bot/openapi_schemas.py. tests/test_cashier_api.py checks that every /api route is listed."""
 from __future__ import annotations
 
 from typing import Any
 
 from flask import Blueprint
 
+from bot.openapi_schemas import CAMPAIGNS, READ, RESPONSES, SCHEMAS, SECURITY_SCHEMES, SETTINGS, op, path_param, query_param, ref
+
 bp = Blueprint("openapi", __name__)
 
-
-def _ref(name: str) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-def _op(summary: str, *, body: str | None = None, ok: str = "Object", status: str = "200", auth: str = "counter",
-        params: list[dict[str, Any]] | None = None, errors: tuple[str, ...] = ()) -> dict[str, Any]:
-    op: dict[str, Any] = {
-        "summary": summary,
-        "responses": {
-            status: {"description": "OK", "content": {"application/json": {"schema": _ref(ok)}}},
-            **{code: {"$ref": f"#/components/responses/{code}"} for code in ("400", "401", *errors)},
-        },
-        "security": [{"staffOrPos": []}] if auth == "counter" else ([{"admin": []}] if auth == "admin" else []),
-    }
-    if body:
-        op["requestBody"] = {"required": True, "content": {"application/json": {"schema": _ref(body)}}}
-    if params:
-        op["parameters"] = params
-    return op
+MEMBER_NO = path_param("member_no", description="The member number")
+STORE_CODE = path_param("code", description="The store code")
+SEGMENT_ID = path_param("segment_id", "integer")
+CAMPAIGN_ID = path_param("campaign_id", "integer")
+NO_MEMBER = {"404": "No such member (member_not_found)"}
+NO_CAMPAIGN = {"404": "No such campaign (campaign_not_found)"}
+PAGING = [
+    query_param("page", {"type": "integer", "minimum": 1, "default": 1}, "Page number, from 1"),
+    query_param("per_page", {"type": "integer", "minimum": 1, "maximum": 500, "default": 50}, "Members per page"),
+]
+RULE_QUERY = {"name": "rule", "in": "query", "required": False, "content": {"application/json": {"schema": ref("SegmentRule")}},
+              "description": "Only members matching this segment rule, JSON-encoded (URL-escaped)"}
+CSV = {"text/csv": {"schema": {"type": "string"}, "example": "\ufeffmember_no,name,phone,gender,birthday_on,joined_at,reachable\n"
+                                                             "1000001,王小明,0912345678,male,1990-05-01,2026-01-02T10:00:00+00:00,True\n"}}
 
 
-def _path_param(name: str, kind: str = "string") -> dict[str, Any]:
-    return {"name": name, "in": "path", "required": True, "schema": {"type": kind}}
+def admin(summary: str, scope: str, **kw: Any) -> dict[str, Any]:
+    return op(summary, auth="admin", scope=scope, **kw)
 
 
-MEMBER_REF = {
-    "type": "object",
-    "description": "Either the card's QR token or a member number typed by hand.",
-    "properties": {"token": {"type": "string"}, "member_no": {"type": "string", "pattern": "^[0-9]+$"}},
-}
-AMOUNT = {"description": "NT$ as an integer or a decimal string (no floats)", "oneOf": [{"type": "integer", "minimum": 0}, {"type": "string", "pattern": r"^\d+(\.\d{1,2})?$"}]}
-
-SCHEMAS: dict[str, Any] = {
-    "Object": {"type": "object"},
-    "Error": {
-        "type": "object",
-        "required": ["code", "message", "details"],
-        "properties": {"code": {"type": "string", "examples": ["token_expired"]}, "message": {"type": "string"}, "details": {"type": "object"}},
-    },
-    "Login": {"type": "object", "required": ["username", "password"], "properties": {"username": {"type": "string"}, "password": {"type": "string"}}},
-    "MemberRef": MEMBER_REF,
-    "MemberSummary": {
-        "type": "object",
-        "properties": {
-            "member_no": {"type": "string"}, "name": {"type": ["string", "null"]}, "tier": {"type": ["string", "null"]},
-            "balances": {"type": "object", "properties": {"stamps": {"type": "integer"}, "points": {"type": "integer"}}},
-            "card": {"type": "object", "properties": {"size": {"type": "integer"}, "filled": {"type": "integer"}, "reward": {"type": "string"}}},
-            "rewards": {"type": "array", "items": {"type": "object"}}, "coupons": {"type": "array", "items": {"type": "object"}},
-        },
-    },
-    "AwardRequest": {
-        "allOf": [MEMBER_REF, {
-            "type": "object", "required": ["receipt_id"],
-            "properties": {"receipt_id": {"type": "string", "maxLength": 64, "description": "Idempotency key per store: a retry answers with the original result (200, replayed: true)"},
-                           "amount": AMOUNT, "visit": {"type": "boolean"}},
-        }],
-    },
-    "RedemptionRequest": {"allOf": [MEMBER_REF, {"type": "object", "required": ["reward_id", "request_id"], "properties": {"reward_id": {"type": "integer"}, "request_id": {"type": "string", "maxLength": 64}}}]},
-    "CorrectionRequest": {"allOf": [MEMBER_REF, {"type": "object", "required": ["currency", "amount", "reason"], "properties": {"currency": {"enum": ["stamp", "point"]}, "amount": {"type": "integer"}, "reason": {"type": "string"}}}]},
-    "ClaimRequest": {"type": "object", "required": ["receipt_id"], "properties": {"receipt_id": {"type": "string", "maxLength": 64}, "amount": AMOUNT, "visit": {"type": "boolean"}}},
-    "Claim": {"type": "object", "properties": {"code": {"type": "string"}, "line_url": {"type": "string"}, "qr_url": {"type": "string"}, "expires_at": {"type": "string", "format": "date-time"}}},
-    "Store": {"type": "object", "required": ["code", "name"], "properties": {"code": {"type": "string"}, "name": {"type": "string"}}},
-    "StaffRequest": {"type": "object", "required": ["username", "password"], "properties": {"username": {"type": "string"}, "password": {"type": "string", "minLength": 8}, "name": {"type": "string"}, "role": {"enum": ["cashier", "manager"]}}},
-    "ApiKeyRequest": {"type": "object", "properties": {"label": {"type": "string"}}},
-    "EarningRule": {
-        "type": "object",
-        "properties": {
-            "stamps_per_visit": {"type": "integer", "minimum": 0}, "amount_per_stamp": {"type": ["string", "null"]},
-            "amount_per_point": {"type": ["string", "null"]}, "min_spend": {"type": "string"},
-            "daily_cap_stamps": {"type": ["integer", "null"]}, "daily_cap_points": {"type": ["integer", "null"]},
-            "card_size": {"type": "integer", "minimum": 1, "maximum": 50}, "reward_kind": {"enum": ["free_item", "coupon"]},
-            "reward_name": {"type": "string"}, "stamp_expiry_days": {"type": ["integer", "null"]}, "point_expiry_days": {"type": ["integer", "null"]},
-        },
-    },
-    "CouponRef": {"type": "object", "description": "The coupon QR's token, or its code typed by hand",
-                  "properties": {"token": {"type": "string"}, "code": {"type": "string"}, "amount": AMOUNT}},
-    "VoidRequest": {"type": "object", "required": ["reason"], "properties": {"token": {"type": "string"}, "code": {"type": "string"}, "reason": {"type": "string"}}},
-    "Tier": {
-        "type": "object",
-        "properties": {
-            "code": {"type": "string"}, "name": {"type": "string"}, "rank": {"type": "integer", "description": "0 is the entry tier"},
-            "metric": {"enum": ["spend", "points", "visits"]}, "threshold": {"type": ["string", "number"]},
-            "window_days": {"type": "integer"}, "period_days": {"type": "integer"}, "reminder_days": {"type": "integer"},
-            "earn_multiplier": {"type": ["string", "number"]}, "benefits": {"type": "array", "items": {"type": "string"}},
-            "color": {"type": "string"}, "image_url": {"type": ["string", "null"]}, "birthday_template_id": {"type": ["integer", "null"]},
-            "upgrade_template_id": {"type": ["integer", "null"]}, "richmenu_id": {"type": ["string", "null"]},
-        },
-    },
-    "CouponTemplate": {
-        "type": "object", "required": ["name", "kind"],
-        "properties": {
-            "name": {"type": "string"}, "kind": {"enum": ["amount_off", "percent_off", "free_item"]},
-            "value": {"type": ["string", "number"], "description": "NT$ off for amount_off; the percentage off for percent_off (15 = 15% off, shown as 85 折)"},
-            "item_name": {"type": "string"}, "min_spend": {"type": ["string", "number"]},
-            "valid_from": {"type": "string", "format": "date-time"}, "valid_until": {"type": "string", "format": "date-time"},
-            "valid_days": {"type": "integer", "minimum": 1}, "per_member_limit": {"type": "integer", "minimum": 1},
-            "total_stock": {"type": "integer", "minimum": 0}, "store_codes": {"type": "array", "items": {"type": "string"}},
-            "trigger": {"enum": ["welcome", "birthday", "stamp_card", "tier_upgrade", "campaign", "manual"]},
-        },
-    },
-    "IssueRequest": {"type": "object", "required": ["member_no"], "properties": {"member_no": {"type": "string"}, "occasion": {"type": "string", "description": "Idempotency key: the same occasion issues once"}}},
-    "RewardItem": {"type": "object", "required": ["name", "points_cost"], "properties": {"name": {"type": "string"}, "points_cost": {"type": "integer", "minimum": 1}}},
+COUNTER_PATHS: dict[str, Any] = {
+    "/api/v1/auth/login": {"post": op("Staff sign-in; returns a bearer token for the cashier page", body="Login", auth="none", errors=("422",))},
+    "/api/v1/me": {"get": op("Who is signed in, and for which store")},
+    "/api/v1/scan": {"post": op("Look up a member by card QR token or member number", body="MemberRef", ok="MemberSummary", errors=("404", "422"))},
+    "/api/v1/awards": {"post": op("Award stamps/points for a receipt (idempotent on store + receipt_id)", body="AwardRequest", status="201", errors=("404", "409", "422"))},
+    "/api/v1/rewards": {"get": op("The points rewards catalogue")},
+    "/api/v1/redemptions": {"post": op("Redeem a catalogue reward for points (idempotent on store + request_id)", body="RedemptionRequest", status="201", errors=("404", "409", "422"))},
+    "/api/v1/grants/{grant_id}/use": {"post": op("Hand over a stamp-card reward", body="MemberRef", params=[path_param("grant_id", "integer")], errors=("404", "409", "422"))},
+    "/api/v1/corrections": {"post": op("Manager's compensating ledger entry", body="CorrectionRequest", status="201", errors=("403", "404", "409", "422"))},
+    "/api/v1/members/{member_no}/ledger": {"get": op("A member's last 50 ledger entries", params=[MEMBER_NO], errors=("404",))},
+    "/api/v1/claims": {"post": op("One-time receipt claim code and its LINE link", body="ClaimRequest", ok="Claim", status="201", errors=("422",))},
+    "/api/v1/coupons/check": {"post": op("Check a coupon for this store and amount without redeeming it", body="CouponRef", errors=("404", "409", "422"))},
+    "/api/v1/coupons/redeem": {"post": op("Redeem a coupon exactly once", body="CouponRef", errors=("404", "409", "422"), description=(
+        "409 codes: coupon_expired, coupon_voided, coupon_wrong_store, coupon_min_spend, coupon_already_redeemed, coupon_token_invalid."))},
+    "/api/v1/coupons/void-redemption": {"post": op("Manager: undo a redemption (recorded)", body="VoidRequest", errors=("403", "404", "409", "422"))},
 }
 
-PATHS: dict[str, Any] = {
-    "/api/v1/auth/login": {"post": _op("Staff sign-in; returns a bearer token for the cashier page", body="Login", auth="none")},
-    "/api/v1/me": {"get": _op("Who is signed in, and for which store")},
-    "/api/v1/scan": {"post": _op("Look up a member by card QR token or member number", body="MemberRef", ok="MemberSummary", errors=("404",))},
-    "/api/v1/awards": {"post": _op("Award stamps/points for a receipt (idempotent on store + receipt_id)", body="AwardRequest", status="201", errors=("404", "409", "422"))},
-    "/api/v1/rewards": {"get": _op("The points rewards catalogue")},
-    "/api/v1/redemptions": {"post": _op("Redeem a catalogue reward for points (idempotent on store + request_id)", body="RedemptionRequest", status="201", errors=("404", "409", "422"))},
-    "/api/v1/grants/{grant_id}/use": {"post": _op("Hand over a stamp-card reward", body="MemberRef", params=[_path_param("grant_id", "integer")], errors=("404", "409"))},
-    "/api/v1/corrections": {"post": _op("Manager's compensating ledger entry", body="CorrectionRequest", status="201", errors=("403", "409", "422"))},
-    "/api/v1/members/{member_no}/ledger": {"get": _op("A member's last 50 ledger entries", params=[_path_param("member_no")], errors=("404",))},
-    "/api/v1/claims": {"post": _op("One-time receipt claim code and its LINE link", body="ClaimRequest", ok="Claim", status="201", errors=("422",))},
-    "/api/v1/coupons/check": {"post": _op("Check a coupon for this store and amount without redeeming it", body="CouponRef", errors=("404", "409"))},
-    "/api/v1/coupons/redeem": {"post": _op("Redeem a coupon exactly once (coupon_expired, coupon_voided, coupon_wrong_store, coupon_min_spend, coupon_already_redeemed, coupon_token_invalid)", body="CouponRef", errors=("404", "409"))},
-    "/api/v1/coupons/void-redemption": {"post": _op("Manager: undo a redemption (recorded)", body="VoidRequest", errors=("403", "404", "409"))},
-    "/api/v1/admin/tiers": {"get": _op("List tiers", auth="admin"), "post": _op("Create a tier", body="Tier", status="201", auth="admin", errors=("409", "422"))},
-    "/api/v1/admin/tiers/{code}": {"put": _op("Change a tier", body="Tier", auth="admin", params=[_path_param("code")], errors=("404", "422"))},
-    "/api/v1/admin/coupon-templates": {"get": _op("List coupon templates", auth="admin"), "post": _op("Create a coupon template", body="CouponTemplate", status="201", auth="admin", errors=("422",))},
-    "/api/v1/admin/coupon-templates/{template_id}/issue": {"post": _op("Issue a coupon to a member by hand", body="IssueRequest", status="201", auth="admin", params=[_path_param("template_id", "integer")], errors=("404", "422"))},
-    "/api/v1/admin/coupons/{code}/void": {"post": _op("Withdraw an unused coupon", body="Object", auth="admin", params=[_path_param("code")], errors=("404", "409"))},
-    "/api/v1/admin/stores": {"get": _op("List stores", auth="admin"), "post": _op("Create a store", body="Store", status="201", auth="admin", errors=("409", "422"))},
+SETTINGS_PATHS: dict[str, Any] = {
+    "/api/v1/admin/tiers": {"get": admin("List tiers", SETTINGS), "post": admin("Create a tier", SETTINGS, body="Tier", status="201", errors=("409", "422"))},
+    "/api/v1/admin/tiers/{code}": {"put": admin("Change a tier", SETTINGS, body="Tier", params=[path_param("code", description="The tier code")], errors=("404", "422"))},
+    "/api/v1/admin/coupon-templates": {"get": admin("List coupon templates", SETTINGS),
+                                       "post": admin("Create a coupon template", SETTINGS, body="CouponTemplate", status="201", errors=("422",))},
+    "/api/v1/admin/coupon-templates/{template_id}/issue": {"post": admin(
+        "Issue a coupon to a member by hand", CAMPAIGNS, body="IssueRequest", ok="IssuedCoupon", status="201", ok_text="Issued (the member is told on LINE)",
+        also={"200": ("Already issued for this occasion (created: false)", "IssuedCoupon")}, params=[path_param("template_id", "integer")],
+        errors={"404": "No such template or member (template_not_found, member_not_found)",
+                "422": "Not issued (coupon_inactive, coupon_member_limit, coupon_out_of_stock), or invalid_member_no, invalid_occasion"})},
+    "/api/v1/admin/coupons/{code}/void": {"post": admin("Withdraw an unused coupon", CAMPAIGNS, body="CouponVoidRequest", params=[path_param("code", description="The coupon code")],
+                                                        errors=("404", "409", "422"))},
+    "/api/v1/admin/stores": {"get": admin("List stores", SETTINGS), "post": admin("Create a store", SETTINGS, body="Store", status="201", errors=("409", "422"))},
     "/api/v1/admin/stores/{code}/staff": {
-        "get": _op("List a store's staff", auth="admin", params=[_path_param("code")], errors=("404",)),
-        "post": _op("Add staff to a store", body="StaffRequest", status="201", auth="admin", params=[_path_param("code")], errors=("404", "409", "422")),
+        "get": admin("List a store's staff", SETTINGS, params=[STORE_CODE], errors=("404",)),
+        "post": admin("Add staff to a store", SETTINGS, body="StaffRequest", status="201", params=[STORE_CODE], errors=("404", "409", "422")),
     },
-    "/api/v1/admin/stores/{code}/api-keys": {"post": _op("Create a POS API key (shown once)", body="ApiKeyRequest", status="201", auth="admin", params=[_path_param("code")], errors=("404",))},
-    "/api/v1/admin/earning-rule": {"get": _op("The earning rules", ok="EarningRule", auth="admin"), "put": _op("Change the earning rules", body="EarningRule", ok="EarningRule", auth="admin", errors=("422",))},
-    "/api/v1/admin/rewards": {"get": _op("The rewards catalogue, inactive included", auth="admin"), "post": _op("Add a catalogue reward", body="RewardItem", status="201", auth="admin", errors=("422",))},
+    "/api/v1/admin/stores/{code}/api-keys": {"post": admin("Create a POS API key (shown once)", SETTINGS, body="ApiKeyRequest", status="201", params=[STORE_CODE], errors=("404", "422"))},
+    "/api/v1/admin/earning-rule": {"get": admin("The earning rules", SETTINGS, ok="EarningRule"),
+                                   "put": admin("Change the earning rules", SETTINGS, body="EarningRule", ok="EarningRule", errors=("422",))},
+    "/api/v1/admin/rewards": {"get": admin("The rewards catalogue, inactive included", SETTINGS),
+                              "post": admin("Add a catalogue reward", SETTINGS, body="RewardItem", status="201", errors=("422",))},
+    "/api/v1/admin/tokens": {"post": admin(
+        "Create a scoped admin token (shown once)", SETTINGS, body="TokenRequest", ok="TokenCreated", status="201",
+        description="Send it as `Authorization: Bearer adm_…`; it can call the routes of its scopes only.",
+        errors={"422": "invalid_token: name missing, or scopes not a non-empty list of members:read, campaigns:manage, settings:manage (details.field)"})},
+    "/api/v1/admin/audit": {"get": admin("The audit log: the 100 newest admin changes", SETTINGS, ok="AuditLog")},
 }
 
-RESPONSES = {
-    code: {"description": text, "content": {"application/json": {"schema": _ref("Error")}}}
-    for code, text in {
-        "400": "Bad input or token (e.g. token_expired, token_invalid, invalid_json)",
-        "401": "Missing or wrong credentials",
-        "403": "Not allowed for this role (manager_only)",
-        "404": "Unknown member, store, reward (member_not_found, …)",
-        "409": "Conflict (receipt_already_awarded, insufficient_balance, grant_used)",
-        "422": "Invalid field (invalid_amount, invalid_receipt_id, …)",
-    }.items()
+MEMBER_PATHS: dict[str, Any] = {
+    "/api/v1/admin/members": {"get": admin(
+        "Search and list members", READ, ok="MemberPage", params=[
+            query_param("q", {"type": "string"}, "Name contains, phone contains, or the exact member number"), *PAGING, RULE_QUERY],
+        description="Joined members, newest first.",
+        errors={"422": "invalid_page (page ≥ 1, per_page 1–500), or invalid_rule (not JSON, or details.path points at the bad part)"})},
+    "/api/v1/admin/members/{member_no}": {"get": admin(
+        "A member's profile, balances, ledger, coupons, tags, RFM/NES and messages", READ, ok="MemberDetail", params=[MEMBER_NO], errors=NO_MEMBER)},
+    "/api/v1/admin/members/{member_no}/tags": {"post": admin(
+        "Add a manual tag to a member", CAMPAIGNS, body="TagRequest", ok="MemberTags", ok_text="The member's tags now", params=[MEMBER_NO],
+        description="The tag is created if new; adding it twice is harmless.",
+        errors={**NO_MEMBER, "422": "invalid_tag (1–60 characters), or rule_tag (a rule tag is kept by its rule)"})},
+    "/api/v1/admin/members/{member_no}/tags/{tag}": {"delete": admin(
+        "Remove a manual tag from a member", CAMPAIGNS, ok="MemberTags", ok_text="The member's tags now", params=[MEMBER_NO, path_param("tag")],
+        errors={"404": "No such member or tag (member_not_found, tag_not_found)", "422": "rule_tag (a rule tag is kept by its rule)"})},
+    "/api/v1/admin/tags": {
+        "get": admin("List tags, manual and rule", READ, ok="TagList"),
+        "post": admin("Create a rule tag", CAMPAIGNS, body="RuleTagRequest", ok="Tag", status="201",
+                      description="Members matching the rule are tagged now and on every recompute; members who stop matching lose the tag.",
+                      errors={"422": "invalid_json, invalid_name, invalid_rule (details.path), or tag_exists"}),
+    },
+    "/api/v1/admin/segments/preview": {"post": admin(
+        "Count the members a rule selects, with a sample", READ, body="PreviewRequest", ok="SegmentPreview",
+        errors={"422": "invalid_json, or invalid_rule (details.path points at the bad part)"})},
+    "/api/v1/admin/segments": {
+        "get": admin("List saved segments", READ, ok="SegmentList"),
+        "post": admin("Save a segment (a named rule)", CAMPAIGNS, body="SegmentRequest", ok="SegmentCreated", status="201",
+                      errors={"422": "invalid_json, invalid_name, invalid_rule (details.path), or segment_exists"}),
+    },
+    "/api/v1/admin/segments/{segment_id}/members.csv": {"get": admin(
+        "Export a segment's members as CSV", READ, params=[SEGMENT_ID], ok_content=CSV, ok_text=(
+            "UTF-8 CSV with a BOM (Excel), `Content-Disposition: attachment; filename=segment-<id>.csv`. "
+            "Columns: member_no, name, phone, gender, birthday_on, joined_at, reachable."),
+        description="The segment's rule is evaluated now; members in member-number order.",
+        errors={"404": "No such segment (segment_not_found)"})},
+    "/api/v1/admin/segments/recompute": {"post": admin(
+        "Recompute RFM/NES stats and refresh rule tags", CAMPAIGNS, ok="Recompute",
+        description="Scores every member who bought in the RFM window (RFM_WINDOW_DAYS) against the purchase cycle (PURCHASE_CYCLE_DAYS). No body.")},
+    "/api/v1/admin/segments/overview": {"get": admin("The RFM grid and the NES funnel", READ, ok="SegmentOverview")},
 }
+
+CAMPAIGN_PATHS: dict[str, Any] = {
+    "/api/v1/admin/campaigns": {
+        "post": admin("Compose a campaign (a draft)", CAMPAIGNS, body="CampaignRequest", ok="CampaignCreated", status="201",
+                      description="Nothing is sent until POST …/send. The estimate counts joined, reachable members.",
+                      errors={"422": "invalid_json, invalid_campaign (details.field: name, kind, content, holdout_pct, segment_id, scheduled_at), or invalid_rule"}),
+        "get": admin("List campaigns", READ, ok="CampaignList"),
+    },
+    "/api/v1/admin/campaigns/{campaign_id}": {"get": admin("A campaign with its report", READ, ok="CampaignDetail", params=[CAMPAIGN_ID], errors=NO_CAMPAIGN)},
+    "/api/v1/admin/campaigns/{campaign_id}/estimate": {"get": admin(
+        "Audience and messages against the remaining monthly LINE quota", READ, ok="QuotaEstimate", params=[CAMPAIGN_ID], errors=NO_CAMPAIGN)},
+    "/api/v1/admin/campaigns/{campaign_id}/send": {"post": admin(
+        "Send now, or schedule for scheduled_at", CAMPAIGNS, body="SendRequest", ok="CampaignSending", status="202", ok_text="Scheduled, or sending started",
+        params=[CAMPAIGN_ID], description="Send `{}` normally. Over the remaining quota it needs `{\"confirm_over_quota\": true}`.",
+        errors={**NO_CAMPAIGN, "409": "over_quota (details: the estimate; confirm or narrow the target), or campaign_not_draft",
+                "422": "invalid_json (send a JSON object, {} is enough)"})},
+    "/api/v1/admin/campaigns/{campaign_id}/cancel": {"post": admin(
+        "Cancel a draft or scheduled campaign", CAMPAIGNS, ok="Campaign", params=[CAMPAIGN_ID], description="No body.",
+        errors={**NO_CAMPAIGN, "409": "campaign_not_cancellable (already sending, sent or cancelled)"})},
+    "/api/v1/admin/campaigns/{campaign_id}/report": {"get": admin(
+        "Delivery, coupons, revenue and uplift against the holdout", READ, ok="CampaignReport", params=[
+            CAMPAIGN_ID, query_param("days", {"type": "integer", "default": 14, "minimum": 1, "maximum": 365},
+                                     "Attribution window in days from the start (values outside 1–365 are clamped)")],
+        errors={**NO_CAMPAIGN, "422": "invalid_days (not a whole number)"})},
+}
+
+JOURNEY_KIND = path_param("kind", description="welcome, birthday, winback, tier_up, tier_expiring, card_almost_full or coupon_expiring")
+NO_JOURNEY = {"404": "No such journey (journey_not_found)"}
+DAYS = query_param("days", {"type": "integer", "default": 14, "minimum": 1, "maximum": 365},
+                   "Attribution window in days after each message (values outside 1–365 are clamped)")
+JOURNEY_PATHS: dict[str, Any] = {
+    "/api/v1/admin/journeys": {"get": admin(
+        "List the automations with their reports", READ, ok="JourneyList", params=[DAYS],
+        description="Every kind is listed; a kind never configured is created switched off with a default message.",
+        errors={"422": "invalid_days (not a whole number)"})},
+    "/api/v1/admin/journeys/{kind}": {"put": admin(
+        "Switch an automation on or off, or edit it", CAMPAIGNS, body="JourneyUpdate", ok="Journey", params=[JOURNEY_KIND], errors={
+            **NO_JOURNEY, "422": "invalid_json, invalid_journey (details.field: an unknown field, text, coupon_template_id, …), or invalid_rule"})},
+    "/api/v1/admin/journeys/{kind}/report": {"get": admin(
+        "An automation's report: triggered, sent, skipped (why), coupons, revenue", READ, ok="JourneyReport", params=[JOURNEY_KIND, DAYS],
+        errors={**NO_JOURNEY, "422": "invalid_days (not a whole number)"})},
+}
+
+PATHS: dict[str, Any] = {**COUNTER_PATHS, **SETTINGS_PATHS, **MEMBER_PATHS, **CAMPAIGN_PATHS, **JOURNEY_PATHS}
+
+TAGS = [  # (name, description, path prefixes); the first match names an operation's group
+    ("Counter", "The cashier page and POS integrations: staff token or POS key", ("/api/v1/auth", "/api/v1/me", "/api/v1/scan", "/api/v1/awards", "/api/v1/rewards",
+                                                                                "/api/v1/redemptions", "/api/v1/grants", "/api/v1/corrections", "/api/v1/members", "/api/v1/claims")),
+    ("Coupons", "Checking, redeeming and voiding coupons at the counter", ("/api/v1/coupons",)),
+    ("Members", "Admin: members and tags", ("/api/v1/admin/members", "/api/v1/admin/tags")),
+    ("Segments", "Admin: segment rules, RFM/NES, exports", ("/api/v1/admin/segments",)),
+    ("Campaigns", "Admin: compose, estimate, send and report", ("/api/v1/admin/campaigns",)),
+    ("Journeys", "Admin: automations (welcome, birthday, win-back, …)", ("/api/v1/admin/journeys",)),
+    ("Settings", "Admin: stores, staff, rules, rewards, tiers, coupon templates, tokens, audit", ("/api/v1/admin",)),
+]
+
+
+def _tagged(paths: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for path, ops in paths.items():
+        name = next((n for n, _, prefixes in TAGS if path.startswith(prefixes)), None)
+        out[path] = {method: ({**o, "tags": [name]} if name else o) for method, o in ops.items()}
+    return out
 
 
 def document() -> dict[str, Any]:
     return {
         "openapi": "3.1.0",
-        "info": {"title": "Loyalty bot: cashier, POS and admin API", "version": "1"},
-        "paths": PATHS,
-        "components": {
-            "schemas": SCHEMAS,
-            "responses": RESPONSES,
-            "securitySchemes": {
-                "staffOrPos": {"type": "http", "scheme": "bearer", "description": "A staff token from /api/v1/auth/login, or a store's POS key pos_…"},
-                "admin": {"type": "http", "scheme": "bearer", "description": "ADMIN_TOKEN"},
-            },
-        },
+        "info": {"title": "Loyalty bot: cashier, POS and admin API", "version": "1",
+                 "description": "Errors are always `{code, message, details}`; clients key on `code`. Browse it at [/docs](/docs)."},
+        "tags": [{"name": n, "description": d} for n, d, _ in TAGS],
+        "paths": _tagged(PATHS),
+        "components": {"schemas": SCHEMAS, "responses": RESPONSES, "securitySchemes": SECURITY_SCHEMES},
     }
 
 

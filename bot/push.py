@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
 from flask import after_this_request
 from linebot.v3.messaging import Message
@@ -22,14 +23,15 @@ def enqueue_award_push(session: Session, member: Member, done: Checkout, store_i
     if not member.is_reachable:
         return None
     store = session.get(Store, store_id)
-    return enqueue_messages(session, member, "award", award_messages(session, member, done, store.name if store else "", services().texts))
+    svc = services()
+    return enqueue_messages(session, member, "award", award_messages(session, member, done, store.name if store else "", svc.texts), now=svc.now())
 
 
-def enqueue_messages(session: Session, member: Member, purpose: str, messages: list[Message]) -> int | None:
+def enqueue_messages(session: Session, member: Member, purpose: str, messages: list[Message], *, now: datetime) -> int | None:
     """Queue a push in the caller's transaction; None for a member who blocked the account."""
     if not member.is_reachable:
         return None
-    row = outbox.enqueue(session, member_id=member.id, purpose=purpose, messages=[m.to_dict() for m in messages], now=services().now())
+    row = outbox.enqueue(session, member_id=member.id, purpose=purpose, messages=[m.to_dict() for m in messages], now=now)
     return row.id
 
 
@@ -69,18 +71,23 @@ def deliver(svc: Services, ids: list[int] | None = None, limit: int = 100) -> di
     return counts
 
 
-def send_after_response(ids: list[int]) -> None:
-    """Send these rows once the response is on its way; the outbox job retries what fails."""
+def send_after_response(ids: list[int], runs: list[int] | None = None) -> None:
+    """Send these outbox rows (and due journey runs) once the response is on its way;
+    the outbox and journey jobs retry what fails."""
     svc = services()
 
     @after_this_request
     def _hook(response):  # type: ignore[no-untyped-def]
-        response.call_on_close(lambda: _safe_deliver(svc, ids))
+        response.call_on_close(lambda: _safe_deliver(svc, ids, runs or []))
         return response
 
 
-def _safe_deliver(svc: Services, ids: list[int]) -> None:
+def _safe_deliver(svc: Services, ids: list[int], runs: list[int]) -> None:
     try:
         deliver(svc, ids)
+        if runs:
+            from bot.journeys import process_due
+
+            process_due(svc, runs)
     except Exception:  # noqa: BLE001 - rows stay pending for the outbox job
         log.exception("outbox delivery failed; rows stay pending")

@@ -7,6 +7,7 @@ bot's replies go to the fake LINE server, which the page reads back here.
 from __future__ import annotations
 
 import json
+import urllib.error
 import urllib.parse
 import urllib.request
 
@@ -71,3 +72,25 @@ def messages():  # type: ignore[no-untyped-def]
     after = request.args.get("after", "0")
     query = urllib.parse.urlencode({"userId": user_id, "after": after})
     return _fake(f"/__fake__/messages?{query}")
+
+
+@bp.get("/dev/simulator/richmenu")
+def richmenu():  # type: ignore[no-untyped-def]
+    """The rich menu the user sees (linked, else the default), or the menu behind ``aliasId``."""
+    query = urllib.parse.urlencode({k: v for k in ("userId", "aliasId") if (v := request.args.get(k))})
+    body = _fake(f"/__fake__/richmenu?{query}")
+    if body.get("richMenuId"):
+        body["imageUrl"] = f"/dev/simulator/richmenu/{urllib.parse.quote(body['richMenuId'])}/image"
+    return body
+
+
+@bp.get("/dev/simulator/richmenu/<menu_id>/image")
+def richmenu_image(menu_id: str):  # type: ignore[no-untyped-def]
+    url = f"{services().settings.line_api_base_url}/__fake__/richmenu/{urllib.parse.quote(menu_id)}/image"
+    try:
+        with urllib.request.urlopen(url, timeout=5) as resp:  # noqa: S310 - loopback fake only
+            data, mimetype = resp.read(), resp.headers.get_content_type()
+    except urllib.error.HTTPError as exc:
+        return error_response(exc.code, "richmenu_image", "No image for this rich menu")
+    # a rich menu's image never changes (LINE refuses a second upload), so browsers may keep it
+    return Response(data, mimetype=mimetype, headers={"Cache-Control": "private, max-age=86400"})

@@ -20,9 +20,11 @@ from sqlalchemy.exc import OperationalError, InterfaceError
 import handlers
 from bot.errors import error_response
 from bot.line import LineError
+from bot.journeys import process_due
 from bot.push import deliver
 from bot.services import Services, services
 from handlers.messages import text
+from models.journey import runs_queued_in
 from models.outbox import queued_in
 from models.webhook import claim_event, was_processed
 
@@ -73,22 +75,24 @@ def process_event(svc: Services, event) -> bool:  # type: ignore[no-untyped-def]
             messages = handlers.handle(
                 event, session, now=now, settings=svc.settings, texts=svc.texts, prepared=prepared
             )
-            queued = queued_in(session)
+            queued, runs = queued_in(session), runs_queued_in(session)
     except (OperationalError, InterfaceError):
         log.exception("database unavailable for event %s (%s)", event_id, event_type)
         return False
     except Exception:  # noqa: BLE001 - one bad event must not lose the others
         log.exception("event %s (%s) failed", event_id, event_type)
-        messages, queued = [text(svc.texts("error_generic"))], []
+        messages, queued, runs = [text(svc.texts("error_generic"))], [], []
     reply_token = getattr(event, "reply_token", None)
     if messages and reply_token:
         try:
             svc.line.reply(reply_token, messages[:5])
         except LineError as exc:
             log.error("reply for event %s failed: %s", event_id, exc)
-    if queued:  # pushes and rich menu links the event queued; the outbox job retries failures
-        try:
+    try:  # pushes, rich menu links and journeys the event queued; the jobs retry what fails
+        if queued:
             deliver(svc, queued)
-        except Exception:  # noqa: BLE001
-            log.exception("outbox delivery for event %s failed; rows stay pending", event_id)
+        if runs:
+            process_due(svc, runs)
+    except Exception:  # noqa: BLE001
+        log.exception("after-commit work for event %s failed; it stays pending", event_id)
     return True

@@ -230,6 +230,8 @@ def on_input(inp: Input, ctx: Context, convo: Conversation) -> list[Message]:
 
 def _finish(ctx: Context, convo: Conversation, answers: dict[str, Any]) -> list[Message]:
     from handlers import card
+    from models.outbox import enqueue_richmenu
+    from models.richmenu import menu_for_member
 
     consent = answers["consent"]
     member = complete_join(
@@ -243,6 +245,9 @@ def _finish(ctx: Context, convo: Conversation, answers: dict[str, Any]) -> list[
         gender=answers.get("gender"),
     )
     end_conversation(ctx.session, convo)
+    menu = menu_for_member(ctx.session, member)
+    if menu:  # the member menu (or the tier's), linked right after this event commits
+        enqueue_richmenu(ctx.session, member_id=member.id, richmenu_id=menu, now=ctx.now)
     welcome = issue_for_trigger(ctx.session, trigger="welcome", member_id=member.id, occasion="welcome", now=ctx.now)
     done = text(ctx.texts("join_done", member_no=member.member_no))
     gifts = [text(ctx.texts("coupon_welcome", name=_template_name(ctx, c.template_id))) for c in welcome[:1]]

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from linebot.v3.messaging import Message
 
-from handlers import Context, Handler, Input, card, coupons, help, join, stamps, tiers
+from handlers import Context, Handler, Input, brand, card, coupons, help, invite, join, menu, offers, profile, stamps, tiers
 from models.conversation import get_conversation
 
 # Typed commands (members type them or rich menu "message" actions send them).
@@ -18,6 +18,11 @@ COMMANDS: dict[str, Handler] = {
     "會員權益": tiers.show_benefits,
     "說明": help.show_help,
     "help": help.show_help,
+    "邀請好友": invite.show_invite,
+    "會員資料": profile.show_profile,
+    "品牌故事": brand.show_about,
+    "門市據點": brand.show_stores,
+    "門市": brand.show_stores,
 }
 
 # Postback actions (rich menu and buttons).
@@ -26,8 +31,14 @@ POSTBACKS: dict[str, Handler] = {
     "join": join.start,
     "stamps": stamps.show_stamps,
     "coupons": coupons.show_coupons,
+    offers.CLAIM: offers.claim_offer,
     "benefits": tiers.show_benefits,
     "help": help.show_help,
+    "invite": invite.show_invite,
+    "profile": profile.show_profile,
+    "about": brand.show_about,
+    "stores": brand.show_stores,
+    menu.TAB: menu.switch_tab,
 }
 
 

@@ -114,6 +114,14 @@ ZH_TW: dict[str, str] = {
     "coupon_welcome": "🎁 入會禮「{name}」已放入您的優惠券夾。",
     "menu_benefits": "會員權益",
     "menu_coupons": "我的優惠券",
+    # Campaign offers
+    "offer_title": "會員限定優惠",
+    "offer_body": "點下方按鈕領取您的專屬優惠券。",
+    "offer_claim": "領取優惠券",
+    "offer_claimed": "🎟️ 已領取「{name}」（{value}），輸入「我的優惠券」即可使用。",
+    "offer_already": "您已經領取過「{name}」囉，輸入「我的優惠券」查看。",
+    "offer_gone": "很抱歉，這個優惠已經被領完了 🙏",
+    "offer_unknown": "這個優惠活動已結束或不適用於您的帳號。",
     # Help
     "help": "您可以點選下方按鈕，或輸入：\n・會員卡：出示會員卡集點\n・集點卡：看集點進度與點數\n・我的優惠券：查看可用的優惠券\n・會員權益：各等級福利\n・加入會員：免費加入\n・說明：再看一次這段說明",
     "help_member": "您可以點選下方按鈕，或輸入：\n・會員卡：出示會員卡集點\n・集點卡：看集點進度與點數\n・我的優惠券：查看可用的優惠券\n・會員權益：各等級福利\n・說明：再看一次這段說明",
@@ -122,6 +130,26 @@ ZH_TW: dict[str, str] = {
     "menu_help": "說明",
     # Errors in chat
     "error_generic": "系統忙碌中，請稍後再試一次 🙏",
+    # Rich menu
+    "menu_invite": "邀請好友",
+    "menu_profile": "會員資料",
+    "menu_about": "品牌故事",
+    "menu_stores": "門市據點",
+    "menu_switch_failed": "選單切換失敗，請稍後再試；也可以直接輸入「說明」查看可用的功能。",
+    "invite_soon": "🎁 邀請好友功能即將推出，敬請期待！",
+    "about": "☕ 關於 {brand}\n我們相信，一杯用心沖煮的咖啡能讓平凡的日子更美好。嚴選產地咖啡豆、每日新鮮烘焙，期待在門市與您相見。",
+    "stores_title": "📍 {brand} 門市據點",
+    "stores_none": "門市資訊即將公布，敬請期待！",
+    "profile_alt": "{brand} 會員資料",
+    "profile_title": "我的會員資料",
+    "profile_name": "名稱",
+    "profile_birthday": "生日",
+    "profile_phone": "手機",
+    "profile_gender": "性別",
+    "profile_joined": "入會日期",
+    "profile_unset": "未提供",
+    "profile_hint": "資料需要修改嗎？結帳時告訴門市人員，我們會為您更新。",
+    "profile_not_member": "您還不是會員喔，加入會員後就能查看會員資料 👇",
 }
 
 

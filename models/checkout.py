@@ -38,6 +38,7 @@ def after_award(session: Session, member: Member, result: AwardResult, now: date
             grant = session.get(RewardGrant, grant_id)
             if grant is not None:
                 grant.used_at = now
+    _card_almost_full(session, member, rule, now)
     change = evaluate_upgrade(session, member, now)
     if change is not None and change.to_tier.upgrade_template_id:
         template = session.get(CouponTemplate, change.to_tier.upgrade_template_id)
@@ -47,6 +48,19 @@ def after_award(session: Session, member: Member, result: AwardResult, now: date
                 coupons.append(got.coupon)
     names = [t.name for t in (session.get(CouponTemplate, c.template_id) for c in coupons) if t is not None]
     return Checkout(result, change, coupons, names)
+
+
+def _card_almost_full(session: Session, member: Member, rule, now: datetime) -> None:  # type: ignore[no-untyped-def]
+    """One stamp from a full card: the journey's occasion is the card being filled (cards done so far)."""
+    from sqlalchemy import func, select
+
+    from models.journey import trigger
+    from models.ledger import LedgerEntry, balance
+
+    if rule.card_size > 1 and balance(session, member.id, "stamp") == rule.card_size - 1:
+        done = session.scalar(select(func.count()).select_from(LedgerEntry).where(
+            LedgerEntry.member_id == member.id, LedgerEntry.reason == "card_reward")) or 0
+        trigger(session, "card_almost_full", member_id=member.id, occasion=f"card:{done + 1}", now=now)
 
 
 def checkout(

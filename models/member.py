@@ -165,7 +165,11 @@ def complete_join(
     member.phone = phone
     member.gender = gender
     if member.joined_at is None:
+        from models.journey import trigger
+
         member.joined_at = now
         member.member_no = member_no_for(member.id)
+        session.flush()
+        trigger(session, "welcome", member_id=member.id, occasion="welcome", now=now)
     session.flush()
     return member

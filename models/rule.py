@@ -79,11 +79,15 @@ def capped(earned: int, already_today: int, cap: int | None) -> int:
 
 
 def get_rule(session: Session) -> EarningRule:
+    """The brand's rule, created with the defaults by whichever request needs it first."""
     rule = session.get(EarningRule, RULE_ID)
     if rule is None:
-        rule = EarningRule(id=RULE_ID, **DEFAULTS)
-        session.add(rule)
-        session.flush()
+        from sqlalchemy.dialects import postgresql, sqlite
+
+        dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+        session.execute(dialect.insert(EarningRule).values(id=RULE_ID, **DEFAULTS).on_conflict_do_nothing(index_elements=["id"]))
+        rule = session.get(EarningRule, RULE_ID)
+        assert rule is not None
     return rule
 
 

@@ -200,6 +200,10 @@ def _move(session: Session, member: Member, to: Tier, kind: str, reason: str, no
     session.add(TierChange(member_id=member.id, kind=kind, from_tier_id=frm.id if frm else None, to_tier_id=to.id, reason=reason[:200], at=now))
     if to.richmenu_id and (frm is None or frm.id != to.id):
         enqueue_richmenu(session, member_id=member.id, richmenu_id=to.richmenu_id, now=now)
+    if kind == "upgrade":
+        from models.journey import trigger
+
+        trigger(session, "tier_up", member_id=member.id, occasion=f"tier:{to.code}:{now.date().isoformat()}", now=now)
     session.flush()
     return Change(kind, frm, to, reason)
 

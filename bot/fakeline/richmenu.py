@@ -1,9 +1,12 @@
 """Rich menu state and operations of the fake LINE server (mixed into ``FakeLine``)."""
 from __future__ import annotations
 
+import json
 import secrets
 import threading
 from typing import TYPE_CHECKING, Any
+
+from werkzeug.wrappers import Request, Response
 
 from .spec import Issue, OpMatch
 
@@ -38,9 +41,12 @@ class RichMenuMixin:
         return None
 
     def _op_validateRichMenuObject(self, rec: Record, op: OpMatch) -> tuple[int, Any]:
-        return 200, {}
+        return _rule_error(rec.json) or (200, {})
 
     def _op_createRichMenu(self, rec: Record, op: OpMatch) -> tuple[int, Any]:
+        error = _rule_error(rec.json)
+        if error:
+            return error
         menu_id = f"richmenu-{secrets.token_hex(16)}"
         with self._lock:
             self.richmenus[menu_id] = {"richMenuId": menu_id, **rec.json}
@@ -156,6 +162,62 @@ class RichMenuMixin:
 
     def _op_getRichMenuAliasList(self, rec: Record, op: OpMatch) -> tuple[int, Any]:
         return 200, {"aliases": [{"richMenuAliasId": a, "richMenuId": m} for a, m in self.aliases.items()]}
+
+
+    # -- /__fake__/richmenu: what the chat simulator shows (not validated, not recorded) --
+    def _richmenu_helper(self, req: Request, name: str, headers: dict[str, str]) -> Response:
+        """``richmenu?userId=`` (the user's menu, else the default) or ``richmenu?aliasId=``:
+        the menu's definition and image URL; ``richmenu/<id>/image``: the uploaded image."""
+        parts = name.split("/")
+        if len(parts) == 3 and parts[2] == "image" and req.method == "GET":
+            image = self.richmenu_images.get(parts[1])
+            if image is None:
+                return _json(404, {"message": "Not found"}, headers)
+            return Response(image[1], content_type=image[0], headers={**headers, "Cache-Control": "no-store"})
+        if len(parts) != 1 or req.method != "GET":
+            return _json(404, {"message": "Not found"}, headers)
+        with self._lock:
+            user, alias = req.args.get("userId"), req.args.get("aliasId")
+            linked = self.user_richmenus.get(user) if user else None
+            menu_id = self.aliases.get(alias) if alias else linked or self.default_richmenu
+            menu = self.richmenus.get(menu_id) if menu_id else None
+            aliases = [a for a, m in self.aliases.items() if m == menu_id]
+        if menu is None or menu_id not in self.richmenu_images:
+            return _json(200, {"richMenuId": None}, headers)
+        return _json(200, {"richMenuId": menu_id, "linked": bool(linked) and linked == menu_id,
+                           "aliases": aliases, "menu": menu, "imageUrl": f"/__fake__/richmenu/{menu_id}/image"}, headers)
+
+
+def _json(status: int, payload: Any, headers: dict[str, str]) -> Response:
+    return Response(json.dumps(payload, ensure_ascii=False), status=status, headers=headers,
+                    content_type="application/json")
+
+
+def rule_issues(menu: Any) -> list[dict[str, str]]:
+    """LINE's documented rich menu rules that the schema does not express."""
+    if not isinstance(menu, dict):
+        return [{"message": "must be an object", "property": ""}]
+    issues = [{"message": "must be specified", "property": key}
+              for key in ("size", "selected", "name", "chatBarText", "areas") if key not in menu]
+    size = menu.get("size") or {}
+    width, height = size.get("width", 0), size.get("height", 0)
+    if size and not (800 <= width <= 2500 and height >= 250 and width / max(height, 1) >= 1.45):
+        issues.append({"message": "invalid size: width 800-2500, height >= 250, width/height >= 1.45", "property": "size"})
+    areas = menu.get("areas") or []
+    if len(areas) > 20:
+        issues.append({"message": "size must be between 0 and 20", "property": "areas"})
+    for i, area in enumerate(areas):
+        b, action = area.get("bounds") or {}, area.get("action") or {}
+        if b.get("x", 0) + b.get("width", 0) > width or b.get("y", 0) + b.get("height", 0) > height:
+            issues.append({"message": "bounds must be inside the rich menu", "property": f"areas[{i}].bounds"})
+        if action.get("type") == "richmenuswitch" and not (action.get("richMenuAliasId") and action.get("data")):
+            issues.append({"message": "richMenuAliasId and data are required", "property": f"areas[{i}].action"})
+    return issues
+
+
+def _rule_error(menu: Any) -> tuple[int, Any] | None:
+    issues = rule_issues(menu)
+    return (400, {"message": "The request body has %d error(s)" % len(issues), "details": issues}) if issues else None
 
 
 def image_issues(mimetype: str, body: bytes) -> list[Issue]:

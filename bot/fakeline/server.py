@@ -341,6 +341,8 @@ class FakeLine(DeliveryMixin, RichMenuMixin):
         if name == "messages" and req.method == "GET" and req.args.get("userId"):
             after = int(req.args.get("after") or 0)
             return _json_response(200, {"messages": self.messages_to(req.args["userId"], after)}, cors)
+        if name == "richmenu" or name.startswith("richmenu/"):
+            return self._richmenu_helper(req, name, cors)
         return _json_response(404, {"message": "Not found"}, cors)
 
 

@@ -1,0 +1,131 @@
+"""Running journeys: the scheduled scan that finds occasions, and sending due runs.
+
+Sending a run is one transaction under the run's row lock (``SKIP LOCKED``), so two
+workers scanning at once send each run once; the push goes through the outbox.
+"""
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from bot.campaigns import QuietHours
+from bot.push import deliver, enqueue_messages
+from bot.services import Services
+from handlers.messages import text
+from models.campaign import MarketingSend
+from models.coupon import Coupon, CouponTemplate, issue
+from models.journey import Journey, JourneyRun, due_runs, recent_marketing, trigger
+from models.ledger import Award
+from models.member import Member
+from models.outbox import queued_in
+from models.rule import get_rule
+from models.segment import MemberStats, compute_stats
+from models.segment_rules import compile_rule
+from models.tier import birthday_members, current_tier, shortfall
+
+log = logging.getLogger(__name__)
+TAIPEI = ZoneInfo("Asia/Taipei")
+
+
+def _values(session, member: Member, run: JourneyRun, svc: Services) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    tier = current_tier(session, member)
+    return {"brand": svc.settings.brand_name, "name": member.display_name or svc.texts("name_fallback"),
+            "tier": tier.name if tier else "", "reward": get_rule(session).reward_name,
+            "coupon": str(run.context.get("coupon", ""))}
+
+
+def _skip(run: JourneyRun, reason: str) -> str:
+    run.status, run.skip_reason = "skipped", reason
+    return reason
+
+
+def send_run(svc: Services, run_id: int) -> str:
+    """Send one due run (or skip it, saying why); returns what happened."""
+    now = svc.now()
+    with svc.db.transaction() as session:
+        run = session.scalars(select(JourneyRun).where(JourneyRun.id == run_id).with_for_update(skip_locked=True)).one_or_none()
+        if run is None or run.status != "pending" or run.due_at > now:
+            return "taken"
+        journey = session.get(Journey, run.journey_id)
+        member = session.get(Member, run.member_id)
+        if journey is None or not journey.enabled:
+            return _skip(run, "disabled")
+        if not member.is_reachable:
+            return _skip(run, "unreachable")
+        if journey.kind == "winback" and session.scalar(select(Award.id).where(Award.member_id == member.id, Award.created_at > run.created_at).limit(1)):
+            return _skip(run, "came_back")
+        if journey.condition:
+            matches = session.scalar(select(Member.id).outerjoin(MemberStats, MemberStats.member_id == Member.id)
+                                     .where(Member.id == member.id, compile_rule(session, journey.condition, now)))
+            if matches is None:
+                return _skip(run, "condition")
+        resume = QuietHours(svc.settings.quiet_hours_start, svc.settings.quiet_hours_end).resume_at(now)
+        if resume is not None:
+            run.due_at = resume
+            return "quiet_hours"
+        if recent_marketing(session, member.id, now) >= svc.settings.marketing_per_week:
+            return _skip(run, "capped")
+        lines = [journey.text.format(**_values(session, member, run, svc))]
+        if journey.coupon_template_id:
+            template = session.get(CouponTemplate, journey.coupon_template_id)
+            got = issue(session, template=template, member_id=member.id, source="journey", occasion=f"journey:{journey.kind}:{run.occasion}"[:64], now=now)
+            if got.coupon is not None:
+                run.coupon_id = got.coupon.id
+                lines.append(svc.texts("coupon_received", name=template.name))
+        enqueue_messages(session, member, f"journey:{journey.kind}", [text("\n".join(lines))], now=now)
+        session.add(MarketingSend(member_id=member.id, source=f"journey:{journey.kind}", sent_at=now))
+        run.status, run.sent_at = "sent", now
+        queued = queued_in(session)
+    if queued:
+        deliver(svc, queued)
+    return "sent"
+
+
+def process_due(svc: Services, ids: list[int] | None = None) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    with svc.db.sessions() as session:
+        ids = ids if ids is not None else due_runs(session, svc.now())
+    for run_id in ids:
+        outcome = send_run(svc, run_id)
+        counts[outcome] = counts.get(outcome, 0) + 1
+    return counts
+
+
+def scan(svc: Services) -> dict[str, int]:
+    """Find scheduled occasions: birthdays, lapses (NES S1/S2), tier ends, expiring coupons."""
+    now = svc.now()
+    today = now.astimezone(TAIPEI).date()
+    found = {"birthday": 0, "winback": 0, "tier_expiring": 0, "coupon_expiring": 0}
+    with svc.db.transaction() as session:
+        journeys = {j.kind: j for j in session.scalars(select(Journey).where(Journey.enabled.is_(True)))}
+        if "birthday" in journeys:  # any birthday from today to days_before ahead: a missed scan day still catches it
+            for offset in range(journeys["birthday"].days_before + 1):
+                day = today + timedelta(days=offset)
+                for member_id in birthday_members(session, day, whole_month=False):
+                    found["birthday"] += trigger(session, "birthday", member_id=member_id, occasion=f"birthday:{day.year}", now=now)
+        if "winback" in journeys:
+            compute_stats(session, now=now, window_days=svc.settings.rfm_window_days, cycle_days=svc.settings.purchase_cycle_days)
+            for member_id, last in session.execute(select(MemberStats.member_id, MemberStats.last_visit_at).where(MemberStats.nes.in_(("S1", "S2")))):
+                found["winback"] += trigger(session, "winback", member_id=member_id, occasion=f"lapse:{last.astimezone(TAIPEI).date()}", now=now)
+        if "tier_expiring" in journeys:
+            horizon = now + timedelta(days=journeys["tier_expiring"].days_before)
+            for member in session.scalars(select(Member).where(Member.tier_until.is_not(None), Member.tier_until > now, Member.tier_until <= horizon)):
+                tier = current_tier(session, member)
+                if tier is not None and shortfall(session, member.id, tier, member.tier_until) > 0:
+                    day = member.tier_until.astimezone(TAIPEI).date()
+                    found["tier_expiring"] += trigger(session, "tier_expiring", member_id=member.id, occasion=f"tier_end:{day}", now=now)
+        if "coupon_expiring" in journeys:
+            horizon = now + timedelta(days=journeys["coupon_expiring"].days_before)
+            rows = session.execute(select(Coupon.id, Coupon.member_id, CouponTemplate.name).join(CouponTemplate, CouponTemplate.id == Coupon.template_id)
+                                   .where(Coupon.status == "issued", Coupon.expires_at > now, Coupon.expires_at <= horizon))
+            for coupon_id, member_id, name in rows:
+                found["coupon_expiring"] += trigger(session, "coupon_expiring", member_id=member_id, occasion=f"coupon:{coupon_id}", now=now, context={"coupon": name})
+    return found
+
+
+def run_journeys(svc: Services) -> dict[str, Any]:
+    return {"found": scan(svc), "processed": process_due(svc)}

@@ -1,0 +1,206 @@
+"""Marketers' admin API: members, tags, segments (RFM, NES, rules), tokens and the audit log."""
+from __future__ import annotations
+
+import csv
+import io
+
+from flask import Blueprint, Response, g, request
+from sqlalchemy import func, or_, select
+
+from bot.apiutil import json_body, parse_str
+from bot.auth import require_scope
+from bot.serialize import entry_json, member_summary
+from bot.services import services
+from models import admin
+from models.coupon import Coupon, CouponTemplate, coupon_json
+from models.errors import InvalidInput, NotFound
+from models.ledger import recent_entries
+from models.member import Member, get_by_member_no
+from models.outbox import OutboxMessage
+from models.segment import Segment, compute_stats, nes_funnel, rfm_grid, stats_of
+from models.segment_rules import members_query, preview
+from models.tag import add_tag, create_rule_tag, list_tags, refresh_rule_tags, remove_tag, tags_of
+
+bp = Blueprint("members_api", __name__, url_prefix="/api/v1/admin")
+READ, CAMPAIGNS, SETTINGS = "members:read", "campaigns:manage", "settings:manage"
+
+
+def member_row(m: Member) -> dict:  # type: ignore[type-arg]
+    return {"member_no": m.member_no, "name": m.display_name, "phone": m.phone, "gender": m.gender,
+            "joined_at": m.joined_at.isoformat() if m.joined_at else None, "reachable": m.is_reachable}
+
+
+def _page() -> tuple[int, int]:
+    try:
+        page, per = int(request.args.get("page", 1)), int(request.args.get("per_page", 50))
+    except ValueError as exc:
+        raise InvalidInput("page and per_page are numbers", code="invalid_page") from exc
+    if page < 1 or not 1 <= per <= 500:
+        raise InvalidInput("page ≥ 1, per_page 1 to 500", code="invalid_page")
+    return page, per
+
+
+@bp.get("/members")
+@require_scope(READ)
+def members():  # type: ignore[no-untyped-def]
+    """Search (name, number, phone) and list with pagination; ``rule`` filters by a segment rule (JSON)."""
+    page, per = _page()
+    rule = None
+    if request.args.get("rule"):
+        import json
+
+        try:
+            rule = json.loads(request.args["rule"])
+        except ValueError as exc:
+            raise InvalidInput("rule is JSON", code="invalid_rule") from exc
+    query = members_query(g.db, rule, services().now())
+    q = (request.args.get("q") or "").strip()
+    if q:
+        like = f"%{q}%"
+        query = query.where(or_(Member.display_name.ilike(like), Member.member_no == q, Member.phone.like(like)))
+    total = g.db.scalar(select(func.count()).select_from(query.subquery()))
+    rows = g.db.scalars(query.order_by(Member.id.desc()).offset((page - 1) * per).limit(per))
+    return {"total": total, "page": page, "per_page": per, "members": [member_row(m) for m in rows]}
+
+
+@bp.get("/members/<member_no>")
+@require_scope(READ)
+def member_detail(member_no: str):  # type: ignore[no-untyped-def]
+    session, now = g.db, services().now()
+    member = get_by_member_no(session, member_no)
+    stats = stats_of(session, member.id)
+    coupons = session.execute(select(Coupon, CouponTemplate).join(CouponTemplate, CouponTemplate.id == Coupon.template_id).where(Coupon.member_id == member.id).order_by(Coupon.id.desc()))
+    messages = session.scalars(select(OutboxMessage).where(OutboxMessage.member_id == member.id).order_by(OutboxMessage.id.desc()).limit(50))
+    return {
+        "profile": {**member_row(member), "birthday_on": member.birthday_on.isoformat() if member.birthday_on else None,
+                    "terms_version": member.terms_version, "tier_until": member.tier_until.isoformat() if member.tier_until else None},
+        "summary": member_summary(session, member, now),
+        "ledger": [entry_json(e) for e in recent_entries(session, member.id, limit=50)],
+        "coupons": [coupon_json(c, t) for c, t in coupons],
+        "tags": tags_of(session, member.id),
+        "segments": None if stats is None else {
+            "rfm": {"r": stats.r_score, "f": stats.f_score, "m": stats.m_score, "class": stats.rfm_class},
+            "nes": stats.nes, "visits": stats.visits, "spend": format(stats.spend.normalize(), "f"),
+            "last_visit_at": stats.last_visit_at.isoformat(), "computed_at": stats.computed_at.isoformat()},
+        "messages": [{"purpose": m.purpose, "status": m.status, "created_at": m.created_at.isoformat(),
+                      "sent_at": m.sent_at.isoformat() if m.sent_at else None} for m in messages],
+    }
+
+
+@bp.post("/members/<member_no>/tags")
+@require_scope(CAMPAIGNS)
+def tag_member(member_no: str):  # type: ignore[no-untyped-def]
+    member = get_by_member_no(g.db, member_no)
+    add_tag(g.db, member.id, parse_str(json_body(), "tag", max_len=60) or "", now=services().now())
+    tags = tags_of(g.db, member.id)
+    g.db.commit()
+    return {"tags": tags}
+
+
+@bp.delete("/members/<member_no>/tags/<tag>")
+@require_scope(CAMPAIGNS)
+def untag_member(member_no: str, tag: str):  # type: ignore[no-untyped-def]
+    member = get_by_member_no(g.db, member_no)
+    remove_tag(g.db, member.id, tag)
+    tags = tags_of(g.db, member.id)
+    g.db.commit()
+    return {"tags": tags}
+
+
+@bp.get("/tags")
+@require_scope(READ)
+def tags():  # type: ignore[no-untyped-def]
+    return {"tags": [{"name": t.name, "kind": t.kind, "rule": t.rule} for t in list_tags(g.db)]}
+
+
+@bp.post("/tags")
+@require_scope(CAMPAIGNS)
+def add_rule_tag():  # type: ignore[no-untyped-def]
+    body = json_body()
+    if not isinstance(body.get("rule"), dict):
+        raise InvalidInput("rule is a segment rule object", code="invalid_rule", details={"path": "/"})
+    tag = create_rule_tag(g.db, parse_str(body, "name", max_len=60) or "", body["rule"], now=services().now())
+    g.db.commit()
+    return {"name": tag.name, "kind": tag.kind, "rule": tag.rule}, 201
+
+
+@bp.post("/segments/preview")
+@require_scope(READ)
+def segment_preview():  # type: ignore[no-untyped-def]
+    total, sample = preview(g.db, json_body().get("rule"), services().now())
+    return {"count": total, "sample": [member_row(m) for m in sample]}
+
+
+@bp.get("/segments")
+@require_scope(READ)
+def segments():  # type: ignore[no-untyped-def]
+    return {"segments": [{"id": s.id, "name": s.name, "rule": s.rule} for s in g.db.scalars(select(Segment).order_by(Segment.name))]}
+
+
+@bp.post("/segments")
+@require_scope(CAMPAIGNS)
+def save_segment():  # type: ignore[no-untyped-def]
+    body, now = json_body(), services().now()
+    name = parse_str(body, "name", max_len=120) or ""
+    rule = body.get("rule")
+    total, _ = preview(g.db, rule, now)  # validates the rule
+    if g.db.scalar(select(Segment.id).where(Segment.name == name)):
+        raise InvalidInput("A segment with this name exists", code="segment_exists", details={"field": "name"})
+    segment = Segment(name=name, rule=rule or {}, created_at=now, updated_at=now)
+    g.db.add(segment)
+    g.db.commit()
+    return {"id": segment.id, "name": segment.name, "rule": segment.rule, "count": total}, 201
+
+
+def get_segment(segment_id: int) -> Segment:
+    segment = g.db.get(Segment, segment_id)
+    if segment is None:
+        raise NotFound("No such segment", code="segment_not_found")
+    return segment
+
+
+@bp.get("/segments/<int:segment_id>/members.csv")
+@require_scope(READ)
+def export_segment(segment_id: int):  # type: ignore[no-untyped-def]
+    segment = get_segment(segment_id)
+    query = members_query(g.db, segment.rule, services().now()).order_by(Member.id)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["member_no", "name", "phone", "gender", "birthday_on", "joined_at", "reachable"])
+    for m in g.db.scalars(query.execution_options(yield_per=1000)):
+        writer.writerow([m.member_no, m.display_name or "", m.phone or "", m.gender or "",
+                         m.birthday_on.isoformat() if m.birthday_on else "", m.joined_at.isoformat() if m.joined_at else "", m.is_reachable])
+    resp = Response("\ufeff" + out.getvalue(), mimetype="text/csv; charset=utf-8")  # BOM: Excel reads UTF-8
+    resp.headers["Content-Disposition"] = f"attachment; filename=segment-{segment.id}.csv"
+    return resp
+
+
+@bp.post("/segments/recompute")
+@require_scope(CAMPAIGNS)
+def recompute():  # type: ignore[no-untyped-def]
+    svc = services()
+    scored = compute_stats(g.db, now=svc.now(), window_days=svc.settings.rfm_window_days, cycle_days=svc.settings.purchase_cycle_days)
+    tags_done = refresh_rule_tags(g.db, now=svc.now())
+    g.db.commit()
+    return {"members_scored": scored, "rule_tags": tags_done, "rfm": rfm_grid(g.db), "nes": nes_funnel(g.db)}
+
+
+@bp.get("/segments/overview")
+@require_scope(READ)
+def overview():  # type: ignore[no-untyped-def]
+    return {"rfm": rfm_grid(g.db), "nes": nes_funnel(g.db)}
+
+
+@bp.post("/tokens")
+@require_scope(SETTINGS)
+def create_token():  # type: ignore[no-untyped-def]
+    body = json_body()
+    token, plain = admin.create_token(g.db, name=str(body.get("name") or ""), scopes=body.get("scopes"), now=services().now())
+    g.db.commit()
+    return {"name": token.name, "scopes": token.scopes, "token": plain, "note": "Shown once."}, 201
+
+
+@bp.get("/audit")
+@require_scope(SETTINGS)
+def audit():  # type: ignore[no-untyped-def]
+    return {"entries": [{"actor": a.actor, "action": a.action, "details": a.details, "at": a.at.isoformat()} for a in admin.recent(g.db)]}

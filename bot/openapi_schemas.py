@@ -1,0 +1,436 @@
+"""The data behind GET /openapi.json: schemas, shared responses, security schemes and the operation
+helper (bot/openapi.py lists the paths and assembles the document).
+
+The segment rule schemas are generated from ``models.segment_rules.FIELDS``, so the document
+lists exactly the fields, operators and values the rule compiler accepts."""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from models.admin import SCOPES
+from models.campaign import KINDS
+from models.journey import KINDS as JOURNEY_KINDS
+from models.segment_rules import FIELDS, MAX_DEPTH, Field
+
+READ, CAMPAIGNS, SETTINGS = "members:read", "campaigns:manage", "settings:manage"
+assert set(SCOPES) == {READ, CAMPAIGNS, SETTINGS}, "admin scopes changed: update the OpenAPI document"
+
+JSON = "application/json"
+
+
+def ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(schema: dict[str, Any] | str) -> dict[str, Any]:
+    return {JSON: {"schema": ref(schema) if isinstance(schema, str) else schema}}
+
+
+def op(summary: str, *, body: str | None = None, ok: str | dict[str, Any] = "Object", status: str = "200", auth: str = "counter",
+       scope: str | None = None, params: list[dict[str, Any]] | None = None, errors: tuple[str, ...] | dict[str, str] = (),
+       description: str | None = None, ok_text: str = "OK",
+       also: dict[str, tuple[str, str]] | None = None, ok_content: dict[str, Any] | None = None) -> dict[str, Any]:
+    """One operation. ``errors``: status codes referring to the shared responses, or {status: what it means here}.
+    Counter routes (staff or POS) always answer 400/401; admin routes 401 and 403 (missing_scope)."""
+    if auth == "admin" and scope not in SCOPES:
+        raise ValueError(f"admin operation {summary!r} needs one of the scopes {SCOPES}")
+    responses: dict[str, Any] = {status: {"description": ok_text, "content": ok_content or _json(ok)}}
+    for code, (text, schema) in (also or {}).items():
+        responses[code] = {"description": text, "content": _json(schema)}
+    shared = ("401", "403") if auth == "admin" else (("400", "401") if auth == "counter" else ("401",))
+    named = dict(errors) if isinstance(errors, dict) else dict.fromkeys(errors, "")
+    for code in sorted({*shared, *named}):
+        if named.get(code):
+            responses[code] = {"description": named[code], "content": _error_content(named[code])}
+        else:
+            responses[code] = {"$ref": f"#/components/responses/{'MissingScope' if auth == 'admin' and code == '403' else code}"}
+    result: dict[str, Any] = {"summary": summary, "responses": responses}
+    if description or scope:
+        result["description"] = "\n\n".join(filter(None, [description, scope and f"Admin scope: `{scope}`."]))
+    result["security"] = {"counter": [{"staffOrPos": []}], "admin": [{"admin": [scope]}]}.get(auth, [])
+    if body:
+        result["requestBody"] = {"required": True, "content": _json(body)}
+    if params:
+        result["parameters"] = params
+    return result
+
+
+def _error_content(description: str) -> dict[str, Any]:
+    """The Error schema with an example carrying the first error code the description names
+    (a snake_case word, or a single word opening a parenthesis: "(unauthorized, …)")."""
+    found = re.search(r"\b[a-z]+(?:_[a-z]+)+\b|(?<=\()[a-z]+(?=[,;)])", description)
+    example = {"code": found.group(0) if found else "error", "message": "…", "details": {}}
+    return {JSON: {"schema": ref("Error"), "example": example}}
+
+
+def path_param(name: str, kind: str = "string", description: str | None = None) -> dict[str, Any]:
+    param: dict[str, Any] = {"name": name, "in": "path", "required": True, "schema": {"type": kind}}
+    if description:
+        param["description"] = description
+    return param
+
+
+def query_param(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"name": name, "in": "query", "required": False, "schema": schema, "description": description}
+
+
+# --- the segment rule language (models/segment_rules.py) -------------------------------------
+
+FIELD_DOCS = {
+    "tier": "The member's current tier code (members without a tier count as the entry tier); an unknown code is an error.",
+    "rfm_class": "RFM class from the last recompute (重要價值, 重要保持, … 一般挽留).",
+    "r_score": "Recency score 1–5 from the last recompute.",
+    "f_score": "Frequency score 1–5 from the last recompute.",
+    "m_score": "Monetary score 1–5 from the last recompute.",
+    "nes": "Life-cycle stage by the brand's purchase cycle C: N new, E0 active, S1 1–2×C, S2 2–3×C, S3 over 3×C since the last visit.",
+    "tag": "Has this tag (manual or rule tag).",
+    "joined_on": "The day the member joined (Asia/Taipei calendar day; an upper bound includes its whole day).",
+    "last_visit_on": "The day of the last visit (Asia/Taipei calendar day; an upper bound includes its whole day).",
+    "last_visit_within_days": "Visited within the last N days.",
+    "visits": "Visits in the RFM window (RFM_WINDOW_DAYS, default 365); members who never bought count 0.",
+    "total_spend": "NT$ spent in the RFM window; members who never bought count 0.",
+    "birthday_month": "Birthday month, 1–12.",
+    "gender": "male, female or other.",
+    "age": "Age in whole years, from the birthday (Asia/Taipei today).",
+    "store": "Has earned at any of these store codes.",
+    "reachable": "Can receive LINE messages (follows the account, has not blocked it).",
+}
+_KIND_TEXT = {"int": "whole number", "number": "number or decimal string", "date": "date YYYY-MM-DD", "bool": "true/false", "text": "text", "enum": "one of the listed values"}
+
+
+def _scalar(field: Field) -> dict[str, Any]:
+    if field.kind == "int":
+        schema: dict[str, Any] = {"type": "integer"}
+        if field.bounds:
+            schema.update(minimum=field.bounds[0], maximum=field.bounds[1])
+        return schema
+    return {
+        "number": {"type": ["number", "string"], "description": "a number, or a decimal string such as \"1500.50\""},
+        "date": {"type": "string", "format": "date"},
+        "bool": {"type": "boolean"},
+        "enum": {"type": "string", "enum": list(field.choices)},
+    }.get(field.kind, {"type": "string", "minLength": 1})
+
+
+def _value(field: Field, op_name: str) -> dict[str, Any]:
+    scalar = _scalar(field)
+    if op_name == "in":
+        return {"type": "array", "minItems": 1, "items": scalar, "description": "in: any of these"}
+    if op_name == "between":
+        return {"type": "array", "minItems": 2, "maxItems": 2, "items": scalar, "description": "between: [low, high], both included, low ≤ high"}
+    return scalar
+
+
+def _condition_rule(name: str, field: Field) -> dict[str, Any]:
+    """if field is NAME then: its ops, and for each op the value's shape (scalar, in-list, between-pair)."""
+    shapes: list[tuple[list[str], dict[str, Any]]] = []
+    for op_name in field.ops:
+        shape = _value(field, op_name)
+        same = next((ops for ops, s in shapes if s == shape), None)
+        if same is None:
+            shapes.append(([op_name], shape))
+        else:
+            same.append(op_name)
+    alternatives = [{"properties": {"op": {"type": "string", "enum": ops}, "value": shape}} for ops, shape in shapes]
+    then = {"description": FIELD_DOCS.get(name, ""), **(alternatives[0] if len(alternatives) == 1 else {"anyOf": alternatives})}
+    return {"if": {"properties": {"field": {"const": name}}}, "then": then}
+
+
+def _choices(field: Field) -> str:
+    if field.choices:
+        return ", ".join(map(str, field.choices))
+    return f"{field.bounds[0]}–{field.bounds[1]}" if field.bounds else _KIND_TEXT[field.kind]
+
+
+_FIELD_TABLE = "\n".join(
+    ["| field | ops | value | meaning |", "| --- | --- | --- | --- |"]
+    + [f"| `{name}` | {', '.join(f.ops)} | {_choices(f)} | {FIELD_DOCS.get(name, '')} |" for name, f in FIELDS.items()]
+)
+ALL_OPS = sorted({o for f in FIELDS.values() for o in f.ops})
+
+RULE_EXAMPLE = {"and": [
+    {"field": "nes", "op": "in", "value": ["S1", "S2"]},
+    {"field": "total_spend", "op": "gte", "value": "3000"},
+    {"not": {"field": "tag", "op": "has", "value": "VIP"}},
+]}
+
+RULE_SCHEMAS: dict[str, Any] = {
+    "SegmentRule": {
+        "description": (
+            "A segment rule: JSON compiled to one SQL condition over members and their RFM/NES stats.\n\n"
+            "    node      := {\"and\": [node, …]} | {\"or\": [node, …]} | {\"not\": node} | condition\n"
+            "    condition := {\"field\": FIELD, \"op\": OP, \"value\": VALUE}\n\n"
+            f"Nodes nest at most {MAX_DEPTH} levels. A bad rule answers 422 `invalid_rule` with `details.path`, the JSON pointer "
+            "of the bad part (e.g. `/and/1/value`) and `details.reason`. Stats fields (RFM, NES, visits, spend, last visit) are "
+            "as of the last `POST /api/v1/admin/segments/recompute` (or the nightly job)."
+        ),
+        "oneOf": [ref("RuleCondition"), ref("RuleAnd"), ref("RuleOr"), ref("RuleNot")],
+        "examples": [RULE_EXAMPLE],
+    },
+    "RuleAnd": {"type": "object", "description": "Every child matches.", "required": ["and"], "additionalProperties": False,
+                "properties": {"and": {"type": "array", "minItems": 1, "items": ref("SegmentRule")}}},
+    "RuleOr": {"type": "object", "description": "At least one child matches.", "required": ["or"], "additionalProperties": False,
+               "properties": {"or": {"type": "array", "minItems": 1, "items": ref("SegmentRule")}}},
+    "RuleNot": {"type": "object", "description": "The child does not match.", "required": ["not"], "additionalProperties": False,
+                "properties": {"not": ref("SegmentRule")}},
+    "RuleCondition": {
+        "type": "object",
+        "description": "One test on a member field. `in` takes a non-empty list, `between` a list [low, high] (both included).\n\n" + _FIELD_TABLE,
+        "required": ["field", "op", "value"], "additionalProperties": False,
+        "properties": {"field": {"type": "string", "enum": list(FIELDS)}, "op": {"type": "string", "enum": ALL_OPS},
+                       "value": {"description": "Depends on field and op (see the table)"}},
+        "allOf": [_condition_rule(name, f) for name, f in FIELDS.items()],
+        "examples": [{"field": "r_score", "op": "between", "value": [4, 5]}, {"field": "gender", "op": "eq", "value": "female"}],
+    },
+    "TargetRule": {
+        "description": "A segment rule; `null`, `{}` or leaving it out selects every joined member.",
+        "anyOf": [ref("SegmentRule"), {"type": "object", "maxProperties": 0}, {"type": "null"}],
+    },
+}
+
+
+# --- request and response bodies -------------------------------------------------------------
+
+MEMBER_REF = {
+    "type": "object",
+    "description": "Either the card's QR token or a member number typed by hand.",
+    "properties": {"token": {"type": "string"}, "member_no": {"type": "string", "pattern": "^[0-9]+$"}},
+}
+AMOUNT = {"description": "NT$ as an integer or a decimal string (no floats)", "oneOf": [{"type": "integer", "minimum": 0}, {"type": "string", "pattern": r"^\d+(\.\d{1,2})?$"}]}
+TIME = {"type": "string", "format": "date-time"}
+TIME_OR_NULL = {"type": ["string", "null"], "format": "date-time"}
+COUNTS = {"type": "object", "additionalProperties": {"type": "integer"}}
+MONEY = {"type": "string", "description": "NT$ as a decimal string", "examples": ["1280.50"]}
+
+
+def _obj(required: list[str] | None = None, doc: str | None = None, **properties: Any) -> dict[str, Any]:
+    schema: dict[str, Any] = {"type": "object", "properties": properties}
+    if required:
+        schema["required"] = required
+    if doc:
+        schema["description"] = doc
+    return schema
+
+
+def _list_of(key: str, item: str) -> dict[str, Any]:
+    return _obj([key], **{key: {"type": "array", "items": ref(item)}})
+
+
+CASHIER_SCHEMAS: dict[str, Any] = {
+    "Object": {"type": "object"},
+    "Error": _obj(["code", "message", "details"], code={"type": "string", "description": "snake_case; clients key on it", "examples": ["member_not_found"]},
+                  message={"type": "string"}, details={"type": "object"}),
+    "Login": _obj(["username", "password"], username={"type": "string"}, password={"type": "string"}),
+    "MemberRef": MEMBER_REF,
+    "MemberSummary": _obj(
+        member_no={"type": "string"}, name={"type": ["string", "null"]}, tier={"type": ["string", "null"]}, joined_at=TIME_OR_NULL,
+        balances=_obj(stamps={"type": "integer"}, points={"type": "integer"}),
+        card=_obj(size={"type": "integer"}, filled={"type": "integer"}, reward={"type": "string"}),
+        rewards={"type": "array", "items": _obj(id={"type": "integer"}, name={"type": "string"}, issued_at=TIME)},
+        coupons={"type": "array", "items": ref("Coupon")},
+    ),
+    "AwardRequest": {"allOf": [MEMBER_REF, _obj(["receipt_id"], receipt_id={
+        "type": "string", "maxLength": 64, "description": "Idempotency key per store: a retry answers with the original result (200, replayed: true)"},
+        amount=AMOUNT, visit={"type": "boolean"})]},
+    "RedemptionRequest": {"allOf": [MEMBER_REF, _obj(["reward_id", "request_id"], reward_id={"type": "integer"}, request_id={"type": "string", "maxLength": 64})]},
+    "CorrectionRequest": {"allOf": [MEMBER_REF, _obj(["currency", "amount", "reason"], currency={"type": "string", "enum": ["stamp", "point"]},
+                                                     amount={"type": "integer"}, reason={"type": "string"})]},
+    "ClaimRequest": _obj(["receipt_id"], receipt_id={"type": "string", "maxLength": 64}, amount=AMOUNT, visit={"type": "boolean"}),
+    "Claim": _obj(code={"type": "string"}, line_url={"type": "string"}, qr_url={"type": "string"}, expires_at=TIME),
+    "LedgerEntry": _obj(
+        id={"type": "integer"}, currency={"type": "string", "enum": ["stamp", "point"]}, amount={"type": "integer"}, reason={"type": "string"},
+        note={"type": ["string", "null"]}, receipt_id={"type": ["string", "null"]}, store_id={"type": ["integer", "null"]},
+        actor_kind={"type": ["string", "null"]}, staff_id={"type": ["integer", "null"]}, expires_at=TIME_OR_NULL, created_at=TIME,
+    ),
+    "Coupon": _obj(
+        code={"type": "string"}, name={"type": "string"}, kind={"type": "string", "enum": ["amount_off", "percent_off", "free_item"]}, value={"type": "string"},
+        description={"type": "string"}, min_spend={"type": "string"}, status={"type": "string", "enum": ["issued", "redeemed", "expired", "voided"]}, source={"type": "string"},
+        issued_at=TIME, valid_from=TIME, expires_at=TIME, redeemed_at=TIME_OR_NULL, stores={"type": ["array", "null"], "items": {"type": "string"}},
+    ),
+    "CouponRef": _obj(doc="The coupon QR's token, or its code typed by hand", token={"type": "string"}, code={"type": "string"}, amount=AMOUNT),
+    "VoidRequest": _obj(["reason"], token={"type": "string"}, code={"type": "string"}, reason={"type": "string"}),
+}
+
+SETTINGS_SCHEMAS: dict[str, Any] = {
+    "Store": _obj(["code", "name"], code={"type": "string", "maxLength": 32}, name={"type": "string", "maxLength": 120}),
+    "StaffRequest": _obj(["username", "password"], username={"type": "string", "maxLength": 64}, password={"type": "string", "minLength": 8},
+                         name={"type": "string"}, role={"type": "string", "enum": ["cashier", "manager"], "default": "cashier"}),
+    "ApiKeyRequest": _obj(label={"type": "string", "default": "POS"}),
+    "EarningRule": _obj(
+        stamps_per_visit={"type": "integer", "minimum": 0}, amount_per_stamp={"type": ["string", "null"]},
+        amount_per_point={"type": ["string", "null"]}, min_spend={"type": "string"},
+        daily_cap_stamps={"type": ["integer", "null"]}, daily_cap_points={"type": ["integer", "null"]},
+        card_size={"type": "integer", "minimum": 1, "maximum": 50}, reward_kind={"type": "string", "enum": ["free_item", "coupon"]},
+        reward_name={"type": "string"}, stamp_expiry_days={"type": ["integer", "null"]}, point_expiry_days={"type": ["integer", "null"]},
+    ),
+    "Tier": _obj(
+        code={"type": "string"}, name={"type": "string"}, rank={"type": "integer", "description": "0 is the entry tier"},
+        metric={"type": "string", "enum": ["spend", "points", "visits"]}, threshold={"type": ["string", "number"]},
+        window_days={"type": "integer"}, period_days={"type": "integer"}, reminder_days={"type": "integer"},
+        earn_multiplier={"type": ["string", "number"]}, benefits={"type": "array", "items": {"type": "string"}},
+        color={"type": "string"}, image_url={"type": ["string", "null"]}, birthday_template_id={"type": ["integer", "null"]},
+        upgrade_template_id={"type": ["integer", "null"]}, richmenu_id={"type": ["string", "null"]},
+    ),
+    "CouponTemplate": _obj(
+        ["name", "kind"],
+        name={"type": "string"}, kind={"type": "string", "enum": ["amount_off", "percent_off", "free_item"]},
+        value={"type": ["string", "number"], "description": "NT$ off for amount_off; the percentage off for percent_off (15 = 15% off, shown as 85 折)"},
+        item_name={"type": "string"}, min_spend={"type": ["string", "number"]}, valid_from=TIME, valid_until=TIME,
+        valid_days={"type": "integer", "minimum": 1}, per_member_limit={"type": "integer", "minimum": 1},
+        total_stock={"type": "integer", "minimum": 0}, store_codes={"type": "array", "items": {"type": "string"}},
+        trigger={"type": "string", "enum": ["welcome", "birthday", "stamp_card", "tier_upgrade", "campaign", "manual"]},
+    ),
+    "IssueRequest": _obj(["member_no"], member_no={"type": "string"}, occasion={
+        "type": "string", "maxLength": 64, "description": "Idempotency key: the same occasion issues once (default: a fresh one each call)"}),
+    "IssuedCoupon": _obj(["coupon", "created"], coupon=ref("Coupon"), created={"type": "boolean", "description": "false: this occasion was already issued"}),
+    "CouponVoidRequest": _obj(reason={"type": "string"}),
+    "RewardItem": _obj(["name", "points_cost"], name={"type": "string", "maxLength": 120}, points_cost={"type": "integer", "minimum": 1}),
+    "TokenRequest": _obj(["name", "scopes"], name={"type": "string", "minLength": 1},
+                         scopes={"type": "array", "minItems": 1, "uniqueItems": True, "items": {"type": "string", "enum": list(SCOPES)}}),
+    "TokenCreated": _obj(["name", "scopes", "token"], name={"type": "string"}, scopes={"type": "array", "items": {"type": "string", "enum": list(SCOPES)}},
+                         token={"type": "string", "pattern": "^adm_", "description": "adm_<id>_<secret>: shown once, only its hash is stored"},
+                         note={"type": "string"}),
+    "AuditLog": _obj(["entries"], doc="The 100 newest entries, newest first", entries={"type": "array", "items": _obj(
+        actor={"type": "string", "description": "root, or token:<id>:<name>"}, action={"type": "string", "examples": ["POST /api/v1/admin/campaigns"]},
+        details=_obj(doc="The path arguments and JSON body (password, token, secret and api_key redacted)", args={"type": "object"},
+                     body={"type": ["object", "null"]}),
+        at=TIME)}),
+}
+
+MEMBER_ROW = _obj(member_no={"type": "string"}, name={"type": ["string", "null"]}, phone={"type": ["string", "null"]},
+                  gender={"type": ["string", "null"], "examples": ["female"]}, joined_at=TIME_OR_NULL, reachable={"type": "boolean"})
+RFM_NES = {
+    "rfm": {**COUNTS, "description": "Members per RFM class (classes with nobody are left out)", "examples": [{"重要價值": 12, "一般挽留": 40}]},
+    "nes": {**COUNTS, "description": "Members per NES stage, every stage present", "examples": [{"N": 5, "E0": 30, "S1": 8, "S2": 3, "S3": 20}]},
+}
+
+MEMBER_SCHEMAS: dict[str, Any] = {
+    "MemberRow": MEMBER_ROW,
+    "MemberPage": _obj(["total", "page", "per_page", "members"], total={"type": "integer"}, page={"type": "integer"}, per_page={"type": "integer"},
+                       members={"type": "array", "items": ref("MemberRow")}),
+    "MemberDetail": _obj(
+        profile={"allOf": [ref("MemberRow"), _obj(birthday_on={"type": ["string", "null"], "format": "date"}, terms_version={"type": ["string", "null"]},
+                                                  tier_until=TIME_OR_NULL)]},
+        summary=ref("MemberSummary"), ledger={"type": "array", "items": ref("LedgerEntry"), "description": "The last 50 entries"},
+        coupons={"type": "array", "items": ref("Coupon")}, tags={"type": "array", "items": {"type": "string"}},
+        segments={"description": "null until stats were computed for this member (needs a purchase and a recompute)", "oneOf": [{"type": "null"}, _obj(
+            rfm=_obj(r={"type": ["integer", "null"]}, f={"type": ["integer", "null"]}, m={"type": ["integer", "null"]}, **{"class": {"type": ["string", "null"]}}),
+            nes={"type": ["string", "null"]}, visits={"type": "integer"}, spend=MONEY, last_visit_at=TIME, computed_at=TIME)]},
+        messages={"type": "array", "description": "The last 50 messages queued for the member", "items": _obj(
+            purpose={"type": "string"}, status={"type": "string", "enum": ["pending", "sent", "failed", "skipped"]}, created_at=TIME, sent_at=TIME_OR_NULL)},
+    ),
+    "TagRequest": _obj(["tag"], tag={"type": "string", "minLength": 1, "maxLength": 60}),
+    "MemberTags": _obj(["tags"], tags={"type": "array", "items": {"type": "string"}}),
+    "Tag": _obj(["name", "kind"], name={"type": "string"}, kind={"type": "string", "enum": ["manual", "rule"]},
+                rule={**ref("TargetRule"), "description": "rule tags only (null for manual tags): members are tagged while they match"}),
+    "TagList": _list_of("tags", "Tag"),
+    "RuleTagRequest": _obj(["name", "rule"], name={"type": "string", "minLength": 1, "maxLength": 60}, rule=ref("SegmentRule")),
+    "PreviewRequest": _obj(rule=ref("TargetRule")),
+    "SegmentPreview": _obj(["count", "sample"], count={"type": "integer", "description": "Joined members matching"},
+                           sample={"type": "array", "maxItems": 10, "items": ref("MemberRow"), "description": "The first 10 by member id"}),
+    "SegmentRequest": _obj(["name"], name={"type": "string", "minLength": 1, "maxLength": 120}, rule=ref("TargetRule")),
+    "Segment": _obj(["id", "name", "rule"], id={"type": "integer"}, name={"type": "string"}, rule={"type": "object", "description": "A SegmentRule, or {} for everyone"}),
+    "SegmentCreated": {"allOf": [ref("Segment"), _obj(["count"], count={"type": "integer", "description": "Members matching now"})]},
+    "SegmentList": _list_of("segments", "Segment"),
+    "SegmentOverview": _obj(["rfm", "nes"], **RFM_NES),
+    "Recompute": _obj(["members_scored", "rule_tags", "rfm", "nes"], members_scored={"type": "integer"},
+                      rule_tags={**COUNTS, "description": "Members per rule tag after the refresh"}, **RFM_NES),
+}
+
+CAMPAIGN_STATUS = {"type": "string", "enum": ["draft", "scheduled", "sending", "sent", "cancelled"],
+                   "description": "draft → scheduled → sending → sent, or cancelled (only a draft or scheduled campaign)"}
+CAMPAIGN_SCHEMAS: dict[str, Any] = {
+    "TextContent": _obj(["text"], doc="kind text", text={"type": "string"}),
+    "ImageContent": _obj(["url"], doc="kind image", url={"type": "string", "format": "uri", "description": "https JPEG/PNG"},
+                         preview_url={"type": "string", "format": "uri", "description": "default: url"}),
+    "FlexContent": _obj(["alt_text", "contents"], doc="kind flex", alt_text={"type": "string"},
+                        contents={"type": "object", "description": "A LINE Flex container (bubble or carousel)"}),
+    "CouponOfferContent": _obj(["coupon_template_id"], doc="kind coupon_offer: a card with a claim button that issues the coupon once",
+                               coupon_template_id={"type": "integer"}, title={"type": "string", "description": "default: the bot's offer_title text"},
+                               text={"type": "string", "description": "default: the bot's offer_body text"}),
+    "CampaignRequest": _obj(
+        ["name", "kind", "content"], name={"type": "string", "minLength": 1}, kind={"type": "string", "enum": list(KINDS)},
+        content={"description": "The message; its shape depends on kind. LINE's SDK models check it (422 invalid_campaign).",
+                 "anyOf": [ref("TextContent"), ref("ImageContent"), ref("FlexContent"), ref("CouponOfferContent")]},
+        rule=ref("TargetRule"), segment_id={"type": "integer", "description": "Target a saved segment: its rule is used instead of rule"},
+        holdout_pct={"type": "integer", "minimum": 0, "maximum": 50, "default": 0, "description": "Share of the audience kept out, as the control group of the report"},
+        scheduled_at={**TIME, "description": "With a time zone (e.g. 2026-12-01T10:00:00+08:00). Left out: sent when POST …/send is called"},
+    ),
+    "Campaign": _obj(
+        ["id", "name", "kind", "status"], id={"type": "integer"}, name={"type": "string"}, kind={"type": "string", "enum": list(KINDS)}, content={"type": "object"},
+        rule={"type": ["object", "null"]}, segment_id={"type": ["integer", "null"]}, holdout_pct={"type": "integer"}, status=CAMPAIGN_STATUS,
+        scheduled_at=TIME_OR_NULL, created_at=TIME, started_at=TIME_OR_NULL, finished_at=TIME_OR_NULL,
+    ),
+    "CampaignList": {**_list_of("campaigns", "Campaign"), "description": "The 200 newest, newest first"},
+    "AudienceEstimate": _obj(["audience", "holdout_estimate", "messages_estimate"], audience={"type": "integer", "description": "Joined, reachable members the rule selects"},
+                             holdout_estimate={"type": "integer"}, messages_estimate={"type": "integer"}),
+    "QuotaEstimate": {"allOf": [ref("AudienceEstimate"), _obj(
+        ["quota", "over_quota"], over_quota={"type": "boolean", "description": "More messages than the month has left"},
+        quota=_obj(limit={"type": ["integer", "null"], "description": "null: no monthly limit"}, used={"type": "integer"}, remaining={"type": ["integer", "null"]}))]},
+    "CampaignCreated": {"allOf": [ref("Campaign"), _obj(["estimate"], estimate=ref("AudienceEstimate"))]},
+    "SendRequest": _obj(confirm_over_quota={"type": "boolean", "default": False, "description": "Must be true to send over the remaining monthly quota"}),
+    "CampaignSending": {"allOf": [ref("Campaign"), _obj(["estimate"], estimate=ref("QuotaEstimate"))]},
+    "GroupOutcome": _obj(members={"type": "integer"}, buyers={"type": "integer"}, conversion={"type": "number"}, revenue=MONEY, revenue_per_member=MONEY),
+    "CampaignReport": _obj(
+        status=CAMPAIGN_STATUS, targeted={"type": "integer"}, held_out={"type": "integer"}, sent={"type": "integer"}, failed={"type": "integer"},
+        skipped={**COUNTS, "description": "Per reason: capped (frequency cap), unreachable"}, pending={"type": "integer"},
+        coupons=_obj(claimed={"type": "integer"}, redeemed={"type": "integer"}, revenue=MONEY), window_days={"type": "integer"},
+        target=ref("GroupOutcome"), holdout=ref("GroupOutcome"),
+        uplift=_obj(doc="Target minus holdout; null without a holdout", conversion_points={"type": ["number", "null"]},
+                    revenue_per_member={"type": ["string", "null"]}),
+    ),
+    "CampaignDetail": {"allOf": [ref("Campaign"), _obj(["report"], report=ref("CampaignReport"))]},
+}
+
+JOURNEY_FIELDS: dict[str, Any] = {
+    "enabled": {"type": "boolean"},
+    "text": {"type": "string", "minLength": 1, "maxLength": 1000, "description": "The message; placeholders {brand} {name} {tier} {reward} {coupon}"},
+    "coupon_template_id": {"type": ["integer", "null"], "description": "A coupon issued with the message (null: none)"},
+    "delay_minutes": {"type": "integer", "minimum": 0, "maximum": 86400, "description": "Wait this long after the trigger"},
+    "days_before": {"type": "integer", "minimum": 0, "maximum": 60, "description": "birthday, tier_expiring, coupon_expiring: how many days ahead"},
+    "condition": {**ref("TargetRule"), "description": "Sent only to members matching this rule when the run is due (null: everyone)"},
+}
+JOURNEY_KIND = {"type": "string", "enum": list(JOURNEY_KINDS), "description": (
+    "welcome (joined), birthday, winback (lapsed: NES S1/S2; skipped if the member came back), tier_up, tier_expiring, "
+    "card_almost_full (one stamp short), coupon_expiring")}
+JOURNEY_SCHEMAS: dict[str, Any] = {
+    "Journey": _obj(["kind", "enabled", "text"], kind=JOURNEY_KIND, **JOURNEY_FIELDS, updated_at=TIME),
+    "JourneyUpdate": {**_obj(doc="Only the fields sent are changed", **JOURNEY_FIELDS), "additionalProperties": False},
+    "JourneyReport": _obj(
+        triggered={"type": "integer"}, sent={"type": "integer"}, pending={"type": "integer"},
+        skipped={**COUNTS, "description": "Per reason: capped, unreachable, condition, came_back, disabled"},
+        coupons_redeemed={"type": "integer"}, coupon_revenue=MONEY,
+        revenue_within_days={**MONEY, "description": "NT$ members spent within window_days after a message"}, window_days={"type": "integer"}),
+    "JourneyList": _obj(["journeys"], journeys={"type": "array", "items": {"allOf": [ref("Journey"), _obj(["report"], report=ref("JourneyReport"))]}}),
+}
+
+SCHEMAS: dict[str, Any] = {**CASHIER_SCHEMAS, **SETTINGS_SCHEMAS, **RULE_SCHEMAS, **MEMBER_SCHEMAS, **CAMPAIGN_SCHEMAS, **JOURNEY_SCHEMAS}
+
+RESPONSES: dict[str, Any] = {
+    code: {"description": text, "content": _error_content(text)}
+    for code, text in {
+        "400": "Bad member card QR (token_expired, token_invalid)",
+        "401": "Missing or wrong credentials (unauthorized, session_expired)",
+        "403": "Not allowed for this role (manager_only)",
+        "MissingScope": "The admin token lacks this route's scope (missing_scope; details.scope names it)",
+        "404": "Unknown member, store, reward, … (member_not_found, …)",
+        "409": "Conflict (receipt_already_awarded, insufficient_balance, grant_used, …)",
+        "422": "Invalid body or field (invalid_json, invalid_amount, invalid_receipt_id, …)",
+    }.items()
+}
+
+ADMIN_SCHEME = (
+    "An admin bearer token. Every admin route needs one scope:\n\n"
+    "* `members:read`: read members, tags, segments, exports, campaigns, journeys and their reports\n"
+    "* `campaigns:manage`: tag members, save segments and rule tags, recompute, compose/send/cancel campaigns, edit journeys, "
+    "issue and withdraw coupons\n"
+    "* `settings:manage`: stores, staff, POS keys, earning rules, rewards, tiers, coupon templates, admin tokens and the audit log\n\n"
+    "The root `ADMIN_TOKEN` (environment) has every scope. Tokens `adm_<id>_<secret>` with chosen scopes come from "
+    "`POST /api/v1/admin/tokens`. A token without the route's scope gets 403 `missing_scope`. "
+    "Every change (any method but GET) is written to the audit log."
+)
+SECURITY_SCHEMES = {
+    "staffOrPos": {"type": "http", "scheme": "bearer", "description": "A staff token from /api/v1/auth/login, or a store's POS key pos_…"},
+    "admin": {"type": "http", "scheme": "bearer", "description": ADMIN_SCHEME},
+}

@@ -1,0 +1,133 @@
+"""Background work: on Celery with Redis when REDIS_URL is set, in-process when not.
+
+    worker:    celery -A bot.tasks worker --loglevel=info
+    scheduler: celery -A bot.tasks beat   (every minute: due campaigns; daily: the loyalty day)
+
+In-process (no REDIS_URL), a job runs on a small thread pool in the web process and
+``flask --app bot loyalty campaigns`` (cron) picks up what is due; both are safe to
+overlap because a campaign moves scheduled → sending with one conditional UPDATE.
+"""
+from __future__ import annotations
+
+import logging
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
+
+from celery import Celery
+from celery.schedules import crontab
+
+log = logging.getLogger(__name__)
+_pool: ThreadPoolExecutor | None = None
+_app = None  # the Flask app a Celery worker builds for itself
+
+
+def _flask_app():  # type: ignore[no-untyped-def]
+    global _app
+    if _app is None:
+        from bot import create_app
+
+        _app = create_app()
+    return _app
+
+
+def make_celery(redis_url: str | None) -> Celery:
+    app = Celery("loyalty", broker=redis_url or "memory://", backend=redis_url or None)
+    app.conf.update(
+        task_acks_late=True,  # a worker killed mid-campaign: the task is delivered again and resumes
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        timezone="Asia/Taipei",
+        beat_schedule={
+            "due-campaigns": {"task": "loyalty.run_due_campaigns", "schedule": 60.0},
+            "loyalty-daily": {"task": "loyalty.daily", "schedule": crontab(hour=6, minute=0)},
+            "journeys": {"task": "loyalty.journeys", "schedule": 300.0},
+        },
+    )
+    return app
+
+
+def _redis_url_from_env() -> str | None:
+    from bot.config import Settings
+
+    return Settings.from_env().redis_url
+
+
+celery = make_celery(_redis_url_from_env())
+
+
+@celery.task(name="loyalty.run_campaign")
+def run_campaign_task(campaign_id: int) -> str:
+    from bot.campaigns import run_campaign
+
+    app = _flask_app()
+    with app.app_context():
+        return run_campaign(app.extensions["loyalty"], campaign_id)
+
+
+@celery.task(name="loyalty.run_due_campaigns")
+def run_due_task() -> dict[int, str]:
+    from bot.campaigns import run_due
+
+    app = _flask_app()
+    with app.app_context():
+        return run_due(app.extensions["loyalty"])
+
+
+@celery.task(name="loyalty.daily")
+def daily_task() -> dict[str, Any]:
+    from bot.daily import run_daily
+
+    app = _flask_app()
+    with app.app_context():
+        return {k: str(v) for k, v in run_daily(app.extensions["loyalty"]).items()}
+
+
+_started: list[Any] = []  # recent jobs (Futures or Celery AsyncResults), for wait_for_jobs
+
+
+def use_broker(redis_url: str) -> None:
+    if celery.conf.broker_url != redis_url:
+        celery.conf.broker_url = redis_url
+        celery.conf.result_backend = redis_url
+
+
+def wait_for_jobs(timeout: float = 60.0) -> list[Any]:
+    """Block until the jobs started so far have finished (tests, graceful shutdown)."""
+    done = []
+    while _started:
+        job = _started.pop(0)
+        done.append(job.result(timeout=timeout) if isinstance(job, Future) else job.get(timeout=timeout))
+    return done
+
+
+@celery.task(name="loyalty.journeys")
+def journeys_task() -> dict[str, Any]:
+    from bot.journeys import run_journeys
+
+    app = _flask_app()
+    with app.app_context():
+        return run_journeys(app.extensions["loyalty"])
+
+
+def start_campaign(svc, campaign_id: int) -> Any:  # type: ignore[no-untyped-def]
+    """Hand a campaign to the workers (Celery) or to the in-process pool."""
+    if svc.settings.redis_url:
+        use_broker(svc.settings.redis_url)
+        job = run_campaign_task.apply_async(args=[campaign_id])
+        _started.append(job)
+        return job
+    global _pool
+    if _pool is None:
+        _pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="campaign")
+    from bot.campaigns import run_campaign
+
+    def run() -> str:
+        try:
+            return run_campaign(svc, campaign_id)
+        except Exception:  # noqa: BLE001 - logged; the campaign stays resumable
+            log.exception("campaign %s stopped; it resumes on the next run", campaign_id)
+            raise
+
+    future = _pool.submit(run)
+    _started.append(future)
+    return future

@@ -1,0 +1,87 @@
+"""Admin tokens with scopes, and the audit log of every change made through the admin API."""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, String, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from models.base import Base, IntPK, Timestamp
+from models.errors import InvalidInput
+from models.store import AuthError
+
+SCOPES = ("members:read", "campaigns:manage", "settings:manage")
+ROOT = "root"  # the bootstrap ADMIN_TOKEN: every scope
+
+
+class AdminToken(Base):
+    __tablename__ = "admin_token"
+
+    id: Mapped[IntPK]
+    name: Mapped[str] = mapped_column(String(120))
+    token_id: Mapped[str] = mapped_column(String(32), unique=True)
+    secret_hash: Mapped[str] = mapped_column(String(64))
+    scopes: Mapped[list[str]] = mapped_column(JSON)
+    created_at: Mapped[Timestamp]
+    revoked_at: Mapped[Timestamp | None]
+
+
+class AuditLog(Base):
+    __tablename__ = "audit_log"
+
+    id: Mapped[IntPK]
+    actor: Mapped[str] = mapped_column(String(160))
+    action: Mapped[str] = mapped_column(String(200))
+    details: Mapped[dict[str, Any]] = mapped_column(JSON)
+    at: Mapped[Timestamp]
+
+
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def create_token(session: Session, *, name: str, scopes: list[str], now: datetime) -> tuple[AdminToken, str]:
+    if not name or not name.strip():
+        raise InvalidInput("name is required", code="invalid_token", details={"field": "name"})
+    if not scopes or not isinstance(scopes, list) or set(scopes) - set(SCOPES):
+        raise InvalidInput(f"scopes: a non-empty list of {', '.join(SCOPES)}", code="invalid_token", details={"field": "scopes"})
+    token_id, secret = secrets.token_hex(6), secrets.token_urlsafe(24)
+    token = AdminToken(name=name.strip(), token_id=token_id, secret_hash=_digest(secret), scopes=sorted(set(scopes)), created_at=now)
+    session.add(token)
+    session.flush()
+    return token, f"adm_{token_id}_{secret}"
+
+
+def authenticate(session: Session, presented: str, *, root_secret: str | None) -> tuple[str, set[str]]:
+    """(who, scopes) for a bearer: the root ADMIN_TOKEN, or an ``adm_…`` token."""
+    if root_secret and hmac.compare_digest(root_secret.encode(), presented.encode()):
+        return ROOT, set(SCOPES)
+    parts = presented.split("_", 2)
+    if len(parts) == 3 and parts[0] == "adm":
+        token = session.scalars(select(AdminToken).where(AdminToken.token_id == parts[1])).one_or_none()
+        if token is not None and token.revoked_at is None and hmac.compare_digest(token.secret_hash, _digest(parts[2])):
+            return f"token:{token.id}:{token.name}", set(token.scopes)
+    raise AuthError("Admin token required", code="unauthorized")
+
+
+SECRET_FIELDS = {"password", "api_key", "token", "secret"}
+
+
+def _redact(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: ("***" if k in SECRET_FIELDS else _redact(v)) for k, v in value.items()}
+    return value
+
+
+def record(session: Session, *, actor: str, action: str, details: dict[str, Any], now: datetime) -> None:
+    """Add the audit row to the caller's transaction: it commits with the change, or not at all."""
+    clean = _redact(details)
+    session.add(AuditLog(actor=actor[:160], action=action[:200], details=clean, at=now))
+
+
+def recent(session: Session, limit: int = 100) -> list[AuditLog]:
+    return list(session.scalars(select(AuditLog).order_by(AuditLog.id.desc()).limit(limit)))

@@ -1,0 +1,275 @@
+"""Campaigns: a message to a segment (or every reachable member), now or scheduled.
+
+Sending is a resumable state machine kept in the database:
+    draft → scheduled → sending → sent      (or cancelled)
+Recipients are written once (holdout chosen by a stable hash), batches of at most 500
+get their X-Line-Retry-Key *before* anything is sent, and a batch is marked sent only
+after LINE accepted it. A worker killed at any point resumes with the same batches and
+keys; LINE answers 409 to a key it already accepted, so no member gets a batch twice.
+"""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, and_, func, insert, literal, select, update
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from models.base import Base, IntPK, Timestamp
+from models.errors import Conflict, InvalidInput, NotFound
+from models.member import Member
+from models.segment import MemberStats
+from models.segment_rules import compile_rule
+
+KINDS = ("text", "image", "flex", "coupon_offer")
+BATCH_SIZE = 500
+
+
+class Campaign(Base):
+    __tablename__ = "campaign"
+
+    id: Mapped[IntPK]
+    name: Mapped[str] = mapped_column(String(120))
+    kind: Mapped[str] = mapped_column(String(16))
+    content: Mapped[dict[str, Any]] = mapped_column(JSON)
+    rule: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    segment_id: Mapped[int | None] = mapped_column(ForeignKey("segment.id"))
+    coupon_template_id: Mapped[int | None] = mapped_column(ForeignKey("coupon_template.id"))
+    holdout_pct: Mapped[int] = mapped_column(Integer, default=0)
+    status: Mapped[str] = mapped_column(String(12), index=True)
+    scheduled_at: Mapped[Timestamp | None]
+    over_quota_confirmed: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[Timestamp]
+    started_at: Mapped[Timestamp | None]
+    finished_at: Mapped[Timestamp | None]
+
+
+class CampaignRecipient(Base):
+    __tablename__ = "campaign_recipient"
+    __table_args__ = (Index("ix_campaign_recipient_batch", "campaign_id", "batch_no"),)
+
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"), primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id"), primary_key=True)
+    group: Mapped[str] = mapped_column(String(8))  # target | holdout
+    status: Mapped[str] = mapped_column(String(10))  # pending | batched | sent | failed | skipped | held
+    skip_reason: Mapped[str | None] = mapped_column(String(16))
+    batch_no: Mapped[int | None] = mapped_column(Integer)
+    sent_at: Mapped[Timestamp | None]
+
+
+class CampaignBatch(Base):
+    __tablename__ = "campaign_batch"
+
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"), primary_key=True)
+    batch_no: Mapped[int] = mapped_column(Integer, primary_key=True)
+    retry_key: Mapped[str] = mapped_column(String(36), unique=True)
+    status: Mapped[str] = mapped_column(String(8))  # pending | sent | failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    size: Mapped[int] = mapped_column(Integer)
+    last_error: Mapped[str | None] = mapped_column(String(200))
+    sent_at: Mapped[Timestamp | None]
+
+
+class MarketingSend(Base):
+    """Every marketing message a member received (campaigns and journeys): the frequency cap counts these."""
+
+    __tablename__ = "marketing_send"
+    __table_args__ = (Index("ix_marketing_send_member_at", "member_id", "sent_at"),)
+
+    id: Mapped[IntPK]
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id"))
+    source: Mapped[str] = mapped_column(String(40))
+    sent_at: Mapped[Timestamp]
+
+
+def _bad(field: str, message: str) -> InvalidInput:
+    return InvalidInput(message, code="invalid_campaign", details={"field": field})
+
+
+def create_campaign(session: Session, data: dict[str, Any], *, now: datetime, check_message) -> Campaign:  # type: ignore[no-untyped-def]
+    """A draft; ``check_message(kind, content)`` validates the message (the web layer builds SDK models)."""
+    name = data.get("name")
+    if not isinstance(name, str) or not name.strip():
+        raise _bad("name", "name is required")
+    kind = data.get("kind")
+    if kind not in KINDS:
+        raise _bad("kind", f"kind must be one of {KINDS}")
+    content = data.get("content")
+    if not isinstance(content, dict):
+        raise _bad("content", "content is an object")
+    holdout = data.get("holdout_pct", 0)
+    if isinstance(holdout, bool) or not isinstance(holdout, int) or not 0 <= holdout <= 50:
+        raise _bad("holdout_pct", "holdout_pct is a whole number from 0 to 50")
+    rule, segment_id = data.get("rule"), data.get("segment_id")
+    if segment_id is not None:
+        from models.segment import Segment
+
+        segment = session.get(Segment, segment_id) if isinstance(segment_id, int) else None
+        if segment is None:
+            raise _bad("segment_id", "no such segment")
+        rule = segment.rule
+    compile_rule(session, rule, now)
+    template_id = None
+    if kind == "coupon_offer":
+        from models.coupon import CouponTemplate
+
+        template_id = content.get("coupon_template_id")
+        if not isinstance(template_id, int) or session.get(CouponTemplate, template_id) is None:
+            raise _bad("content", "a coupon offer names an existing coupon_template_id")
+    check_message(kind, content)
+    scheduled = data.get("scheduled_at")
+    scheduled_at = None
+    if scheduled is not None:
+        try:
+            scheduled_at = datetime.fromisoformat(str(scheduled))
+        except ValueError as exc:
+            raise _bad("scheduled_at", "an ISO 8601 time with a zone") from exc
+        if scheduled_at.tzinfo is None:
+            raise _bad("scheduled_at", "scheduled_at needs a time zone (e.g. +08:00)")
+    campaign = Campaign(
+        name=name.strip(), kind=kind, content=content, rule=rule or None, segment_id=segment_id, coupon_template_id=template_id,
+        holdout_pct=holdout, status="draft", scheduled_at=scheduled_at, created_at=now,
+    )
+    session.add(campaign)
+    session.flush()
+    return campaign
+
+
+def get_campaign(session: Session, campaign_id: int, *, lock: bool = False) -> Campaign:
+    campaign = session.get(Campaign, campaign_id, with_for_update=lock)
+    if campaign is None:
+        raise NotFound("No such campaign", code="campaign_not_found")
+    return campaign
+
+
+def audience(session: Session, campaign: Campaign, now: datetime):  # type: ignore[no-untyped-def]
+    """Joined, reachable members the rule selects (the target before the holdout)."""
+    return (
+        select(Member.id)
+        .outerjoin(MemberStats, MemberStats.member_id == Member.id)
+        .where(Member.joined_at.is_not(None), Member.is_reachable.is_(True), compile_rule(session, campaign.rule, now))
+    )
+
+
+def estimate(session: Session, campaign: Campaign, now: datetime) -> dict[str, int]:
+    total = int(session.scalar(select(func.count()).select_from(audience(session, campaign, now).subquery())) or 0)
+    held = total * campaign.holdout_pct // 100
+    return {"audience": total, "holdout_estimate": held, "messages_estimate": total - held}
+
+
+def schedule(session: Session, campaign: Campaign, *, now: datetime) -> Campaign:
+    if campaign.status not in ("draft", "scheduled"):
+        raise Conflict(f"The campaign is {campaign.status}", code="campaign_not_draft")
+    campaign.status = "scheduled"
+    if campaign.scheduled_at is None:
+        campaign.scheduled_at = now
+    session.flush()
+    return campaign
+
+
+def claim_for_sending(session: Session, campaign_id: int, *, now: datetime) -> bool:
+    """scheduled → sending, by one worker only; a campaign already sending may be resumed."""
+    moved = session.execute(
+        update(Campaign)
+        .where(Campaign.id == campaign_id, Campaign.status == "scheduled", Campaign.scheduled_at <= now)
+        .values(status="sending", started_at=func.coalesce(Campaign.started_at, now))
+    ).rowcount
+    return bool(moved) or session.scalar(select(Campaign.status).where(Campaign.id == campaign_id)) == "sending"
+
+
+def due_campaigns(session: Session, now: datetime) -> list[int]:
+    return list(session.scalars(select(Campaign.id).where(
+        (Campaign.status == "sending") | and_(Campaign.status == "scheduled", Campaign.scheduled_at <= now)
+    ).order_by(Campaign.id)))
+
+
+def materialize(session: Session, campaign: Campaign, now: datetime) -> None:
+    """Write the recipients once: the holdout is a stable pseudo-random share of the target."""
+    if session.scalar(select(CampaignRecipient.member_id).where(CampaignRecipient.campaign_id == campaign.id).limit(1)) is not None:
+        return
+    ids = audience(session, campaign, now).subquery()
+    bucket = (ids.c.id * 2654435761 + campaign.id * 40503) % 100
+    from sqlalchemy import case
+
+    rows = select(
+        literal(campaign.id), ids.c.id,
+        case((bucket < campaign.holdout_pct, literal("holdout")), else_=literal("target")),
+        case((bucket < campaign.holdout_pct, literal("held")), else_=literal("pending")),
+    )
+    session.execute(insert(CampaignRecipient).from_select(["campaign_id", "member_id", "group", "status"], rows))
+    session.flush()
+
+
+def apply_frequency_cap(session: Session, campaign: Campaign, *, now: datetime, per_week: int) -> int:
+    """Pending recipients who already got ``per_week`` marketing messages in 7 days are skipped."""
+    recent = (
+        select(MarketingSend.member_id)
+        .where(MarketingSend.sent_at > now - timedelta(days=7))
+        .group_by(MarketingSend.member_id)
+        .having(func.count() >= per_week)
+    )
+    return session.execute(
+        update(CampaignRecipient)
+        .where(CampaignRecipient.campaign_id == campaign.id, CampaignRecipient.status == "pending", CampaignRecipient.member_id.in_(recent))
+        .values(status="skipped", skip_reason="capped")
+    ).rowcount or 0
+
+
+def make_batches(session: Session, campaign: Campaign) -> int:
+    """Give every pending recipient a batch and every batch its retry key, before any send."""
+    pending = list(session.scalars(
+        select(CampaignRecipient.member_id)
+        .where(CampaignRecipient.campaign_id == campaign.id, CampaignRecipient.status == "pending")
+        .order_by(CampaignRecipient.member_id)
+    ))
+    start = int(session.scalar(select(func.coalesce(func.max(CampaignBatch.batch_no), 0)).where(CampaignBatch.campaign_id == campaign.id)) or 0)
+    for i in range(0, len(pending), BATCH_SIZE):
+        no = start + i // BATCH_SIZE + 1
+        chunk = pending[i:i + BATCH_SIZE]
+        session.add(CampaignBatch(campaign_id=campaign.id, batch_no=no, retry_key=str(uuid.uuid4()), status="pending", attempts=0, size=len(chunk)))
+        session.execute(
+            update(CampaignRecipient)
+            .where(CampaignRecipient.campaign_id == campaign.id, CampaignRecipient.member_id.in_(chunk))
+            .values(status="batched", batch_no=no)
+        )
+    session.flush()
+    return (len(pending) + BATCH_SIZE - 1) // BATCH_SIZE
+
+
+def pending_batches(session: Session, campaign_id: int) -> list[CampaignBatch]:
+    return list(session.scalars(select(CampaignBatch).where(CampaignBatch.campaign_id == campaign_id, CampaignBatch.status == "pending").order_by(CampaignBatch.batch_no)))
+
+
+def batch_users(session: Session, campaign_id: int, batch_no: int) -> list[tuple[int, str, bool]]:
+    return [(mid, uid, reachable) for mid, uid, reachable in session.execute(
+        select(Member.id, Member.line_user_id, Member.is_reachable)
+        .join(CampaignRecipient, CampaignRecipient.member_id == Member.id)
+        .where(CampaignRecipient.campaign_id == campaign_id, CampaignRecipient.batch_no == batch_no, CampaignRecipient.status == "batched")
+        .order_by(Member.id)
+    )]
+
+
+def settle_batch(session: Session, campaign_id: int, batch_no: int, *, sent: bool, now: datetime, error: str | None, unreachable: list[int]) -> None:
+    batch = session.get(CampaignBatch, (campaign_id, batch_no), with_for_update=True)
+    if batch is None or batch.status != "pending":
+        return
+    batch.attempts += 1
+    if unreachable:
+        session.execute(update(CampaignRecipient).where(CampaignRecipient.campaign_id == campaign_id, CampaignRecipient.member_id.in_(unreachable))
+                        .values(status="skipped", skip_reason="unreachable"))
+    where = and_(CampaignRecipient.campaign_id == campaign_id, CampaignRecipient.batch_no == batch_no, CampaignRecipient.status == "batched")
+    if sent:
+        batch.status, batch.sent_at = "sent", now
+        members = list(session.scalars(select(CampaignRecipient.member_id).where(where)))
+        session.execute(update(CampaignRecipient).where(where).values(status="sent", sent_at=now))
+        if members:
+            session.execute(insert(MarketingSend), [{"member_id": m, "source": f"campaign:{campaign_id}", "sent_at": now} for m in members])
+    else:
+        batch.status, batch.last_error = "failed", (error or "")[:200]
+        session.execute(update(CampaignRecipient).where(where).values(status="failed"))
+    session.flush()
+
+
+def finish(session: Session, campaign_id: int, *, now: datetime) -> None:
+    session.execute(update(Campaign).where(Campaign.id == campaign_id, Campaign.status == "sending").values(status="sent", finished_at=now))

@@ -1,0 +1,211 @@
+"""Automations (journeys): the right message to the right member at the right moment.
+
+A journey is switched on or off and edited by marketers: its message, an optional coupon,
+a delay, and an optional segment rule as a condition. A trigger (an event as it happens,
+or the scheduled scan) records a ``journey_run`` for (journey, member, occasion): the
+unique constraint makes each occasion happen once, whatever the number of workers,
+retries or restarts. Runs become due after the delay; sending checks the condition,
+reachability, quiet hours and the frequency cap (shared with campaigns), and records why
+a run was skipped.
+
+    occasion per kind:  welcome → "welcome"            birthday → "birthday:2027"
+                        winback → "lapse:<last visit>"  tier_up → "tier:<code>:<since>"
+                        tier_expiring → "tier_end:<date>" card_almost_full → "card:<cards filled>"
+                        coupon_expiring → "coupon:<id>"
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, UniqueConstraint, func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from models.base import Base, IntPK, Timestamp
+from models.errors import InvalidInput, NotFound
+
+RUNS_KEY = "journey_runs"
+KINDS = ("welcome", "birthday", "winback", "tier_up", "tier_expiring", "card_almost_full", "coupon_expiring")
+DEFAULT_TEXT = {
+    "welcome": "歡迎加入 {brand} 會員！送您一份入會禮，歡迎常來坐坐 ☕",
+    "birthday": "🎂 {name}生日快樂！{brand} 為您準備了生日禮，這個月來店出示即可使用。",
+    "winback": "{name}，好久不見！我們想念您了，回來喝杯咖啡吧 ☕",
+    "tier_up": "👑 恭喜升級為「{tier}」！新的會員福利已經生效。",
+    "tier_expiring": "提醒您：您的「{tier}」資格即將到期，持續消費即可保級！",
+    "card_almost_full": "再集 1 點就能兌換「{reward}」囉！",
+    "coupon_expiring": "⏰ 您的優惠券「{coupon}」即將到期，記得使用喔！",
+}
+
+
+class Journey(Base):
+    __tablename__ = "journey"
+
+    id: Mapped[IntPK]
+    kind: Mapped[str] = mapped_column(String(20), unique=True)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    text: Mapped[str] = mapped_column(String(1000))
+    coupon_template_id: Mapped[int | None] = mapped_column(ForeignKey("coupon_template.id"))
+    delay_minutes: Mapped[int] = mapped_column(Integer, default=0)
+    days_before: Mapped[int] = mapped_column(Integer, default=0)
+    condition: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    updated_at: Mapped[Timestamp]
+
+
+class JourneyRun(Base):
+    __tablename__ = "journey_run"
+    __table_args__ = (
+        UniqueConstraint("journey_id", "member_id", "occasion", name="uq_journey_run_occasion"),
+        Index("ix_journey_run_due", "status", "due_at"),
+    )
+
+    id: Mapped[IntPK]
+    journey_id: Mapped[int] = mapped_column(ForeignKey("journey.id"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("member.id"), index=True)
+    occasion: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(10))  # pending | sent | skipped
+    skip_reason: Mapped[str | None] = mapped_column(String(16))  # capped | unreachable | condition | came_back | disabled
+    context: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[Timestamp]
+    due_at: Mapped[Timestamp]
+    sent_at: Mapped[Timestamp | None]
+    coupon_id: Mapped[int | None] = mapped_column(ForeignKey("coupon.id"))
+
+
+def ensure_journeys(session: Session, *, now: datetime) -> list[Journey]:
+    """One row per kind, created switched off with a default message."""
+    have = {j.kind: j for j in session.scalars(select(Journey))}
+    for kind in KINDS:
+        if kind not in have:
+            days = {"birthday": 0, "tier_expiring": 14, "coupon_expiring": 3}.get(kind, 0)
+            journey = Journey(kind=kind, enabled=False, text=DEFAULT_TEXT[kind], delay_minutes=0, days_before=days, updated_at=now)
+            session.add(journey)
+            have[kind] = journey
+    session.flush()
+    return [have[k] for k in KINDS]
+
+
+def get_journey(session: Session, kind: str) -> Journey:
+    journey = session.scalars(select(Journey).where(Journey.kind == kind)).one_or_none() if kind in KINDS else None
+    if journey is None:
+        raise NotFound(f"No journey {kind}", code="journey_not_found")
+    return journey
+
+
+def update_journey(session: Session, journey: Journey, data: dict[str, Any], *, now: datetime) -> Journey:
+    from models.coupon import CouponTemplate
+    from models.segment_rules import compile_rule
+
+    unknown = set(data) - {"enabled", "text", "coupon_template_id", "delay_minutes", "days_before", "condition"}
+    if unknown:
+        raise InvalidInput(f"Unknown fields: {', '.join(sorted(unknown))}", code="invalid_journey", details={"field": sorted(unknown)[0]})
+    if "enabled" in data:
+        if not isinstance(data["enabled"], bool):
+            raise InvalidInput("enabled is true or false", code="invalid_journey", details={"field": "enabled"})
+        journey.enabled = data["enabled"]
+    if "text" in data:
+        text = data["text"]
+        if not isinstance(text, str) or not text.strip() or len(text) > 1000:
+            raise InvalidInput("text is 1 to 1000 characters", code="invalid_journey", details={"field": "text"})
+        try:
+            text.format(brand="", name="", tier="", reward="", coupon="")
+        except (KeyError, IndexError, ValueError) as exc:
+            raise InvalidInput("Placeholders: {brand} {name} {tier} {reward} {coupon}", code="invalid_journey", details={"field": "text"}) from exc
+        journey.text = text.strip()
+    if "coupon_template_id" in data:
+        tid = data["coupon_template_id"]
+        if tid is not None and (not isinstance(tid, int) or session.get(CouponTemplate, tid) is None):
+            raise InvalidInput("No such coupon template", code="invalid_journey", details={"field": "coupon_template_id"})
+        journey.coupon_template_id = tid
+    for name, top in (("delay_minutes", 60 * 24 * 60), ("days_before", 60)):
+        if name in data:
+            value = data[name]
+            if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= top:
+                raise InvalidInput(f"{name} is a whole number from 0 to {top}", code="invalid_journey", details={"field": name})
+            setattr(journey, name, value)
+    if "condition" in data:
+        compile_rule(session, data["condition"], now)
+        journey.condition = data["condition"] or None
+    journey.updated_at = now
+    session.flush()
+    return journey
+
+
+def trigger(session: Session, kind: str, *, member_id: int, occasion: str, now: datetime, context: dict[str, Any] | None = None) -> bool:
+    """Record the occasion for an enabled journey; False when it is off or already recorded."""
+    journey = session.scalars(select(Journey).where(Journey.kind == kind)).one_or_none()
+    if journey is None or not journey.enabled:
+        return False
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    new = session.execute(
+        dialect.insert(JourneyRun)
+        .values(journey_id=journey.id, member_id=member_id, occasion=occasion[:64], status="pending", context=context or {},
+                created_at=now, due_at=now + timedelta(minutes=journey.delay_minutes))
+        .on_conflict_do_nothing(index_elements=["journey_id", "member_id", "occasion"])
+        .returning(JourneyRun.id)
+    ).scalar()
+    if new is not None and journey.delay_minutes == 0:
+        session.info.setdefault(RUNS_KEY, []).append(new)
+    return new is not None
+
+
+def runs_queued_in(session: Session) -> list[int]:
+    """Runs this session triggered that are due at once (sent after the transaction commits)."""
+    return list(session.info.get(RUNS_KEY, []))
+
+
+def due_runs(session: Session, now: datetime, limit: int = 500) -> list[int]:
+    return list(session.scalars(select(JourneyRun.id).where(JourneyRun.status == "pending", JourneyRun.due_at <= now).order_by(JourneyRun.id).limit(limit)))
+
+
+def recent_marketing(session: Session, member_id: int, now: datetime) -> int:
+    from models.campaign import MarketingSend
+
+    return int(session.scalar(select(func.count()).select_from(MarketingSend).where(
+        MarketingSend.member_id == member_id, MarketingSend.sent_at > now - timedelta(days=7))) or 0)
+
+
+def journey_report(session: Session, journey: Journey, *, days: int = 14) -> dict[str, Any]:
+    from decimal import Decimal
+
+    from sqlalchemy import DateTime, and_, type_coerce
+
+    from models.coupon import Coupon
+    from models.ledger import Award
+
+    by_status = dict(session.execute(select(JourneyRun.status, func.count()).where(JourneyRun.journey_id == journey.id).group_by(JourneyRun.status)).all())
+    reasons = dict(session.execute(select(JourneyRun.skip_reason, func.count()).where(
+        JourneyRun.journey_id == journey.id, JourneyRun.status == "skipped").group_by(JourneyRun.skip_reason)).all())
+    prefix = f"journey:{journey.kind}:"
+    redeemed, coupon_revenue = session.execute(select(func.count(), func.coalesce(func.sum(Coupon.redeemed_amount), 0))
+                                               .where(Coupon.occasion.startswith(prefix), Coupon.status == "redeemed")).one()
+    revenue = session.scalar(
+        select(func.coalesce(func.sum(Award.amount), 0)).select_from(JourneyRun)
+        .join(Award, and_(Award.member_id == JourneyRun.member_id, Award.created_at > JourneyRun.sent_at,
+                          Award.created_at <= type_coerce(JourneyRun.sent_at, DateTime(timezone=True)) + timedelta(days=days)))
+        .where(JourneyRun.journey_id == journey.id, JourneyRun.status == "sent")
+    ) if session.get_bind().dialect.name == "postgresql" else _revenue_portable(session, journey, days)
+    return {
+        "triggered": int(sum(by_status.values())), "sent": int(by_status.get("sent", 0)), "pending": int(by_status.get("pending", 0)),
+        "skipped": {str(k): int(v) for k, v in reasons.items()},
+        "coupons_redeemed": int(redeemed), "coupon_revenue": str(Decimal(coupon_revenue)),
+        "revenue_within_days": str(Decimal(revenue or 0)), "window_days": days,
+    }
+
+
+def _revenue_portable(session: Session, journey: Journey, days: int):  # type: ignore[no-untyped-def]
+    """SQLite cannot add an interval to a column: sum per sent run (the embedded default is small)."""
+    from models.ledger import Award
+
+    total = 0
+    for member_id, sent_at in session.execute(select(JourneyRun.member_id, JourneyRun.sent_at).where(
+            JourneyRun.journey_id == journey.id, JourneyRun.status == "sent")):
+        total += session.scalar(select(func.coalesce(func.sum(Award.amount), 0)).where(
+            Award.member_id == member_id, Award.created_at > sent_at, Award.created_at <= sent_at + timedelta(days=days))) or 0
+    return total
+
+
+def journey_json(journey: Journey) -> dict[str, Any]:
+    return {"kind": journey.kind, "enabled": journey.enabled, "text": journey.text, "coupon_template_id": journey.coupon_template_id,
+            "delay_minutes": journey.delay_minutes, "days_before": journey.days_before, "condition": journey.condition,
+            "updated_at": journey.updated_at.isoformat()}
