@@ -191,6 +191,25 @@ def overview():  # type: ignore[no-untyped-def]
     return {"rfm": rfm_grid(g.db), "nes": nes_funnel(g.db)}
 
 
+@bp.get("/dashboard")
+@require_scope(READ)
+def dashboard_route():  # type: ignore[no-untyped-def]
+    """Members, visitors, regulars, returning and block rates, distributions, RFM, NES, trends, top stores."""
+    from datetime import date, timedelta
+
+    from models.dashboard import TAIPEI, dashboard
+
+    today = services().now().astimezone(TAIPEI).date()
+    try:
+        end = date.fromisoformat(request.args["to"]) if request.args.get("to") else today
+        start = date.fromisoformat(request.args["from"]) if request.args.get("from") else end - timedelta(days=29)
+    except ValueError as exc:
+        raise InvalidInput("from and to are dates like 2026-11-01", code="invalid_period") from exc
+    if start > end or (end - start).days > 366:
+        raise InvalidInput("from must be before to, at most a year apart", code="invalid_period")
+    return dashboard(g.db, start=start, end=end, now=services().now())
+
+
 @bp.post("/tokens")
 @require_scope(SETTINGS)
 def create_token():  # type: ignore[no-untyped-def]

@@ -117,6 +117,14 @@ MEMBER_PATHS: dict[str, Any] = {
         "Recompute RFM/NES stats and refresh rule tags", CAMPAIGNS, ok="Recompute",
         description="Scores every member who bought in the RFM window (RFM_WINDOW_DAYS) against the purchase cycle (PURCHASE_CYCLE_DAYS). No body.")},
     "/api/v1/admin/segments/overview": {"get": admin("The RFM grid and the NES funnel", READ, ok="SegmentOverview")},
+    "/api/v1/admin/dashboard": {"get": admin(
+        "The dashboard for a period", READ, params=[
+            query_param("from", {"type": "string", "format": "date"}, "First day (Asia/Taipei), default 29 days before `to`"),
+            query_param("to", {"type": "string", "format": "date"}, "Last day (Asia/Taipei), default today")],
+        description=("Members (total, reachable, new), visitors, regulars (2+ visits), returning rate (visitors who had visited before), "
+                     "block rate, revenue, distributions by gender, age and visit frequency, the RFM grid, the NES funnel, "
+                     "a day-by-day trend (new members, visits, revenue) and the top stores."),
+        errors={"422": "invalid_period (dates like 2026-11-01, from ≤ to, at most a year)"})},
 }
 
 CAMPAIGN_PATHS: dict[str, Any] = {

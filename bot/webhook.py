@@ -60,15 +60,19 @@ def process_event(svc: Services, event) -> bool:  # type: ignore[no-untyped-def]
     if not event_id:
         log.warning("event without webhookEventId ignored (type=%s)", event_type)
         return True
+    redelivery = bool(getattr(getattr(event, "delivery_context", None), "is_redelivery", False))
     try:
-        with svc.db.sessions() as session:
-            if was_processed(session, event_id):
-                log.info("event %s already processed; skipped", event_id)
-                return True
-        prepared = handlers.prepare(event, svc.line)
+        prepared = {}
+        if redelivery or handlers.needs_prepare(event):
+            # Only redeliveries can be duplicates worth a look before LINE reads; the claim
+            # below is what guarantees once-only handling either way.
+            with svc.db.sessions() as session:
+                if was_processed(session, event_id):
+                    log.info("event %s already processed; skipped", event_id)
+                    return True
+            prepared = handlers.prepare(event, svc.line)
         now = svc.now()
         with svc.db.transaction() as session:
-            redelivery = bool(getattr(getattr(event, "delivery_context", None), "is_redelivery", False))
             if not claim_event(session, event_id, event_type=event_type, is_redelivery=redelivery, now=now):
                 log.info("event %s claimed by another worker; skipped", event_id)
                 return True

@@ -89,6 +89,10 @@ def handle(event: Event, session: Session, *, now: datetime, settings: Settings,
     return router.route(inp, ctx)
 
 
+def needs_prepare(event: Event) -> bool:
+    return isinstance(event, FollowEvent)
+
+
 def prepare(event: Event, line) -> dict:  # type: ignore[no-untyped-def]
     """LINE reads an event needs, done before its transaction opens (never call LINE inside one)."""
     if isinstance(event, FollowEvent):

@@ -65,10 +65,9 @@ class CardSummary:
 
 
 def card_summary(session: Session, member: Member) -> CardSummary:
-    from models.ledger import balance
+    from models.ledger import balances
     from models.tier import current_tier
 
     tier = current_tier(session, member)
-    return CardSummary(
-        tier_name=tier.name if tier else None, points=balance(session, member.id, "point"), stamps=balance(session, member.id, "stamp")
-    )
+    both = balances(session, member.id)
+    return CardSummary(tier_name=tier.name if tier else None, points=both["point"], stamps=both["stamp"])

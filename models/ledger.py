@@ -106,6 +106,14 @@ def balance(session: Session, member_id: int, currency: str) -> int:
     return int(total or 0)
 
 
+def balances(session: Session, member_id: int) -> dict[str, int]:
+    """Both balances in one query."""
+    rows = dict(session.execute(
+        select(LedgerEntry.currency, func.sum(LedgerEntry.amount)).where(LedgerEntry.member_id == member_id).group_by(LedgerEntry.currency)
+    ).all())
+    return {c: int(rows.get(c) or 0) for c in CURRENCIES}
+
+
 def business_day_start(now: datetime) -> datetime:
     local = now.astimezone(TAIPEI)
     return local.replace(hour=0, minute=0, second=0, microsecond=0)

@@ -95,7 +95,14 @@ def get_by_member_no(session: Session, member_no: str) -> Member:
 
 
 def ensure_member(session: Session, line_user_id: str, *, now: datetime) -> Member:
-    """The row for this LINE user, created once even when two events race (unique + DO NOTHING)."""
+    """The row for this LINE user, created once even when two events race (unique + DO NOTHING).
+
+    The common case (a known user) is one locking SELECT; the INSERT runs only for a new
+    user, so ids (and the member numbers made from them) do not skip with message volume.
+    """
+    existing = get_by_line_user(session, line_user_id, lock=True)
+    if existing is not None:
+        return existing
     stmt = (
         _insert(session)(Member)
         .values(line_user_id=line_user_id, is_reachable=True, followed_at=now, created_at=now)

@@ -159,3 +159,22 @@ def test_scoped_tokens_and_audit_log(client, counter, people):
     staff = next(e for e in entries if e["action"] == "POST /api/v1/admin/stores/SEG/staff")
     assert staff["actor"] == "root" and staff["details"]["body"]["password"] == "***"
     assert not any(e["action"].endswith("/tags") and "分析師" in e["actor"] for e in entries)  # refused: not recorded
+
+
+def test_dashboard_for_a_period(client, counter, people, clock):
+    recompute(client, counter)
+    resp = client.get("/api/v1/admin/dashboard?from=2026-05-01&to=2026-11-23", headers=counter.admin)
+    assert resp.status_code == 200, resp.get_json()
+    d = resp.get_json()
+    assert d["members"]["total"] == 6 and d["members"]["reachable"] == 6
+    # visits since 1 May: A (all 5: from 200 days ago), B (visits at 300..100 days ago: the last 2), C 1, D 3, E none
+    assert d["visitors"] == 4 and d["regulars"] == 3
+    assert d["gender"] == {"female": 3, "male": 2, "other": 1}
+    assert sum(d["age"].values()) == 6 and d["age"]["30–39"] == 2  # A 36, E 31
+    assert d["visit_frequency"]["0"] == 2  # E and F
+    assert d["rfm"]["重要價值"] == 1 and d["nes"]["S3"] == 2
+    assert len(d["trend"]) == (date(2026, 11, 23) - date(2026, 5, 1)).days + 1
+    assert sum(t["visits"] for t in d["trend"]) == 5 + 2 + 1 + 3  # A, B, C, D inside the period
+    assert d["top_stores"][0]["code"] == "SEG"
+    bad = client.get("/api/v1/admin/dashboard?from=2026-12-01&to=2026-11-01", headers=counter.admin)
+    assert bad.status_code == 422 and bad.get_json()["code"] == "invalid_period"

@@ -1,0 +1,109 @@
+"""The marketers' dashboard for a period, aggregated by SQL (group-bys, no member loops)."""
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Date, case, cast, distinct, func, literal_column, select
+from sqlalchemy.orm import Session
+
+from models.ledger import Award
+from models.member import FollowLog, Member
+from models.segment import nes_funnel, rfm_grid
+from models.store import Store
+
+TAIPEI = ZoneInfo("Asia/Taipei")
+AGE_BANDS = ((0, 19, "<20"), (20, 29, "20–29"), (30, 39, "30–39"), (40, 49, "40–49"), (50, 59, "50–59"), (60, 200, "60+"))
+VISIT_BANDS = ((0, 0, "0"), (1, 1, "1"), (2, 3, "2–3"), (4, 5, "4–5"), (6, 10**9, "6+"))
+
+
+def taipei_day(session: Session, column):  # type: ignore[no-untyped-def]
+    """The Asia/Taipei calendar day of a UTC timestamp column, as a date, on either database."""
+    if session.get_bind().dialect.name == "postgresql":
+        return cast(func.timezone("Asia/Taipei", column), Date)
+    return func.date(column, "+8 hours")
+
+
+def _bounds(start: date, end: date) -> tuple[datetime, datetime]:
+    return (datetime(start.year, start.month, start.day, tzinfo=TAIPEI),
+            datetime(end.year, end.month, end.day, tzinfo=TAIPEI) + timedelta(days=1))
+
+
+def _years_before(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:
+        return day.replace(year=day.year - years, day=28)
+
+
+def _grouped(session: Session, stmt) -> dict:  # type: ignore[no-untyped-def,type-arg]
+    """Group by the first column's label (an expression with bound values repeated in GROUP BY
+    would be a different expression to PostgreSQL)."""
+    return dict(session.execute(stmt.group_by(literal_column("k"))).all())
+
+
+def dashboard(session: Session, *, start: date, end: date, now: datetime) -> dict[str, Any]:
+    lo, hi = _bounds(start, end)
+    joined = Member.joined_at.is_not(None)
+    total = session.scalar(select(func.count()).where(joined)) or 0
+    reachable = session.scalar(select(func.count()).where(joined, Member.is_reachable.is_(True))) or 0
+    friends = session.scalar(select(func.count()).select_from(Member)) or 0
+    blocked = session.scalar(select(func.count()).where(Member.is_reachable.is_(False))) or 0
+    new = session.scalar(select(func.count()).where(Member.joined_at >= lo, Member.joined_at < hi)) or 0
+    blocks_in_period = session.scalar(select(func.count()).select_from(FollowLog).where(FollowLog.kind == "unfollow", FollowLog.at >= lo, FollowLog.at < hi)) or 0
+
+    in_period = select(Award.member_id, func.count().label("n")).where(Award.created_at >= lo, Award.created_at < hi).group_by(Award.member_id).subquery()
+    visitors = session.scalar(select(func.count()).select_from(in_period)) or 0
+    regulars = session.scalar(select(func.count()).select_from(in_period).where(in_period.c.n >= 2)) or 0
+    returning = session.scalar(select(func.count()).select_from(in_period).where(
+        in_period.c.member_id.in_(select(Award.member_id).where(Award.created_at < lo)))) or 0
+
+    genders = _grouped(session, select(func.coalesce(Member.gender, "unknown").label("k"), func.count()).where(joined))
+    today = now.astimezone(TAIPEI).date()
+    age_case = case(
+        *[(Member.birthday_on.between(_years_before(today, hi_age + 1) + timedelta(days=1), _years_before(today, lo_age)), label) for lo_age, hi_age, label in AGE_BANDS],
+        else_="unknown",
+    )
+    ages = _grouped(session, select(age_case.label("k"), func.count()).where(joined))
+    visits_per_member = (select(Member.id, func.count(Award.id).label("n")).outerjoin(Award, (Award.member_id == Member.id) & (Award.created_at >= lo) & (Award.created_at < hi))
+                         .where(joined).group_by(Member.id).subquery())
+    band = case(*[(visits_per_member.c.n.between(a, b), label) for a, b, label in VISIT_BANDS], else_="6+")
+    frequency = _grouped(session, select(band.label("k"), func.count()).select_from(visits_per_member))
+
+    day_award = taipei_day(session, Award.created_at)
+    visits_by_day = {str(d): (int(n), Decimal(r or 0)) for d, n, r in session.execute(
+        select(day_award.label("k"), func.count(), func.sum(Award.amount)).where(Award.created_at >= lo, Award.created_at < hi).group_by(literal_column("k")))}
+    day_join = taipei_day(session, Member.joined_at)
+    joins_by_day = {str(d): int(n) for d, n in session.execute(
+        select(day_join.label("k"), func.count()).where(Member.joined_at >= lo, Member.joined_at < hi).group_by(literal_column("k")))}
+    trend = []
+    day = start
+    while day <= end and len(trend) < 370:
+        key = day.isoformat()
+        visits, revenue = visits_by_day.get(key, (0, Decimal(0)))
+        trend.append({"day": key, "new_members": joins_by_day.get(key, 0), "visits": visits, "revenue": str(revenue)})
+        day += timedelta(days=1)
+    stores = [{"code": c, "name": n, "visits": int(v), "revenue": str(Decimal(r or 0)), "members": int(m)} for c, n, v, r, m in session.execute(
+        select(Store.code, Store.name, func.count(Award.id), func.sum(Award.amount), func.count(distinct(Award.member_id)))
+        .join(Award, Award.store_id == Store.id).where(Award.created_at >= lo, Award.created_at < hi)
+        .group_by(Store.code, Store.name).order_by(func.count(Award.id).desc()).limit(10))]
+    revenue = session.scalar(select(func.coalesce(func.sum(Award.amount), 0)).where(Award.created_at >= lo, Award.created_at < hi)) or 0
+    return {
+        "period": {"from": start.isoformat(), "to": end.isoformat()},
+        "members": {"total": int(total), "reachable": int(reachable), "new": int(new), "friends": int(friends)},
+        "visitors": int(visitors),
+        "regulars": int(regulars),
+        "returning_rate": round(returning / visitors, 4) if visitors else 0.0,
+        "block_rate": round(blocked / friends, 4) if friends else 0.0,
+        "blocks_in_period": int(blocks_in_period),
+        "revenue": str(Decimal(revenue)),
+        "gender": {str(k): int(v) for k, v in genders.items()},
+        "age": {label: int(ages.get(label, 0)) for *_, label in AGE_BANDS} | {"unknown": int(ages.get("unknown", 0))},
+        "visit_frequency": {label: int(frequency.get(label, 0)) for *_, label in VISIT_BANDS},
+        "rfm": rfm_grid(session),
+        "nes": nes_funnel(session),
+        "trend": trend,
+        "top_stores": stores,
+    }
