@@ -91,7 +91,9 @@ def _insert(session: Session):  # type: ignore[no-untyped-def]
 
 
 def lock_member(session: Session, member_id: int) -> Member:
-    member = session.scalars(select(Member).where(Member.id == member_id).with_for_update()).one_or_none()
+    # FOR NO KEY UPDATE: serialises balance changes without conflicting with the KEY SHARE
+    # locks that inserting rows which reference the member (awards, entries) take.
+    member = session.scalars(select(Member).where(Member.id == member_id).with_for_update(key_share=True)).one_or_none()
     if member is None:
         raise NotFound("No such member", code="member_not_found")
     return member

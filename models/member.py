@@ -81,7 +81,7 @@ def _insert(session: Session):  # type: ignore[no-untyped-def]
 def get_by_line_user(session: Session, line_user_id: str, *, lock: bool = False) -> Member | None:
     stmt = select(Member).where(Member.line_user_id == line_user_id)
     if lock:
-        stmt = stmt.with_for_update()
+        stmt = stmt.with_for_update(key_share=True)  # FOR NO KEY UPDATE: see models.ledger.lock_member
     return session.scalars(stmt).one_or_none()
 
 

@@ -196,10 +196,10 @@ def test_member_number_by_hand_and_sign_in_states(page, live_url, counter, make_
     check(page.locator("#storeName")).to_have_text(STORE)
     page.evaluate("""() => {
         const s = JSON.parse(sessionStorage.getItem('cashier.session'));
-        sessionStorage.setItem('cashier.session', JSON.stringify({...s, token: s.token + 'x'}));
+        sessionStorage.setItem('cashier.session', JSON.stringify({...s, token: 'not-a-valid-sign-in'}));
     }""")
     page.reload()  # a sign-in the server no longer accepts: back to the sign-in screen, with a reason
-    check(page.get_by_role("heading", name="收銀台登入")).to_be_visible()
+    check(page.get_by_role("heading", name="收銀台登入")).to_be_visible(timeout=15_000)
     check(page.get_by_role("alert")).to_contain_text("請重新登入")
     sign_in(page, f"{live_url}/cashier")
     page.get_by_role("button", name="登出").click()

@@ -78,7 +78,7 @@ def test_newcomer_joins_and_sees_member_card(page, live_url, db, screenshot):  #
     female.click()
     check(page.locator("#quick")).to_be_hidden()
 
-    card = page.locator(".fx-bubble").filter(has_text="會員卡").last
+    card = page.locator(".fx-bubble").filter(has_text="會員編號").last
     check(card).to_be_visible()
     with db.sessions() as s:
         member = s.scalars(select(Member).where(Member.line_user_id == user_id)).one()
