@@ -522,8 +522,8 @@ def in_process(env: dict[str, str], auth: str, cards: list[str], pairs: int, pro
                    ("linebot/v3/messaging/api/messaging_api.py", "push_message"), ("sqlalchemy/orm/session.py", "execute"),
                    ("sqlalchemy/orm/session.py", "commit"), ("flask/app.py", "wsgi_app")}
         n = pairs - pairs // 2
-        lines.append(f"  cProfile on the CPU clock, {n} scan+award pairs in-process (pushes included; the profiler roughly"
-                     f" doubles the times): {total / n * 1e3:.1f} ms CPU per pair; cumulative:")
+        lines.append(f"  cProfile on the CPU clock, {n} scan+award pairs in-process (pushes included; the profiler inflates"
+                     f" times several-fold): {total / n * 1e3:.1f} ms CPU per pair; cumulative:")
         shown = 0
         for cum, (file, line, name) in rows:
             rel = file.replace(str(ROOT / ".venv" / "lib" / "python3.11" / "site-packages") + "/", "").replace(str(ROOT) + "/", "")

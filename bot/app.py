@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+from functools import partial
 
 from flask import Flask
 
@@ -10,7 +11,9 @@ from bot.db import Database
 from bot.errors import register_error_handlers
 from bot.line import LineGateway
 from bot.services import Services
+from handlers.referral import notify as referral_notify
 from handlers.texts import Texts
+from models.referral import NOTIFY_KEY
 
 
 def create_app(settings: Settings | None = None, **overrides: object) -> Flask:
@@ -23,18 +26,21 @@ def create_app(settings: Settings | None = None, **overrides: object) -> Flask:
     app.config["SECRET_KEY"] = settings.secret_key
     app.config["JSON_AS_ASCII"] = False
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
-    app.extensions["loyalty"] = Services(
+    svc = app.extensions["loyalty"] = Services(
         settings=settings,
         db=Database(settings.database_url),
         line=LineGateway(settings),
         texts=Texts.load(settings.texts_file, brand=settings.brand_name),
     )
+    # A referral reward happens inside a checkout; models/referral.py decides, handlers/referral.py
+    # words the pushes, queued in that same transaction through this notifier on every session.
+    svc.db.sessions.configure(info={NOTIFY_KEY: partial(referral_notify, texts=svc.texts)})
 
-    from bot import admin_api, campaign_api, cashier_api, claims, cli, coupon_api, docs, journey_api, members_api, openapi, pages, web, webhook
+    from bot import admin_api, campaign_api, cashier_api, claims, cli, coupon_api, docs, journey_api, members_api, openapi, pages, referral_api, web, webhook
     from bot.apiutil import init_request_session
 
     init_request_session(app)
-    for blueprint in (web.bp, webhook.bp, pages.bp, cashier_api.bp, coupon_api.bp, members_api.bp, campaign_api.bp, journey_api.bp, admin_api.bp, claims.bp, openapi.bp, docs.bp):
+    for blueprint in (web.bp, webhook.bp, pages.bp, cashier_api.bp, coupon_api.bp, members_api.bp, campaign_api.bp, journey_api.bp, referral_api.bp, admin_api.bp, claims.bp, openapi.bp, docs.bp):
         app.register_blueprint(blueprint)
     if settings.dev_tools:
         from bot import simulator

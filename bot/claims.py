@@ -1,8 +1,6 @@
 """Receipt claim links: a QR on the receipt opens LINE with the claim message pre-filled."""
 from __future__ import annotations
 
-import threading
-import time
 from urllib.parse import quote
 
 from flask import Blueprint, Response
@@ -12,23 +10,11 @@ from bot.web import render_qr_png
 from models.claim import format_code, normalise_code
 
 bp = Blueprint("claims", __name__)
-_cache: dict[str, tuple[float, str]] = {}
-_lock = threading.Lock()
-BOT_INFO_TTL = 3600.0
 
 
 def basic_id() -> str:
-    """The account's basic id (@xxxx), from the Get Bot Info API, cached for an hour."""
-    svc = services()
-    key = svc.settings.line_api_base_url
-    with _lock:
-        hit = _cache.get(key)
-        if hit and hit[0] > time.monotonic():
-            return hit[1]
-    info = svc.line.api.get_bot_info()
-    with _lock:
-        _cache[key] = (time.monotonic() + BOT_INFO_TTL, info.basic_id)
-    return info.basic_id
+    """The account's basic id (@xxxx), from the Get Bot Info API, cached by the gateway."""
+    return services().line.basic_id()
 
 
 def claim_message(code: str) -> str:

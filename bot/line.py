@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 import uuid
 from dataclasses import dataclass
 from typing import Sequence
@@ -23,6 +24,7 @@ from linebot.v3.messaging import (
 from bot.config import Settings
 
 log = logging.getLogger(__name__)
+BOT_INFO_TTL = 3600.0  # the basic id practically never changes; an hour bounds a stale one
 
 
 class LineError(Exception):
@@ -73,6 +75,8 @@ class LineGateway:
         )
         self._local = threading.local()
         self._pid = os.getpid()
+        self._basic_id: tuple[float, str] | None = None
+        self._basic_id_lock = threading.Lock()
 
     def _clients(self) -> tuple[MessagingApi, MessagingApiBlob]:
         local = self._local
@@ -130,6 +134,20 @@ class LineGateway:
             self.api.link_rich_menu_id_to_user(user_id, rich_menu_id)
         except ApiException as exc:
             raise _wrap(exc) from exc
+
+    def basic_id(self) -> str:
+        """The account's basic id (@xxxx) from the Get Bot Info API, cached for BOT_INFO_TTL seconds."""
+        with self._basic_id_lock:
+            hit = self._basic_id
+            if hit and hit[0] > time.monotonic():
+                return hit[1]
+        try:
+            info = self.api.get_bot_info()
+        except ApiException as exc:
+            raise _wrap(exc) from exc
+        with self._basic_id_lock:
+            self._basic_id = (time.monotonic() + BOT_INFO_TTL, info.basic_id)
+        return info.basic_id
 
     def get_profile(self, user_id: str) -> Profile | None:
         """The user's profile, or None when LINE has none for us (404)."""

@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import Blueprint
 
+from bot.openapi_rules import RULE_SCHEMAS
 from bot.openapi_schemas import CAMPAIGNS, READ, RESPONSES, SCHEMAS, SECURITY_SCHEMES, SETTINGS, op, path_param, query_param, ref
 
 bp = Blueprint("openapi", __name__)
@@ -169,7 +170,21 @@ JOURNEY_PATHS: dict[str, Any] = {
         errors={**NO_JOURNEY, "422": "invalid_days (not a whole number)"})},
 }
 
-PATHS: dict[str, Any] = {**COUNTER_PATHS, **SETTINGS_PATHS, **MEMBER_PATHS, **CAMPAIGN_PATHS, **JOURNEY_PATHS}
+PERIOD = [query_param(name, {"type": "string", "format": "date"}, f"{what} (Asia/Taipei day, included); left out: unbounded")
+          for name, what in (("from", "First day"), ("to", "Last day"))]
+REFERRAL_PATHS: dict[str, Any] = {
+    "/api/v1/admin/referral-program": {
+        "get": admin("The referral programme: rewards, qualifying purchase, monthly cap", SETTINGS, ok="ReferralProgram"),
+        "put": admin("Change the referral programme", SETTINGS, body="ReferralProgram", ok="ReferralProgram",
+                     errors={"422": "invalid_json, or invalid_referral_program (details.field names the bad field)"})},
+    "/api/v1/admin/referrals": {"get": admin(
+        "Referrals per referrer and in total over a period", READ, ok="ReferralReport", params=PERIOD,
+        description="invited: codes recorded; joined: friends who completed joining; purchased: first qualifying purchases "
+                    "(rewarded or not); rewarded: referrals that issued rewards. Each is counted on the day it happened.",
+        errors={"422": "invalid_period (details.field: from or to is not a date, or from is after to)"})},
+}
+
+PATHS: dict[str, Any] = {**COUNTER_PATHS, **SETTINGS_PATHS, **MEMBER_PATHS, **CAMPAIGN_PATHS, **JOURNEY_PATHS, **REFERRAL_PATHS}
 
 TAGS = [  # (name, description, path prefixes); the first match names an operation's group
     ("Counter", "The cashier page and POS integrations: staff token or POS key", ("/api/v1/auth", "/api/v1/me", "/api/v1/scan", "/api/v1/awards", "/api/v1/rewards",
@@ -179,6 +194,7 @@ TAGS = [  # (name, description, path prefixes); the first match names an operati
     ("Segments", "Admin: segment rules, RFM/NES, exports", ("/api/v1/admin/segments",)),
     ("Campaigns", "Admin: compose, estimate, send and report", ("/api/v1/admin/campaigns",)),
     ("Journeys", "Admin: automations (welcome, birthday, win-back, …)", ("/api/v1/admin/journeys",)),
+    ("Referrals", "Admin: the member-get-member programme and its report", ("/api/v1/admin/referral",)),
     ("Settings", "Admin: stores, staff, rules, rewards, tiers, coupon templates, tokens, audit", ("/api/v1/admin",)),
 ]
 
@@ -198,7 +214,7 @@ def document() -> dict[str, Any]:
                  "description": "Errors are always `{code, message, details}`; clients key on `code`. Browse it at [/docs](/docs)."},
         "tags": [{"name": n, "description": d} for n, d, _ in TAGS],
         "paths": _tagged(PATHS),
-        "components": {"schemas": SCHEMAS, "responses": RESPONSES, "securitySchemes": SECURITY_SCHEMES},
+        "components": {"schemas": {**SCHEMAS, **RULE_SCHEMAS}, "responses": RESPONSES, "securitySchemes": SECURITY_SCHEMES},
     }
 
 

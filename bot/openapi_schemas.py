@@ -1,8 +1,7 @@
 """The data behind GET /openapi.json: schemas, shared responses, security schemes and the operation
 helper (bot/openapi.py lists the paths and assembles the document).
 
-The segment rule schemas are generated from ``models.segment_rules.FIELDS``, so the document
-lists exactly the fields, operators and values the rule compiler accepts."""
+The segment rule schemas live in bot/openapi_rules.py; bot/openapi.py merges both."""
 from __future__ import annotations
 
 import re
@@ -11,7 +10,6 @@ from typing import Any
 from models.admin import SCOPES
 from models.campaign import KINDS
 from models.journey import KINDS as JOURNEY_KINDS
-from models.segment_rules import FIELDS, MAX_DEPTH, Field
 
 READ, CAMPAIGNS, SETTINGS = "members:read", "campaigns:manage", "settings:manage"
 assert set(SCOPES) == {READ, CAMPAIGNS, SETTINGS}, "admin scopes changed: update the OpenAPI document"
@@ -73,121 +71,6 @@ def path_param(name: str, kind: str = "string", description: str | None = None) 
 
 def query_param(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
     return {"name": name, "in": "query", "required": False, "schema": schema, "description": description}
-
-
-# --- the segment rule language (models/segment_rules.py) -------------------------------------
-
-FIELD_DOCS = {
-    "tier": "The member's current tier code (members without a tier count as the entry tier); an unknown code is an error.",
-    "rfm_class": "RFM class from the last recompute (重要價值, 重要保持, … 一般挽留).",
-    "r_score": "Recency score 1–5 from the last recompute.",
-    "f_score": "Frequency score 1–5 from the last recompute.",
-    "m_score": "Monetary score 1–5 from the last recompute.",
-    "nes": "Life-cycle stage by the brand's purchase cycle C: N new, E0 active, S1 1–2×C, S2 2–3×C, S3 over 3×C since the last visit.",
-    "tag": "Has this tag (manual or rule tag).",
-    "joined_on": "The day the member joined (Asia/Taipei calendar day; an upper bound includes its whole day).",
-    "last_visit_on": "The day of the last visit (Asia/Taipei calendar day; an upper bound includes its whole day).",
-    "last_visit_within_days": "Visited within the last N days.",
-    "visits": "Visits in the RFM window (RFM_WINDOW_DAYS, default 365); members who never bought count 0.",
-    "total_spend": "NT$ spent in the RFM window; members who never bought count 0.",
-    "birthday_month": "Birthday month, 1–12.",
-    "gender": "male, female or other.",
-    "age": "Age in whole years, from the birthday (Asia/Taipei today).",
-    "store": "Has earned at any of these store codes.",
-    "reachable": "Can receive LINE messages (follows the account, has not blocked it).",
-}
-_KIND_TEXT = {"int": "whole number", "number": "number or decimal string", "date": "date YYYY-MM-DD", "bool": "true/false", "text": "text", "enum": "one of the listed values"}
-
-
-def _scalar(field: Field) -> dict[str, Any]:
-    if field.kind == "int":
-        schema: dict[str, Any] = {"type": "integer"}
-        if field.bounds:
-            schema.update(minimum=field.bounds[0], maximum=field.bounds[1])
-        return schema
-    return {
-        "number": {"type": ["number", "string"], "description": "a number, or a decimal string such as \"1500.50\""},
-        "date": {"type": "string", "format": "date"},
-        "bool": {"type": "boolean"},
-        "enum": {"type": "string", "enum": list(field.choices)},
-    }.get(field.kind, {"type": "string", "minLength": 1})
-
-
-def _value(field: Field, op_name: str) -> dict[str, Any]:
-    scalar = _scalar(field)
-    if op_name == "in":
-        return {"type": "array", "minItems": 1, "items": scalar, "description": "in: any of these"}
-    if op_name == "between":
-        return {"type": "array", "minItems": 2, "maxItems": 2, "items": scalar, "description": "between: [low, high], both included, low ≤ high"}
-    return scalar
-
-
-def _condition_rule(name: str, field: Field) -> dict[str, Any]:
-    """if field is NAME then: its ops, and for each op the value's shape (scalar, in-list, between-pair)."""
-    shapes: list[tuple[list[str], dict[str, Any]]] = []
-    for op_name in field.ops:
-        shape = _value(field, op_name)
-        same = next((ops for ops, s in shapes if s == shape), None)
-        if same is None:
-            shapes.append(([op_name], shape))
-        else:
-            same.append(op_name)
-    alternatives = [{"properties": {"op": {"type": "string", "enum": ops}, "value": shape}} for ops, shape in shapes]
-    then = {"description": FIELD_DOCS.get(name, ""), **(alternatives[0] if len(alternatives) == 1 else {"anyOf": alternatives})}
-    return {"if": {"properties": {"field": {"const": name}}}, "then": then}
-
-
-def _choices(field: Field) -> str:
-    if field.choices:
-        return ", ".join(map(str, field.choices))
-    return f"{field.bounds[0]}–{field.bounds[1]}" if field.bounds else _KIND_TEXT[field.kind]
-
-
-_FIELD_TABLE = "\n".join(
-    ["| field | ops | value | meaning |", "| --- | --- | --- | --- |"]
-    + [f"| `{name}` | {', '.join(f.ops)} | {_choices(f)} | {FIELD_DOCS.get(name, '')} |" for name, f in FIELDS.items()]
-)
-ALL_OPS = sorted({o for f in FIELDS.values() for o in f.ops})
-
-RULE_EXAMPLE = {"and": [
-    {"field": "nes", "op": "in", "value": ["S1", "S2"]},
-    {"field": "total_spend", "op": "gte", "value": "3000"},
-    {"not": {"field": "tag", "op": "has", "value": "VIP"}},
-]}
-
-RULE_SCHEMAS: dict[str, Any] = {
-    "SegmentRule": {
-        "description": (
-            "A segment rule: JSON compiled to one SQL condition over members and their RFM/NES stats.\n\n"
-            "    node      := {\"and\": [node, …]} | {\"or\": [node, …]} | {\"not\": node} | condition\n"
-            "    condition := {\"field\": FIELD, \"op\": OP, \"value\": VALUE}\n\n"
-            f"Nodes nest at most {MAX_DEPTH} levels. A bad rule answers 422 `invalid_rule` with `details.path`, the JSON pointer "
-            "of the bad part (e.g. `/and/1/value`) and `details.reason`. Stats fields (RFM, NES, visits, spend, last visit) are "
-            "as of the last `POST /api/v1/admin/segments/recompute` (or the nightly job)."
-        ),
-        "oneOf": [ref("RuleCondition"), ref("RuleAnd"), ref("RuleOr"), ref("RuleNot")],
-        "examples": [RULE_EXAMPLE],
-    },
-    "RuleAnd": {"type": "object", "description": "Every child matches.", "required": ["and"], "additionalProperties": False,
-                "properties": {"and": {"type": "array", "minItems": 1, "items": ref("SegmentRule")}}},
-    "RuleOr": {"type": "object", "description": "At least one child matches.", "required": ["or"], "additionalProperties": False,
-               "properties": {"or": {"type": "array", "minItems": 1, "items": ref("SegmentRule")}}},
-    "RuleNot": {"type": "object", "description": "The child does not match.", "required": ["not"], "additionalProperties": False,
-                "properties": {"not": ref("SegmentRule")}},
-    "RuleCondition": {
-        "type": "object",
-        "description": "One test on a member field. `in` takes a non-empty list, `between` a list [low, high] (both included).\n\n" + _FIELD_TABLE,
-        "required": ["field", "op", "value"], "additionalProperties": False,
-        "properties": {"field": {"type": "string", "enum": list(FIELDS)}, "op": {"type": "string", "enum": ALL_OPS},
-                       "value": {"description": "Depends on field and op (see the table)"}},
-        "allOf": [_condition_rule(name, f) for name, f in FIELDS.items()],
-        "examples": [{"field": "r_score", "op": "between", "value": [4, 5]}, {"field": "gender", "op": "eq", "value": "female"}],
-    },
-    "TargetRule": {
-        "description": "A segment rule; `null`, `{}` or leaving it out selects every joined member.",
-        "anyOf": [ref("SegmentRule"), {"type": "object", "maxProperties": 0}, {"type": "null"}],
-    },
-}
 
 
 # --- request and response bodies -------------------------------------------------------------
@@ -405,7 +288,28 @@ JOURNEY_SCHEMAS: dict[str, Any] = {
     "JourneyList": _obj(["journeys"], journeys={"type": "array", "items": {"allOf": [ref("Journey"), _obj(["report"], report=ref("JourneyReport"))]}}),
 }
 
-SCHEMAS: dict[str, Any] = {**CASHIER_SCHEMAS, **SETTINGS_SCHEMAS, **RULE_SCHEMAS, **MEMBER_SCHEMAS, **CAMPAIGN_SCHEMAS, **JOURNEY_SCHEMAS}
+REFERRAL_COUNTS = {s: {"type": "integer"} for s in ("invited", "joined", "purchased", "rewarded")}
+REFERRAL_SCHEMAS: dict[str, Any] = {
+    "ReferralReward": {"description": "What one side gets on the friend's first qualifying purchase; null: nothing", "oneOf": [
+        {"type": "null"},
+        _obj(["kind", "amount"], kind={"type": "string", "enum": ["stamps", "points"]}, amount={"type": "integer", "minimum": 1, "maximum": 10000}),
+        _obj(["kind", "coupon_template_id"], kind={"const": "coupon"}, coupon_template_id={"type": "integer"})]},
+    "ReferralProgram": _obj(
+        doc="PUT changes only the fields sent", enabled={"type": "boolean", "description": "Off: codes are refused and nothing is rewarded"},
+        referrer_reward=ref("ReferralReward"), friend_reward=ref("ReferralReward"),
+        min_purchase={**AMOUNT, "description": "A purchase qualifies from this NT$ amount; 0: any paid purchase or visit"},
+        monthly_cap={"type": ["integer", "null"], "minimum": 1, "description": "Rewarded referrals per referrer per Taipei calendar month (null: no cap)"},
+        new_friend_hours={"type": "integer", "minimum": 1, "maximum": 720, "description": "A code counts only this long after the friend's first follow"},
+        updated_at={**TIME_OR_NULL, "readOnly": True}),
+    "ReferralReport": _obj(
+        ["totals", "referrers"], doc="Each stage counted when it happened within the period",
+        **{"from": {"type": ["string", "null"], "format": "date"}, "to": {"type": ["string", "null"], "format": "date"}},
+        totals=_obj(**REFERRAL_COUNTS, referrers={"type": "integer", "description": "Referrers with any activity"}),
+        referrers={"type": "array", "description": "Most rewarded first (at most 500)", "items": _obj(
+            member_no={"type": ["string", "null"]}, name={"type": ["string", "null"]}, code={"type": ["string", "null"]}, **REFERRAL_COUNTS)}),
+}
+
+SCHEMAS: dict[str, Any] = {**CASHIER_SCHEMAS, **SETTINGS_SCHEMAS, **MEMBER_SCHEMAS, **CAMPAIGN_SCHEMAS, **JOURNEY_SCHEMAS, **REFERRAL_SCHEMAS}
 
 RESPONSES: dict[str, Any] = {
     code: {"description": text, "content": _error_content(text)}

@@ -90,7 +90,12 @@ def handle(event: Event, session: Session, *, now: datetime, settings: Settings,
 
 
 def needs_prepare(event: Event) -> bool:
-    return isinstance(event, FollowEvent)
+    if isinstance(event, FollowEvent):
+        return True
+    from handlers import router
+
+    inp = Input.of(event)
+    return inp is not None and router.needs_basic_id(inp)
 
 
 def prepare(event: Event, line) -> dict:  # type: ignore[no-untyped-def]
@@ -99,4 +104,4 @@ def prepare(event: Event, line) -> dict:  # type: ignore[no-untyped-def]
         from handlers import follow
 
         return follow.prepare(event, line)
-    return {}
+    return {"basic_id": line.basic_id()} if needs_prepare(event) else {}

@@ -229,7 +229,7 @@ def on_input(inp: Input, ctx: Context, convo: Conversation) -> list[Message]:
 
 
 def _finish(ctx: Context, convo: Conversation, answers: dict[str, Any]) -> list[Message]:
-    from handlers import card
+    from handlers import card, referral
     from models.outbox import enqueue_richmenu
     from models.richmenu import menu_for_member
 
@@ -251,7 +251,7 @@ def _finish(ctx: Context, convo: Conversation, answers: dict[str, Any]) -> list[
     welcome = issue_for_trigger(ctx.session, trigger="welcome", member_id=member.id, occasion="welcome", now=ctx.now)
     done = text(ctx.texts("join_done", member_no=member.member_no))
     gifts = [text(ctx.texts("coupon_welcome", name=_template_name(ctx, c.template_id))) for c in welcome[:1]]
-    return [done, *card.show_card(Input(), ctx), *gifts]
+    return [done, *card.show_card(Input(), ctx), *gifts, *referral.on_joined(ctx, member)]
 
 
 def _template_name(ctx: Context, template_id: int) -> str:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from linebot.v3.messaging import Message
 
-from handlers import Context, Handler, Input, brand, card, coupons, help, invite, join, menu, offers, profile, stamps, tiers
+from handlers import Context, Handler, Input, brand, card, coupons, help, invite, join, menu, offers, profile, referral, stamps, tiers
 from models.conversation import get_conversation
 
 # Typed commands (members type them or rich menu "message" actions send them).
@@ -42,7 +42,15 @@ POSTBACKS: dict[str, Handler] = {
 }
 
 
+def needs_basic_id(inp: Input) -> bool:
+    """Whether this input may show the invitation card, whose link needs the account's basic id."""
+    handler = POSTBACKS.get(inp.action) if inp.action is not None else COMMANDS.get((inp.text or "").lower())
+    return handler is invite.show_invite
+
+
 def route(inp: Input, ctx: Context) -> list[Message]:
+    if referral.is_code(inp.text):  # a friend's referral code, even in the middle of joining
+        return referral.use_code(inp, ctx)
     convo = get_conversation(ctx.session, ctx.member.id)
     if convo is not None and convo.flow == join.FLOW:
         return join.on_input(inp, ctx, convo)

@@ -12,6 +12,7 @@ from models.coupon import Coupon, issue, issue_for_trigger
 from models.coupon import CouponTemplate
 from models.ledger import AwardResult, award
 from models.member import Member
+from models.referral import reward_first_purchase
 from models.reward import RewardGrant
 from models.rule import get_rule
 from models.store import Actor
@@ -38,6 +39,7 @@ def after_award(session: Session, member: Member, result: AwardResult, now: date
             grant = session.get(RewardGrant, grant_id)
             if grant is not None:
                 grant.used_at = now
+    reward_first_purchase(session, member, result, now)  # a referred friend's first qualifying purchase
     _card_almost_full(session, member, rule, now)
     change = evaluate_upgrade(session, member, now)
     if change is not None and change.to_tier.upgrade_template_id:

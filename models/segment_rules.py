@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from models.errors import InvalidInput
 from models.ledger import Award
 from models.member import Member
+from models.referral import Referral
 from models.segment import CLASSES, NES, MemberStats
 from models.store import Store
 from models.tag import MemberTag, Tag
@@ -60,6 +61,8 @@ FIELDS: dict[str, Field] = {
     "age": Field(("gte", "lte", "between"), "int", bounds=(0, 130)),
     "store": Field(("eq", "in"), "text"),
     "reachable": Field(("eq",), "bool"),
+    "referred_count": Field(("eq", "gte", "lte", "between"), "int", bounds=(0, 10**6)),
+    "joined_by_referral": Field(("eq",), "bool"),
 }
 
 
@@ -221,6 +224,15 @@ class Compiler:
     def _store(self, op: str, value: Any) -> ColumnElement[bool]:
         codes = [value] if op == "eq" else value
         return exists().where(Award.member_id == Member.id, Award.store_id == Store.id, Store.code.in_(codes))
+
+    def _referred_count(self, op: str, value: Any) -> ColumnElement[bool]:
+        """Friends this member referred who completed joining (whatever happened after)."""
+        joined = select(func.count(Referral.id)).where(Referral.referrer_id == Member.id, Referral.joined_at.is_not(None))
+        return _compare(joined.correlate(Member).scalar_subquery(), op, value)
+
+    def _joined_by_referral(self, op: str, value: Any) -> ColumnElement[bool]:
+        referred = exists().where(Referral.friend_id == Member.id, Referral.joined_at.is_not(None))
+        return referred if value else not_(referred)
 
 
 def compile_rule(session: Session, rule: Any, now: datetime) -> ColumnElement[bool]:

@@ -154,10 +154,10 @@ def test_concurrent_awards_fill_cards_exactly(pg_only, app, db, counter, make_me
     results = run_together(app, len(amounts), award)
     failed = Counter((s, b.get("code")) for s, b in results if s != 201)
     assert not failed, (
-        f"{sum(failed.values())} of {len(results)} concurrent awards failed: {dict(failed)}. Seen so far: PostgreSQL "
-        "'deadlock detected' in lock_member: award() inserts the Award row first (its foreign key check holds FOR KEY "
-        "SHARE on the member row), then lock_member() asks FOR UPDATE, which waits for every other award's KEY SHARE. "
-        "Fix: lock FOR NO KEY UPDATE (with_for_update(key_share=True)) in models/ledger.py lock_member."
+        f"{sum(failed.values())} of {len(results)} concurrent awards failed: {dict(failed)}. Was a PostgreSQL "
+        "'deadlock detected' when lock_member() used FOR UPDATE: award() inserts the Award row first (its foreign "
+        "key check holds FOR KEY SHARE on the member row), and FOR UPDATE waits for every other award's KEY SHARE. "
+        "lock_member() must lock FOR NO KEY UPDATE (with_for_update(key_share=True))."
     )
     assert sorted(b["award"]["stamps"] for _, b in results) == sorted(stamps_each)
     issued = sum(b["award"]["rewards_issued"] for _, b in results)

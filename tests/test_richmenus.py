@@ -320,7 +320,7 @@ def test_every_menu_action_gets_a_sensible_answer(run_deploy, line, counter, mak
     line.follow(guest)
     member, number = make_member("小美")
     expected = {"join": "會員條款", "about": "關於 好日子咖啡", "stores": "台北信義店", "card": number,
-                "stamps": "集點卡", "coupons": "優惠券", "benefits": "會員", "invite": "即將推出",
+                "stamps": "集點卡", "coupons": "優惠券", "benefits": "會員", "invite": "我的邀請碼",
                 "profile": "0912-***-678"}
     for menu in MENUS:
         user = guest if menu.name == "guest" else member
@@ -345,7 +345,7 @@ def test_every_menu_action_gets_a_sensible_answer(run_deploy, line, counter, mak
 
 def test_menu_texts_work_as_typed_commands_too(line, make_member):  # type: ignore[no-untyped-def]
     user, _ = make_member()
-    for typed, expected in (("邀請好友", "即將推出"), ("會員資料", "入會日期"), ("品牌故事", "關於"), ("門市據點", "門市")):
+    for typed, expected in (("邀請好友", "我的邀請碼"), ("會員資料", "入會日期"), ("品牌故事", "關於"), ("門市據點", "門市")):
         before = len(line.fake.messages_to(user))
         line.say(user, typed)
         assert expected in all_text(line.fake.messages_to(user)[before:]), typed
