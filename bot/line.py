@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from typing import Sequence
 
 from linebot.v3.messaging import (
-    ApiClient,
     ApiException,
     Configuration,
     Message,
@@ -22,6 +21,7 @@ from linebot.v3.messaging import (
 )
 
 from bot.config import Settings
+from bot.linewire import WireApiClient
 
 log = logging.getLogger(__name__)
 BOT_INFO_TTL = 3600.0  # the basic id practically never changes; an hour bounds a stale one
@@ -82,8 +82,8 @@ class LineGateway:
         local = self._local
         if getattr(local, "pid", None) != os.getpid():
             local.pid = os.getpid()
-            local.api = MessagingApi(ApiClient(self._api_config))
-            local.blob = MessagingApiBlob(ApiClient(self._data_config))
+            local.api = MessagingApi(WireApiClient(self._api_config))
+            local.blob = MessagingApiBlob(WireApiClient(self._data_config))
         return local.api, local.blob
 
     @property

@@ -9,6 +9,7 @@ from linebot.v3.messaging import Message
 from sqlalchemy.orm import Session
 
 from bot.line import LineError
+from bot.linewire import RawMessage, message_json
 from bot.services import Services, services
 from handlers.stamps import award_messages
 from models import outbox
@@ -31,7 +32,7 @@ def enqueue_messages(session: Session, member: Member, purpose: str, messages: l
     """Queue a push in the caller's transaction; None for a member who blocked the account."""
     if not member.is_reachable:
         return None
-    row = outbox.enqueue(session, member_id=member.id, purpose=purpose, messages=[m.to_dict() for m in messages], now=now)
+    row = outbox.enqueue(session, member_id=member.id, purpose=purpose, messages=[message_json(m) for m in messages], now=now)
     return row.id
 
 
@@ -51,7 +52,7 @@ def deliver(svc: Services, ids: list[int] | None = None, limit: int = 100) -> di
                 if purpose == outbox.RICHMENU:
                     svc.line.link_rich_menu(user_id, payload[0]["richMenuId"])
                 else:
-                    svc.line.push(user_id, [Message.from_dict(m) for m in payload], retry_key=retry_key)
+                    svc.line.push(user_id, [RawMessage.of(m) for m in payload], retry_key=retry_key)
             except LineError as exc:
                 error = exc
         with svc.db.transaction() as session:

@@ -8,7 +8,7 @@ from linebot.v3.messaging import FlexBox, FlexBubble, FlexComponent, FlexMessage
 from sqlalchemy.orm import Session
 
 from handlers import Context, Input, join
-from handlers.messages import BRAND_COLOR, postback, text
+from handlers.messages import BRAND_COLOR, build, postback, text
 from handlers.texts import Texts
 from models.claim import ClaimError, redeem_claim
 from models.errors import Conflict
@@ -25,7 +25,7 @@ PER_ROW = 5
 
 
 def _stamp(filled: bool) -> FlexBox:
-    return FlexBox(
+    return build(FlexBox,
         layout="vertical",
         width="40px",
         height="40px",
@@ -33,7 +33,7 @@ def _stamp(filled: bool) -> FlexBox:
         background_color=BRAND_COLOR if filled else "#EEEEEE",
         justify_content="center",
         align_items="center",
-        contents=[FlexText(text="☕" if filled else "・", size="md", align="center", color="#FFFFFF" if filled else "#BBBBBB")],
+        contents=[build(FlexText, text="☕" if filled else "・", size="md", align="center", color="#FFFFFF" if filled else "#BBBBBB")],
     )
 
 
@@ -41,7 +41,7 @@ def stamp_grid(filled: int, size: int) -> list[FlexComponent]:
     rows: list[FlexComponent] = []
     for start in range(0, size, PER_ROW):
         cells = [_stamp(i < filled) for i in range(start, min(start + PER_ROW, size))]
-        rows.append(FlexBox(layout="horizontal", spacing="sm", margin="sm", justify_content="center", contents=cells))
+        rows.append(build(FlexBox, layout="horizontal", spacing="sm", margin="sm", justify_content="center", contents=cells))
     return rows
 
 
@@ -59,12 +59,12 @@ def history_rows(entries: list[LedgerEntry], t: Texts) -> list[FlexComponent]:
         day = e.created_at.astimezone(TAIPEI).strftime("%m/%d")
         unit = t("unit_stamp" if e.currency == "stamp" else "unit_point")
         rows.append(
-            FlexBox(
+            build(FlexBox,
                 layout="horizontal",
                 contents=[
-                    FlexText(text=day, size="xs", color="#8C8C8C", flex=2),
-                    FlexText(text=describe(e, t), size="xs", color="#555555", flex=6, wrap=True),
-                    FlexText(text=f"{e.amount:+,} {unit}", size="xs", align="end", flex=4,
+                    build(FlexText, text=day, size="xs", color="#8C8C8C", flex=2),
+                    build(FlexText, text=describe(e, t), size="xs", color="#555555", flex=6, wrap=True),
+                    build(FlexText, text=f"{e.amount:+,} {unit}", size="xs", align="end", flex=4,
                              color="#2E7D32" if e.amount > 0 else "#C62828"),
                 ],
             )
@@ -79,23 +79,23 @@ def stamp_card(session: Session, member: Member, rule: EarningRule, t: Texts, *,
     filled = min(stamps, size)
     body: list[FlexComponent] = list(headline or [])
     body += stamp_grid(filled, size)
-    body.append(FlexText(text=t("stamps_progress", left=size - filled, reward=rule.reward_name), size="sm", wrap=True, margin="md", color="#333333"))
-    body.append(FlexText(text=t("stamps_points", points=points), size="sm", color="#333333"))
+    body.append(build(FlexText, text=t("stamps_progress", left=size - filled, reward=rule.reward_name), size="sm", wrap=True, margin="md", color="#333333"))
+    body.append(build(FlexText, text=t("stamps_points", points=points), size="sm", color="#333333"))
     grants = open_grants(session, member.id)
     if grants:
         names = "、".join(sorted({g.name for g in grants}))
-        body.append(FlexText(text=t("stamps_rewards_ready", count=len(grants), names=names), size="sm", wrap=True, color="#C05621", margin="md"))
+        body.append(build(FlexText, text=t("stamps_rewards_ready", count=len(grants), names=names), size="sm", wrap=True, color="#C05621", margin="md"))
     if history:
         entries = recent_entries(session, member.id, limit=history)
-        body.append(FlexSeparator(margin="lg"))
-        body.append(FlexText(text=t("stamps_history_title"), weight="bold", size="sm", margin="md"))
-        body += history_rows(entries, t) or [FlexText(text=t("stamps_history_empty"), size="xs", color="#8C8C8C", wrap=True)]
-    bubble = FlexBubble(
-        header=FlexBox(layout="vertical", background_color=BRAND_COLOR,
-                       contents=[FlexText(text=t("stamps_title"), color="#FFFFFF", weight="bold", size="lg")]),
-        body=FlexBox(layout="vertical", spacing="sm", contents=body),
+        body.append(build(FlexSeparator, margin="lg"))
+        body.append(build(FlexText, text=t("stamps_history_title"), weight="bold", size="sm", margin="md"))
+        body += history_rows(entries, t) or [build(FlexText, text=t("stamps_history_empty"), size="xs", color="#8C8C8C", wrap=True)]
+    bubble = build(FlexBubble,
+        header=build(FlexBox, layout="vertical", background_color=BRAND_COLOR,
+                       contents=[build(FlexText, text=t("stamps_title"), color="#FFFFFF", weight="bold", size="lg")]),
+        body=build(FlexBox, layout="vertical", spacing="sm", contents=body),
     )
-    return FlexMessage(alt_text=t("stamps_alt", stamps=filled, size=size), contents=bubble)
+    return build(FlexMessage, alt_text=t("stamps_alt", stamps=filled, size=size), contents=bubble)
 
 
 def award_headline(done: Checkout, store_name: str, rule: EarningRule, t: Texts) -> list[FlexComponent]:
@@ -106,16 +106,16 @@ def award_headline(done: Checkout, store_name: str, rule: EarningRule, t: Texts)
     if result.points:
         parts.append(t("stamps_award_points", n=result.points))
     lines: list[FlexComponent] = [
-        FlexText(text=t("stamps_award_title"), weight="bold", size="lg", color=BRAND_COLOR),
-        FlexText(text=t("stamps_award_body", store=store_name, what="、".join(parts) or "0"), size="sm", wrap=True),
+        build(FlexText, text=t("stamps_award_title"), weight="bold", size="lg", color=BRAND_COLOR),
+        build(FlexText, text=t("stamps_award_body", store=store_name, what="、".join(parts) or "0"), size="sm", wrap=True),
     ]
     if result.rewards and rule.reward_kind != "coupon":
-        lines.append(FlexText(text=t("stamps_award_reward", reward=rule.reward_name), size="sm", wrap=True, color="#C05621"))
+        lines.append(build(FlexText, text=t("stamps_award_reward", reward=rule.reward_name), size="sm", wrap=True, color="#C05621"))
     for coupon_name in done.coupon_names:
-        lines.append(FlexText(text=t("coupon_received", name=coupon_name), size="sm", wrap=True, color="#C05621"))
+        lines.append(build(FlexText, text=t("coupon_received", name=coupon_name), size="sm", wrap=True, color="#C05621"))
     if done.tier_change is not None and done.tier_change.kind == "upgrade":
-        lines.append(FlexText(text=t("tier_upgraded", tier=done.tier_change.to_tier.name), size="sm", wrap=True, weight="bold", color="#B8860B"))
-    lines.append(FlexSeparator(margin="md"))
+        lines.append(build(FlexText, text=t("tier_upgraded", tier=done.tier_change.to_tier.name), size="sm", wrap=True, weight="bold", color="#B8860B"))
+    lines.append(build(FlexSeparator, margin="md"))
     return lines
 
 

@@ -34,6 +34,17 @@ def _unavailable(reason: str):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(scope="session", autouse=True)
+def _verify_wire_serialisation():  # type: ignore[no-untyped-def]
+    """Every request body the bot sends in any test is also serialised by the SDK's own
+    to_dict() and must come out identical (bot/linewire.py)."""
+    from bot.linewire import WireApiClient
+
+    WireApiClient.verify = True
+    yield
+    WireApiClient.verify = False
+
+
+@pytest.fixture(scope="session", autouse=True)
 def _fast_password_hashing():  # type: ignore[no-untyped-def]
     """Real hashing with a cheap work factor: scrypt's 150 ms per hash would dominate the suite."""
     import models.store
