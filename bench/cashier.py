@@ -654,8 +654,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--workers", type=int, default=2 * cores + 1)
     p.add_argument("--worker-class", choices=["sync", "gthread"], default="sync")
     p.add_argument("--threads", type=int, default=4, help="threads per worker (gthread only)")
-    p.add_argument("--think-ms", type=float, default=0,
-                   help="mean pause of each cashier between customers (default 0: a closed loop, as fast as served)")
+    p.add_argument("--think-ms", type=float, default=2000,
+                   help="mean pause of each cashier between customers (default 2000: 20 counters then serve ~36,000"
+                        " customers an hour; 0: a closed loop, as fast as served, a stress test)")
     p.add_argument("--database-url", default="postgresql://postgres@127.0.0.1:5432/bench_cashier")
     prof = p.add_mutually_exclusive_group()
     prof.add_argument("--profile", action="store_true", help="profile the workers after the run even if the target is met")

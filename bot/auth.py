@@ -80,7 +80,7 @@ def require_scope(scope: str) -> Callable:  # type: ignore[type-arg]
     def decorate(fn: Callable):  # type: ignore[no-untyped-def,type-arg]
         @wraps(fn)
         def wrapper(*args, **kwargs):  # type: ignore[no-untyped-def]
-            who, scopes = admin.authenticate(g.db, _bearer(), root_secret=services().settings.admin_token)
+            who, scopes = admin.authenticate(g.db, _bearer(), root_secret=services().settings.admin_token, now=services().now())
             if scope not in scopes:
                 raise Forbidden(f"This token lacks the {scope} scope", code="missing_scope", details={"scope": scope})
             g.admin = who

@@ -22,7 +22,8 @@ def register(app: Flask) -> None:
 
     app.cli.add_command(group)
 
-    from bot import jobs, richmenu_cli
+    from bot import admin_cli, jobs, richmenu_cli
 
     jobs.register(app)
     richmenu_cli.register(app)
+    admin_cli.register(app)  # under the loyalty group jobs made

@@ -18,6 +18,7 @@ from bot.services import Services
 from handlers.messages import text
 from handlers.tiers import keep_text
 from models.coupon import Coupon, CouponTemplate, due_reminders, expire_coupons, issue, issue_for_trigger
+from models.ledger import lock_member
 from models.member import Member
 from models.tier import needs_reminder, claim_reminder, current_tier, end_of_period, members_at_period_end, members_to_remind, birthday_members
 
@@ -73,7 +74,7 @@ def tier_periods(svc: Services) -> int:
 
     def one(member_id: int) -> bool:
         with svc.db.transaction() as session:
-            member = session.get(Member, member_id, with_for_update=True)
+            member = lock_member(session, member_id)
             change = end_of_period(session, member, now)
             if change is None:
                 return False
@@ -92,7 +93,7 @@ def tier_reminders(svc: Services) -> int:
 
     def one(member_id: int) -> bool:
         with svc.db.transaction() as session:
-            member = session.get(Member, member_id, with_for_update=True)
+            member = lock_member(session, member_id)
             tier = current_tier(session, member)
             if tier is None or not needs_reminder(session, member, tier) or not claim_reminder(session, member, now):
                 return False

@@ -20,16 +20,23 @@ log = logging.getLogger("bot.demo")
 
 
 DEMO_STAFF = (("cashier", "demo1234", "cashier", "小美（店員）"), ("manager", "demo1234", "manager", "阿德（店長）"))
+DEMO_ADMIN = ("admin@demo.tw", "demo1234", "owner", "品牌行銷（Demo）")
 
 
 def seed(app) -> None:  # type: ignore[no-untyped-def]
-    """A store, two staff accounts and a small rewards catalogue, once."""
+    """A store, two staff accounts, an admin console account and a small rewards catalogue, once."""
     from models.reward import create_item, list_items
     from models.rule import get_rule, update_rule
     from models.store import Store, create_staff, create_store
 
+    from models.admin_user import AdminUser, create_admin_user
+
     svc = app.extensions["loyalty"]
     now = svc.now()
+    with svc.db.transaction() as session:  # on its own: a demo database from before the console gets it too
+        email, password, role, name = DEMO_ADMIN
+        if not session.query(AdminUser).filter_by(email=email).first():
+            create_admin_user(session, email=email, password=password, role=role, display_name=name, now=now)
     with svc.db.transaction() as session:
         if session.query(Store).filter_by(code="DEMO").first():
             return
@@ -82,6 +89,7 @@ def main(argv: list[str] | None = None) -> None:
     print(f"\n  Fake LINE server ({fake.mode} validation): {fake_url}")
     print(f"  Chat simulator:  {base}/simulator")
     print(f"  Cashier page:    {base}/cashier   (cashier / demo1234, manager / demo1234)")
+    print(f"  Admin console:   {base}/admin     ({DEMO_ADMIN[0]} / {DEMO_ADMIN[1]})")
     print(f"  Rich menus:      {menus}")
     print(f"  API document:    {base}/openapi.json   (admin token: {settings.admin_token})")
     print(f"  Health:          {base}/healthz\n", flush=True)

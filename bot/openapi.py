@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import Blueprint
 
+from bot.openapi_console import CONSOLE_PATHS, CONSOLE_SCHEMAS
 from bot.openapi_rules import RULE_SCHEMAS
 from bot.openapi_schemas import CAMPAIGNS, READ, RESPONSES, SCHEMAS, SECURITY_SCHEMES, SETTINGS, op, path_param, query_param, ref
 
@@ -37,9 +38,14 @@ COUNTER_PATHS: dict[str, Any] = {
     "/api/v1/auth/login": {"post": op("Staff sign-in; returns a bearer token for the cashier page", body="Login", auth="none", errors=("422",))},
     "/api/v1/me": {"get": op("Who is signed in, and for which store")},
     "/api/v1/scan": {"post": op("Look up a member by card QR token or member number", body="MemberRef", ok="MemberSummary", errors=("404", "422"))},
-    "/api/v1/awards": {"post": op("Award stamps/points for a receipt (idempotent on store + receipt_id)", body="AwardRequest", status="201", errors=("404", "409", "422"))},
+    "/api/v1/awards": {"post": op("Award stamps/points for a receipt (idempotent on store + receipt_id)", body="AwardRequest", status="201", errors={
+        "404": "", "422": "", "409": "receipt_already_awarded: this store's receipt_id was already awarded to another member, or for another "
+                                   "amount or visit (details: the original amount and visit). Repeating the same purchase answers 200, replayed: true"})},
     "/api/v1/rewards": {"get": op("The points rewards catalogue")},
-    "/api/v1/redemptions": {"post": op("Redeem a catalogue reward for points (idempotent on store + request_id)", body="RedemptionRequest", status="201", errors=("404", "409", "422"))},
+    "/api/v1/redemptions": {"post": op("Redeem a catalogue reward for points (idempotent on store + request_id)", body="RedemptionRequest", status="201", errors={
+        "404": "", "422": "", "409": "insufficient_balance (details: balance, needed, currency); request_id_reused: this store's request_id was "
+                                   "already used for another member or reward; request_in_progress: a request with this request_id is still "
+                                   "being processed, retry it. Repeating the same redemption answers 200, replayed: true"})},
     "/api/v1/grants/{grant_id}/use": {"post": op("Hand over a stamp-card reward", body="MemberRef", params=[path_param("grant_id", "integer")], errors=("404", "409", "422"))},
     "/api/v1/corrections": {"post": op("Manager's compensating ledger entry", body="CorrectionRequest", status="201", errors=("403", "404", "409", "422"))},
     "/api/v1/members/{member_no}/ledger": {"get": op("A member's last 50 ledger entries", params=[MEMBER_NO], errors=("404",))},
@@ -184,13 +190,14 @@ REFERRAL_PATHS: dict[str, Any] = {
         errors={"422": "invalid_period (details.field: from or to is not a date, or from is after to)"})},
 }
 
-PATHS: dict[str, Any] = {**COUNTER_PATHS, **SETTINGS_PATHS, **MEMBER_PATHS, **CAMPAIGN_PATHS, **JOURNEY_PATHS, **REFERRAL_PATHS}
+PATHS: dict[str, Any] = {**COUNTER_PATHS, **SETTINGS_PATHS, **MEMBER_PATHS, **CAMPAIGN_PATHS, **JOURNEY_PATHS, **REFERRAL_PATHS, **CONSOLE_PATHS}
 
 TAGS = [  # (name, description, path prefixes); the first match names an operation's group
     ("Counter", "The cashier page and POS integrations: staff token or POS key", ("/api/v1/auth", "/api/v1/me", "/api/v1/scan", "/api/v1/awards", "/api/v1/rewards",
                                                                                 "/api/v1/redemptions", "/api/v1/grants", "/api/v1/corrections", "/api/v1/members", "/api/v1/claims")),
     ("Coupons", "Checking, redeeming and voiding coupons at the counter", ("/api/v1/coupons",)),
-    ("Members", "Admin: members and tags", ("/api/v1/admin/members", "/api/v1/admin/tags")),
+    ("Console", "Admin console: sign-in, who am I, the forms' choices", ("/api/v1/admin/auth", "/api/v1/admin/lookups")),
+    ("Members", "Admin: members, tags and balance adjustments", ("/api/v1/admin/members", "/api/v1/admin/tags")),
     ("Segments", "Admin: segment rules, RFM/NES, exports", ("/api/v1/admin/segments",)),
     ("Campaigns", "Admin: compose, estimate, send and report", ("/api/v1/admin/campaigns",)),
     ("Journeys", "Admin: automations (welcome, birthday, win-back, …)", ("/api/v1/admin/journeys",)),
@@ -214,7 +221,7 @@ def document() -> dict[str, Any]:
                  "description": "Errors are always `{code, message, details}`; clients key on `code`. Browse it at [/docs](/docs)."},
         "tags": [{"name": n, "description": d} for n, d, _ in TAGS],
         "paths": _tagged(PATHS),
-        "components": {"schemas": {**SCHEMAS, **RULE_SCHEMAS}, "responses": RESPONSES, "securitySchemes": SECURITY_SCHEMES},
+        "components": {"schemas": {**SCHEMAS, **RULE_SCHEMAS, **CONSOLE_SCHEMAS}, "responses": RESPONSES, "securitySchemes": SECURITY_SCHEMES},
     }
 
 

@@ -11,8 +11,8 @@ from models.admin import SCOPES
 from models.campaign import KINDS
 from models.journey import KINDS as JOURNEY_KINDS
 
-READ, CAMPAIGNS, SETTINGS = "members:read", "campaigns:manage", "settings:manage"
-assert set(SCOPES) == {READ, CAMPAIGNS, SETTINGS}, "admin scopes changed: update the OpenAPI document"
+READ, CAMPAIGNS, SETTINGS, ADJUST = "members:read", "campaigns:manage", "settings:manage", "members:adjust"
+assert set(SCOPES) == {READ, CAMPAIGNS, SETTINGS, ADJUST}, "admin scopes changed: update the OpenAPI document"
 
 JSON = "application/json"
 
@@ -114,9 +114,12 @@ CASHIER_SCHEMAS: dict[str, Any] = {
         coupons={"type": "array", "items": ref("Coupon")},
     ),
     "AwardRequest": {"allOf": [MEMBER_REF, _obj(["receipt_id"], receipt_id={
-        "type": "string", "maxLength": 64, "description": "Idempotency key per store: a retry answers with the original result (200, replayed: true)"},
+        "type": "string", "maxLength": 64, "description": "Idempotency key per store: a retry answers with the original result (200, replayed: true); "
+        "the same id for another member, amount or visit is refused (409 receipt_already_awarded)"},
         amount=AMOUNT, visit={"type": "boolean"})]},
-    "RedemptionRequest": {"allOf": [MEMBER_REF, _obj(["reward_id", "request_id"], reward_id={"type": "integer"}, request_id={"type": "string", "maxLength": 64})]},
+    "RedemptionRequest": {"allOf": [MEMBER_REF, _obj(["reward_id", "request_id"], reward_id={"type": "integer"}, request_id={
+        "type": "string", "maxLength": 64, "description": "Idempotency key per store: a retry answers with the original result (200, replayed: true); "
+        "the same id for another member or reward is refused (409 request_id_reused)"})]},
     "CorrectionRequest": {"allOf": [MEMBER_REF, _obj(["currency", "amount", "reason"], currency={"type": "string", "enum": ["stamp", "point"]},
                                                      amount={"type": "integer"}, reason={"type": "string"})]},
     "ClaimRequest": _obj(["receipt_id"], receipt_id={"type": "string", "maxLength": 64}, amount=AMOUNT, visit={"type": "boolean"}),
@@ -329,9 +332,11 @@ ADMIN_SCHEME = (
     "* `members:read`: read members, tags, segments, exports, campaigns, journeys and their reports\n"
     "* `campaigns:manage`: tag members, save segments and rule tags, recompute, compose/send/cancel campaigns, edit journeys, "
     "issue and withdraw coupons\n"
-    "* `settings:manage`: stores, staff, POS keys, earning rules, rewards, tiers, coupon templates, admin tokens and the audit log\n\n"
+    "* `settings:manage`: stores, staff, POS keys, earning rules, rewards, tiers, coupon templates, admin tokens and the audit log\n"
+    "* `members:adjust`: correct a member's stamps or points with a reason (a compensating ledger entry)\n\n"
     "The root `ADMIN_TOKEN` (environment) has every scope. Tokens `adm_<id>_<secret>` with chosen scopes come from "
-    "`POST /api/v1/admin/tokens`. A token without the route's scope gets 403 `missing_scope`. "
+    "`POST /api/v1/admin/tokens`; the admin console's sign-in (`POST /api/v1/admin/auth/login`) issues one that expires, "
+    "with the scopes of the account's role (analyst, marketer, manager, owner). A token without the route's scope gets 403 `missing_scope`. "
     "Every change (any method but GET) is written to the audit log."
 )
 SECURITY_SCHEMES = {

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from flask import after_this_request
 from linebot.v3.messaging import Message
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.line import LineError
@@ -41,11 +42,10 @@ def deliver(svc: Services, ids: list[int] | None = None, limit: int = 100) -> di
     counts = {"sent": 0, "failed": 0, "skipped": 0, "retry": 0}
     with svc.db.transaction() as session:
         due = outbox.due(session, now=svc.now(), limit=limit, ids=ids)
-        rows = [(r.id, r.retry_key, r.member_id, r.purpose, r.messages) for r in due]
-    for row_id, retry_key, member_id, purpose, payload in rows:
-        with svc.db.sessions() as session:
-            member = session.get(Member, member_id)
-            user_id, reachable = (member.line_user_id, member.is_reachable) if member else (None, False)
+        members = {m.id: (m.line_user_id, m.is_reachable) for m in
+                   session.scalars(select(Member).where(Member.id.in_({r.member_id for r in due})))} if due else {}
+        rows = [(r.id, r.retry_key, r.purpose, r.messages, *members.get(r.member_id, (None, False))) for r in due]
+    for row_id, retry_key, purpose, payload, user_id, reachable in rows:
         error: LineError | None = None
         if reachable and user_id:
             try:

@@ -1,4 +1,7 @@
-"""Admin tokens with scopes, and the audit log of every change made through the admin API."""
+"""Admin tokens with scopes, and the audit log of every change made through the admin API.
+
+A console sign-in (models/admin_user.py) is an ordinary token here with an owner and an expiry, so
+every admin route, its scope check and the audit log treat the browser console like any other caller."""
 from __future__ import annotations
 
 import hashlib
@@ -7,14 +10,14 @@ import secrets
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, String, select
+from sqlalchemy import JSON, ForeignKey, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from models.base import Base, IntPK, Timestamp
 from models.errors import InvalidInput
 from models.store import AuthError
 
-SCOPES = ("members:read", "campaigns:manage", "settings:manage")
+SCOPES = ("members:read", "campaigns:manage", "settings:manage", "members:adjust")
 ROOT = "root"  # the bootstrap ADMIN_TOKEN: every scope
 
 
@@ -28,6 +31,9 @@ class AdminToken(Base):
     scopes: Mapped[list[str]] = mapped_column(JSON)
     created_at: Mapped[Timestamp]
     revoked_at: Mapped[Timestamp | None]
+    # a console session: whose, and until when (tokens made with POST /tokens have neither)
+    admin_user_id: Mapped[int | None] = mapped_column(ForeignKey("admin_user.id"), index=True)
+    expires_at: Mapped[Timestamp | None]
 
 
 class AuditLog(Base):
@@ -56,15 +62,25 @@ def create_token(session: Session, *, name: str, scopes: list[str], now: datetim
     return token, f"adm_{token_id}_{secret}"
 
 
-def authenticate(session: Session, presented: str, *, root_secret: str | None) -> tuple[str, set[str]]:
-    """(who, scopes) for a bearer: the root ADMIN_TOKEN, or an ``adm_…`` token."""
-    if root_secret and hmac.compare_digest(root_secret.encode(), presented.encode()):
-        return ROOT, set(SCOPES)
+def find_token(session: Session, presented: str) -> AdminToken | None:
+    """The live ``adm_…`` token behind a bearer (revoked or forged: None); expiry is the caller's to judge."""
     parts = presented.split("_", 2)
     if len(parts) == 3 and parts[0] == "adm":
         token = session.scalars(select(AdminToken).where(AdminToken.token_id == parts[1])).one_or_none()
         if token is not None and token.revoked_at is None and hmac.compare_digest(token.secret_hash, _digest(parts[2])):
-            return f"token:{token.id}:{token.name}", set(token.scopes)
+            return token
+    return None
+
+
+def authenticate(session: Session, presented: str, *, root_secret: str | None, now: datetime | None = None) -> tuple[str, set[str]]:
+    """(who, scopes) for a bearer: the root ADMIN_TOKEN, or an ``adm_…`` token that has not expired."""
+    if root_secret and hmac.compare_digest(root_secret.encode(), presented.encode()):
+        return ROOT, set(SCOPES)
+    token = find_token(session, presented)
+    if token is not None and token.expires_at is not None and (now is None or now >= token.expires_at):
+        raise AuthError("Your sign-in has expired; sign in again", code="session_expired")
+    if token is not None:
+        return f"token:{token.id}:{token.name}", set(token.scopes)
     raise AuthError("Admin token required", code="unauthorized")
 
 

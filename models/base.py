@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from sqlalchemy import BigInteger, DateTime, Integer, MetaData, String, TypeDecorator
-from sqlalchemy.orm import DeclarativeBase, mapped_column
+from sqlalchemy import event
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import DeclarativeBase, Session, SessionTransaction, mapped_column
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -47,3 +49,32 @@ Str64 = Annotated[str, mapped_column(String(64))]
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def add_unique(session: Session, obj: object, conflict: Exception) -> None:
+    """Add ``obj`` and flush it in a savepoint: a unique violation raises ``conflict`` (a 409 for
+    the API) and leaves the caller's transaction usable."""
+    session.add(obj)
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError as exc:
+        raise conflict from exc
+
+
+# --- what one transaction may remember -------------------------------------------------------
+TXN_KEY = "txn_cache"
+
+
+def txn_cache(session: Session) -> dict[str, Any]:
+    """A dict that lives until the session's transaction (or savepoint) ends: for what cannot
+    change under this transaction (the member rows it has locked, the balances behind them) or
+    what it reads many times and must see the same (the earning rule, the tiers)."""
+    return session.info.setdefault(TXN_KEY, {})
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_transaction(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is not None and not transaction.nested:
+        return  # a flush's own sub-transaction: the database transaction goes on
+    session.info.pop(TXN_KEY, None)

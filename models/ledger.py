@@ -1,10 +1,12 @@
 """The ledger: every change of stamps or points is an append-only entry.
 
 A balance is the sum of a member's entries. Changes happen under a lock on the
-member's row (PostgreSQL ``FOR UPDATE``; SQLite takes the write lock at BEGIN),
+member's row (PostgreSQL ``FOR NO KEY UPDATE``; SQLite takes the write lock at BEGIN),
 so concurrent requests see each other's entries and a balance never goes below
-zero. Awards are idempotent on (store, receipt id), redemptions on (store,
-request id): a retried request answers with the original result.
+zero; while the lock is held the sums are kept per transaction (``balances``).
+Awards are idempotent on (store, receipt id), redemptions on (store, request id):
+a retried request answers with the original result, a reused id for anything else
+is refused.
 """
 from __future__ import annotations
 
@@ -13,13 +15,13 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, Numeric, String, UniqueConstraint, func, select
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, Numeric, String, UniqueConstraint, and_, case, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from models.base import Base, IntPK, Timestamp
+from models.base import Base, IntPK, Timestamp, TXN_KEY, txn_cache
 from models.errors import Conflict, DomainError, InvalidInput, NotFound
-from models.member import Member
+from models.member import Member, holds_lock, mark_locked
 from models.rule import EarningRule, capped, earn_for
 from models.store import Actor
 
@@ -96,10 +98,13 @@ def lock_member(session: Session, member_id: int) -> Member:
     member = session.scalars(select(Member).where(Member.id == member_id).with_for_update(key_share=True)).one_or_none()
     if member is None:
         raise NotFound("No such member", code="member_not_found")
+    mark_locked(session, member_id)
     return member
 
 
 def balance(session: Session, member_id: int, currency: str) -> int:
+    if holds_lock(session, member_id):
+        return balances(session, member_id)[currency]
     total = session.scalar(
         select(func.coalesce(func.sum(LedgerEntry.amount), 0)).where(
             LedgerEntry.member_id == member_id, LedgerEntry.currency == currency
@@ -109,11 +114,25 @@ def balance(session: Session, member_id: int, currency: str) -> int:
 
 
 def balances(session: Session, member_id: int) -> dict[str, int]:
-    """Both balances in one query."""
+    """Both balances in one query.
+
+    While this transaction holds the member's lock, nobody else can change the member's
+    ledger, so the sums are kept for the rest of the transaction and kept current by
+    ``add_entry`` (an award used to sum the ledger eight times). The cache is dropped when any
+    transaction or savepoint of the session ends (models/base.py ``txn_cache``).
+    """
+    cache: dict[int, dict[str, int]] | None = None
+    if holds_lock(session, member_id):
+        cache = txn_cache(session).setdefault("balances", {})
+        if member_id in cache:
+            return dict(cache[member_id])
     rows = dict(session.execute(
         select(LedgerEntry.currency, func.sum(LedgerEntry.amount)).where(LedgerEntry.member_id == member_id).group_by(LedgerEntry.currency)
     ).all())
-    return {c: int(rows.get(c) or 0) for c in CURRENCIES}
+    result = {c: int(rows.get(c) or 0) for c in CURRENCIES}
+    if cache is not None:
+        cache[member_id] = dict(result)
+    return result
 
 
 def business_day_start(now: datetime) -> datetime:
@@ -165,6 +184,9 @@ def add_entry(
         created_at=now,
     )
     session.add(entry)
+    cached = session.info.get(TXN_KEY, {}).get("balances", {}).get(member_id)
+    if cached is not None:
+        cached[currency] += amount
     return entry
 
 
@@ -186,6 +208,19 @@ def _result(session: Session, award: Award, *, replayed: bool, was_capped: bool 
         capped=was_capped,
         reward_ids=list(reward_ids or []),
     )
+
+
+def _refuse_other_purchase(original: Award, *, member_id: int, amount: Decimal | None, visit: bool) -> None:
+    """A repeated receipt id is a retry only when it repeats the purchase: the same member, amount
+    and visit. Anything else is refused rather than answered with the original award."""
+    if original.member_id != member_id:
+        raise Conflict("This receipt was already awarded to another member", code="receipt_already_awarded")
+    same_amount = original.amount == amount if (original.amount is None) == (amount is None) else False
+    if not same_amount or bool(original.visit) != visit:
+        raise Conflict(
+            "This receipt was already awarded for another amount or visit", code="receipt_already_awarded",
+            details={"amount": None if original.amount is None else f"{original.amount:.2f}", "visit": bool(original.visit)},
+        )
 
 
 def award(
@@ -233,8 +268,7 @@ def award(
         original = session.scalars(
             select(Award).where(Award.store_id == actor.store_id, Award.receipt_id == receipt_id)
         ).one()
-        if original.member_id != member_id:
-            raise Conflict("This receipt was already awarded to another member", code="receipt_already_awarded")
+        _refuse_other_purchase(original, member_id=member_id, amount=amount, visit=visit)
         return _result(session, original, replayed=True)
 
     lock_member(session, member_id)
@@ -298,29 +332,21 @@ def correct(
 
 
 def expire_due(session: Session, *, member_id: int, currency: str, now: datetime) -> int:
-    """Expire what is left of lots past their date, oldest first (FIFO), as a ledger entry.
+    """Expire what is left of earnings past their due date under the current rule, as one entry.
 
-    Every debit so far (spending, card rewards, earlier expiries, negative corrections)
-    consumed the oldest lots first, so the amount still unspent in expired lots is
-    ``sum(expired lots) - sum(debits)``, when positive.
+    An earning (any positive entry) is due once it is older than the rule's current period for
+    its currency: a period changed later moves the due date of earnings made before it too (the
+    ``expires_at`` written on an entry is only the date under the rule of its day), and without a
+    period nothing is due. Replaying the ledger FIFO, every debit (spending, card rewards,
+    negative corrections, earlier expiries) took the oldest earnings first, so what is left of
+    the balance is its newest units: the earnings made since the cutoff hold at most their sum of
+    it, and the rest is exactly what is left of the due ones. A second run finds nothing.
     """
     lock_member(session, member_id)
-    expired_lots = session.scalar(
-        select(func.coalesce(func.sum(LedgerEntry.amount), 0)).where(
-            LedgerEntry.member_id == member_id,
-            LedgerEntry.currency == currency,
-            LedgerEntry.amount > 0,
-            LedgerEntry.expires_at.is_not(None),
-            LedgerEntry.expires_at <= now,
-        )
-    )
-    debits = session.scalar(
-        select(func.coalesce(func.sum(-LedgerEntry.amount), 0)).where(
-            LedgerEntry.member_id == member_id, LedgerEntry.currency == currency, LedgerEntry.amount < 0
-        )
-    )
-    due = int(expired_lots or 0) - int(debits or 0)
-    due = min(due, balance(session, member_id, currency))
+    days = _current_period(session, currency)
+    if days is None:
+        return 0
+    due = _left_in_due_earnings(session, member_id, currency, cutoff=now - timedelta(days=days))
     if due <= 0:
         return 0
     add_entry(session, member_id=member_id, currency=currency, amount=-due, reason="expire", actor=None, now=now)
@@ -328,13 +354,45 @@ def expire_due(session: Session, *, member_id: int, currency: str, now: datetime
     return due
 
 
+def _current_period(session: Session, currency: str) -> int | None:
+    """Days an earning of ``currency`` lives under the brand's rule now (None, or 0: forever)."""
+    from models.rule import get_rule
+
+    rule = get_rule(session)
+    return (rule.stamp_expiry_days if currency == "stamp" else rule.point_expiry_days) or None
+
+
+def _earned_since(cutoff: datetime):  # type: ignore[no-untyped-def]
+    """SUM of the earnings made after ``cutoff`` (the ones not yet due), for a grouped query."""
+    recent = and_(LedgerEntry.amount > 0, LedgerEntry.created_at > cutoff)
+    return func.coalesce(func.sum(case((recent, LedgerEntry.amount), else_=0)), 0)
+
+
+def _left_in_due_earnings(session: Session, member_id: int, currency: str, *, cutoff: datetime) -> int:
+    have, recent = session.execute(
+        select(func.coalesce(func.sum(LedgerEntry.amount), 0), _earned_since(cutoff)).where(
+            LedgerEntry.member_id == member_id, LedgerEntry.currency == currency
+        )
+    ).one()
+    return int(have or 0) - int(recent or 0)
+
+
 def members_with_due_lots(session: Session, now: datetime) -> list[tuple[int, str]]:
-    rows = session.execute(
-        select(LedgerEntry.member_id, LedgerEntry.currency)
-        .where(LedgerEntry.amount > 0, LedgerEntry.expires_at.is_not(None), LedgerEntry.expires_at <= now)
-        .distinct()
-    )
-    return [(r[0], r[1]) for r in rows]
+    """(member, currency) with something due under the current rule: what expire_due would take."""
+    found: list[tuple[int, str]] = []
+    for currency in CURRENCIES:
+        days = _current_period(session, currency)
+        if days is None:
+            continue
+        rows = session.scalars(
+            select(LedgerEntry.member_id)
+            .where(LedgerEntry.currency == currency)
+            .group_by(LedgerEntry.member_id)
+            .having(func.sum(LedgerEntry.amount) > _earned_since(now - timedelta(days=days)))
+            .order_by(LedgerEntry.member_id)
+        )
+        found += [(member_id, currency) for member_id in rows]
+    return found
 
 
 def recent_entries(session: Session, member_id: int, limit: int = 10) -> list[LedgerEntry]:

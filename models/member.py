@@ -7,7 +7,7 @@ from sqlalchemy import Boolean, Date, ForeignKey, String, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from models.base import Base, IntPK, Timestamp
+from models.base import Base, IntPK, Timestamp, TXN_KEY, txn_cache
 from models.errors import NotFound
 
 MEMBER_NO_BASE = 10_000_000
@@ -82,7 +82,20 @@ def get_by_line_user(session: Session, line_user_id: str, *, lock: bool = False)
     stmt = select(Member).where(Member.line_user_id == line_user_id)
     if lock:
         stmt = stmt.with_for_update(key_share=True)  # FOR NO KEY UPDATE: see models.ledger.lock_member
-    return session.scalars(stmt).one_or_none()
+    member = session.scalars(stmt).one_or_none()
+    if lock and member is not None:
+        mark_locked(session, member.id)
+    return member
+
+
+def mark_locked(session: Session, member_id: int) -> None:
+    """Record that this transaction holds the member's row lock (models.ledger caches balances
+    only then: nobody else can change them until the transaction ends)."""
+    txn_cache(session).setdefault("locked_members", set()).add(member_id)
+
+
+def holds_lock(session: Session, member_id: int) -> bool:
+    return member_id in session.info.get(TXN_KEY, {}).get("locked_members", ())
 
 
 def get_by_member_no(session: Session, member_no: str) -> Member:

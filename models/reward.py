@@ -9,7 +9,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from models.base import Base, IntPK, Timestamp
-from models.errors import InvalidInput, NotFound
+from models.errors import Conflict, InvalidInput, NotFound
 from models.ledger import add_entry, balance, lock_member, spend
 from models.rule import EarningRule
 from models.store import Actor
@@ -112,20 +112,25 @@ def list_items(session: Session, *, active_only: bool = True) -> list[RewardItem
 def redeem_item(
     session: Session, *, member_id: int, item_id: int, request_id: str, actor: Actor, now: datetime
 ) -> RedemptionResult:
-    """Spend points on a catalogue item, once per (store, request id); never below zero."""
+    """Spend points on a catalogue item, once per (store, request id); never below zero.
+
+    A retry (same member, same item) answers with the original result, even when the item was
+    withdrawn since. The id already used for another member or another item is refused
+    (``request_id_reused``), never answered with that other redemption.
+    """
     request_id = (request_id or "").strip()
     if not request_id or len(request_id) > 64:
         raise InvalidInput("request_id is required (at most 64 characters)", code="invalid_request_id")
+    existing = _existing(session, actor.store_id, request_id)
+    if existing is not None:
+        return _replay(session, existing, member_id=member_id, item_id=item_id)
     item = session.get(RewardItem, item_id)
     if item is None or not item.is_active:
         raise NotFound("No such reward", code="reward_not_found")
-    existing = _existing(session, actor.store_id, request_id)
-    if existing is not None:
-        return _replay(session, existing, item)
     lock_member(session, member_id)
     existing = _existing(session, actor.store_id, request_id)  # a twin may have committed meanwhile
     if existing is not None:
-        return _replay(session, existing, item)
+        return _replay(session, existing, member_id=member_id, item_id=item_id)
     entry = spend(session, member_id=member_id, currency="point", amount=item.points_cost, reason="redeem", actor=actor, now=now, note=item.name)
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     new_id = session.execute(
@@ -137,8 +142,13 @@ def redeem_item(
         .on_conflict_do_nothing(index_elements=["store_id", "request_id"])
         .returning(Redemption.id)
     ).scalar()
-    if new_id is None:  # lost a race on the same request id: undo by failing the transaction
-        raise InvalidInput("This request is being processed; retry", code="request_in_progress")
+    if new_id is None:
+        # Another transaction took this request id while we were spending (PostgreSQL waits for it to
+        # commit before DO NOTHING): refuse, so the caller's transaction rolls our spending back.
+        winner = _existing(session, actor.store_id, request_id)
+        if winner is not None:
+            _refuse_reuse(winner, member_id=member_id, item_id=item_id)
+        raise Conflict("This request is still being processed; retry it", code="request_in_progress")
     return RedemptionResult(new_id, item.name, item.points_cost, balance(session, member_id, "point"))
 
 
@@ -148,8 +158,17 @@ def _existing(session: Session, store_id: int, request_id: str) -> Redemption | 
     ).one_or_none()
 
 
-def _replay(session: Session, red: Redemption, item: RewardItem) -> RedemptionResult:
-    return RedemptionResult(red.id, item.name, red.points, balance(session, red.member_id, "point"), replayed=True)
+def _refuse_reuse(red: Redemption, *, member_id: int, item_id: int) -> None:
+    if red.member_id != member_id or red.reward_item_id != item_id:
+        raise Conflict("This request_id was already used for another member or reward", code="request_id_reused")
+
+
+def _replay(session: Session, red: Redemption, *, member_id: int, item_id: int) -> RedemptionResult:
+    """The original result of this request, when it is the same request."""
+    _refuse_reuse(red, member_id=member_id, item_id=item_id)
+    item = session.get(RewardItem, red.reward_item_id)
+    name = item.name if item is not None else ""
+    return RedemptionResult(red.id, name, red.points, balance(session, red.member_id, "point"), replayed=True)
 
 
 def use_grant(session: Session, *, grant_id: int, member_id: int, actor: Actor, now: datetime) -> RewardGrant:

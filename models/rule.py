@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Integer, Numeric, String
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from models.base import Base, Timestamp
+from models.base import Base, Timestamp, txn_cache
 from models.errors import InvalidInput
 
 RULE_ID = 1
@@ -79,7 +79,11 @@ def capped(earned: int, already_today: int, cap: int | None) -> int:
 
 
 def get_rule(session: Session) -> EarningRule:
-    """The brand's rule, created with the defaults by whichever request needs it first."""
+    """The brand's rule, created with the defaults by whichever request needs it first.
+    Kept for the rest of the transaction: an award reads it several times."""
+    cache = txn_cache(session)
+    if (kept := cache.get("rule")) is not None:
+        return kept
     rule = session.get(EarningRule, RULE_ID)
     if rule is None:
         from sqlalchemy.dialects import postgresql, sqlite
@@ -88,6 +92,7 @@ def get_rule(session: Session) -> EarningRule:
         session.execute(dialect.insert(EarningRule).values(id=RULE_ID, **DEFAULTS).on_conflict_do_nothing(index_elements=["id"]))
         rule = session.get(EarningRule, RULE_ID)
         assert rule is not None
+    cache["rule"] = rule
     return rule
 
 

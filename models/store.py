@@ -8,11 +8,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Boolean, ForeignKey, String, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from models.base import Base, IntPK, Timestamp
+from models.base import Base, IntPK, Timestamp, add_unique
 from models.errors import Conflict, DomainError, InvalidInput, NotFound
 
 ROLES = ("cashier", "manager")
@@ -88,12 +87,7 @@ def create_store(session: Session, *, code: str, name: str, now: datetime) -> St
     if not name.strip():
         raise InvalidInput("Store name is required", code="invalid_store_name")
     store = Store(code=code, name=name.strip(), created_at=now)
-    session.add(store)
-    try:
-        with session.begin_nested():
-            session.flush()
-    except IntegrityError as exc:
-        raise Conflict(f"Store {code} exists", code="store_exists") from exc
+    add_unique(session, store, Conflict(f"Store {code} exists", code="store_exists"))
     return store
 
 
@@ -126,12 +120,7 @@ def create_staff(
         is_active=True,
         created_at=now,
     )
-    session.add(staff)
-    try:
-        with session.begin_nested():
-            session.flush()
-    except IntegrityError as exc:
-        raise Conflict(f"Username {username} is taken", code="username_taken") from exc
+    add_unique(session, staff, Conflict(f"Username {username} is taken", code="username_taken"))
     return staff
 
 

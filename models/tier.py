@@ -9,9 +9,9 @@ from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, Integer, Numeric, String, UniqueConstraint, func, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column, object_session
 
-from models.base import Base, IntPK, Timestamp
+from models.base import Base, IntPK, Timestamp, txn_cache
 from models.errors import Conflict, InvalidInput, NotFound
 from models.ledger import Award, LedgerEntry
 from models.member import Member
@@ -77,7 +77,12 @@ class Change:
 # --- configuration ---------------------------------------------------------------------
 
 def all_tiers(session: Session) -> list[Tier]:
-    return list(session.scalars(select(Tier).order_by(Tier.rank)))
+    """The tiers by rank, read once per transaction (an award needs them several times);
+    creating or editing a tier in the transaction reads them again."""
+    cache = txn_cache(session)
+    if "tiers" not in cache:
+        cache["tiers"] = list(session.scalars(select(Tier).order_by(Tier.rank)))
+    return list(cache["tiers"])
 
 
 def get_tier(session: Session, code: str) -> Tier:
@@ -96,6 +101,9 @@ def _bad(field: str, message: str) -> InvalidInput:
 
 
 def apply_tier_fields(tier: Tier, data: dict[str, Any]) -> None:
+    session = object_session(tier)
+    if session is not None:
+        txn_cache(session).pop("tiers", None)
     unknown = set(data) - FIELDS
     if unknown:
         raise _bad(sorted(unknown)[0], f"Unknown fields: {', '.join(sorted(unknown))}")
@@ -142,6 +150,7 @@ def create_tier(session: Session, data: dict[str, Any], *, now: datetime) -> Tie
         raise Conflict("A tier with this code or rank exists", code="tier_exists")
     session.add(tier)
     session.flush()
+    txn_cache(session).pop("tiers", None)
     return tier
 
 

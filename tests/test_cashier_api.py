@@ -90,6 +90,23 @@ def test_same_receipt_for_another_member_is_refused(counter, make_member):
     assert resp.status_code == 409 and resp.get_json()["code"] == "receipt_already_awarded"
 
 
+def test_same_receipt_with_another_amount_or_visit_is_refused(counter, make_member, db):
+    """A receipt id is a retry only when it repeats the purchase; anything else is not answered as it."""
+    _, number = make_member()
+    counter.rule(amount_per_point="10", stamps_per_visit=1)
+    assert counter.award(number, "R-7", amount=100).status_code == 201
+    for changed in ({"amount": 120}, {"amount": 100, "visit": True}, {"visit": True}):
+        resp = counter.award(number, "R-7", **changed)
+        assert resp.status_code == 409, (changed, resp.get_json())
+        body = resp.get_json()
+        assert body["code"] == "receipt_already_awarded"
+        assert body["details"] == {"amount": "100.00", "visit": False}  # what the receipt was awarded for
+    same = counter.award(number, "R-7", amount="100.00")  # the same amount, written differently: a retry
+    assert same.status_code == 200 and same.get_json()["award"]["replayed"] is True
+    with db.sessions() as s:
+        assert s.scalars(select(LedgerEntry.amount)).all() == [10]
+
+
 def test_receipt_ids_are_per_store(client, counter, make_member):
     other = Counter(client, code="KHH01", name="高雄店")
     _, number = make_member()
@@ -156,6 +173,53 @@ def test_points_rewards_catalogue_and_redemption(client, counter, make_member):
     short = client.post("/api/v1/redemptions", json={**body, "request_id": "redeem-2"}, headers=counter.cashier)
     assert short.status_code == 409 and short.get_json()["code"] == "insufficient_balance"
     assert short.get_json()["details"] == {"balance": 20, "needed": 30, "currency": "point"}
+
+
+def test_request_id_of_another_member_or_reward_is_refused_not_replayed(client, counter, make_member, db):
+    _, a = make_member("甲")
+    _, b = make_member("乙")
+    counter.rule(amount_per_point="10", stamps_per_visit=0)
+    cookie = client.post("/api/v1/admin/rewards", json={"name": "手工餅乾", "points_cost": 30}, headers=counter.admin).get_json()
+    latte = client.post("/api/v1/admin/rewards", json={"name": "拿鐵", "points_cost": 20}, headers=counter.admin).get_json()
+    counter.award(a, "R-a", amount=500)  # 50 points each
+    counter.award(b, "R-b", amount=500)
+    first = client.post("/api/v1/redemptions", json={"member_no": a, "reward_id": cookie["id"], "request_id": "Q-1"}, headers=counter.cashier)
+    assert first.status_code == 201
+    for body in ({"member_no": b, "reward_id": cookie["id"]}, {"member_no": a, "reward_id": latte["id"]},
+                 {"member_no": b, "reward_id": latte["id"]}):
+        resp = client.post("/api/v1/redemptions", json={**body, "request_id": "Q-1"}, headers=counter.cashier)
+        assert resp.status_code == 409, (body, resp.get_json())
+        assert resp.get_json()["code"] == "request_id_reused"
+    scan = client.post("/api/v1/scan", json={"member_no": b}, headers=counter.cashier).get_json()
+    assert scan["balances"]["points"] == 50  # nothing was taken from the other member
+    retry = client.post("/api/v1/redemptions", json={"member_no": a, "reward_id": cookie["id"], "request_id": "Q-1"}, headers=counter.cashier)
+    assert retry.status_code == 200 and retry.get_json()["redemption"]["replayed"] is True
+    assert retry.get_json()["redemption"]["id"] == first.get_json()["redemption"]["id"]
+    assert retry.get_json()["member"]["balances"]["points"] == 20
+    with db.sessions() as s:
+        assert s.scalars(select(LedgerEntry.amount).where(LedgerEntry.reason == "redeem")).all() == [-30]
+    paths = client.get("/openapi.json").get_json()["paths"]
+    conflicts = {p: paths[p]["post"]["responses"]["409"]["description"] for p in ("/api/v1/redemptions", "/api/v1/awards")}
+    assert all(code in conflicts["/api/v1/redemptions"] for code in ("request_id_reused", "request_in_progress", "insufficient_balance"))
+    assert "receipt_already_awarded" in conflicts["/api/v1/awards"]
+
+
+def test_retried_redemption_replays_after_the_reward_is_withdrawn(client, counter, make_member, db):
+    from models.reward import RewardItem
+
+    _, number = make_member()
+    counter.rule(amount_per_point="10", stamps_per_visit=0)
+    item = client.post("/api/v1/admin/rewards", json={"name": "限定杯", "points_cost": 30}, headers=counter.admin).get_json()
+    counter.award(number, "R-1", amount=500)
+    body = {"member_no": number, "reward_id": item["id"], "request_id": "Q-last"}
+    assert client.post("/api/v1/redemptions", json=body, headers=counter.cashier).status_code == 201
+    with db.transaction() as s:
+        s.get(RewardItem, item["id"]).is_active = False
+    retry = client.post("/api/v1/redemptions", json=body, headers=counter.cashier)
+    assert retry.status_code == 200, retry.get_json()
+    assert retry.get_json()["redemption"] == {**retry.get_json()["redemption"], "reward": "限定杯", "points": 30, "replayed": True}
+    other = client.post("/api/v1/redemptions", json={**body, "request_id": "Q-new"}, headers=counter.cashier)
+    assert other.status_code == 404 and other.get_json()["code"] == "reward_not_found"
 
 
 def test_corrections_are_manager_only_compensating_entries(client, counter, make_member):

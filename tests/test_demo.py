@@ -49,6 +49,11 @@ def test_demo_runs_without_a_line_channel(tmp_path):
         assert "新朋友您好" in json.dumps(deliveries, ensure_ascii=False)
         with urllib.request.urlopen(f"{base}/simulator", timeout=5) as r:
             assert r.status == 200
+        assert any("admin@demo.tw / demo1234" in l for l in banner), "".join(banner)
+        login = urllib.request.Request(f"{base}/api/v1/admin/auth/login", data=json.dumps({"email": "admin@demo.tw", "password": "demo1234"}).encode(),
+                                       headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(login, timeout=10) as r:  # the console's demo account signs in
+            assert json.load(r)["user"]["role"] == "owner"
     finally:
         proc.terminate()
         proc.wait(timeout=10)

@@ -139,6 +139,49 @@ def test_same_redemption_request_10_times_at_once_redeems_once(pg_only, app, cli
         assert s.scalar(select(func.count()).select_from(Redemption)) == 1
 
 
+def test_one_request_id_sent_for_several_members_at_once_redeems_once(pg_only, app, client, db, counter, make_member):
+    numbers = [make_member(f"會員{i}")[1] for i in range(6)]
+    counter.rule(amount_per_point="10", stamps_per_visit=0)
+    item = client.post("/api/v1/admin/rewards", json={"name": "手工餅乾", "points_cost": 30}, headers=counter.admin).get_json()
+    for i, number in enumerate(numbers):
+        counter.award(number, f"R-{i}", amount=1000)  # 100 points each
+
+    def redeem(i: int, c) -> tuple[int, dict]:  # type: ignore[no-untyped-def]
+        body = {"member_no": numbers[i], "reward_id": item["id"], "request_id": "shared-id"}
+        return answer(c.post("/api/v1/redemptions", json=body, headers=counter.cashier))
+
+    results = run_together(app, len(numbers), redeem)
+    statuses = Counter(status for status, _ in results)
+    assert statuses == {201: 1, 409: len(numbers) - 1}, results
+    assert all(b["code"] == "request_id_reused" for s, b in results if s == 409), results
+    winner = next(i for i, (s, _) in enumerate(results) if s == 201)
+    for i, number in enumerate(numbers):  # only the winner paid; every other spending was rolled back
+        assert ledger(db, member_id(db, number))["point"] == (70 if i == winner else 100)
+    with db.sessions() as s:
+        assert s.scalar(select(func.count()).select_from(Redemption)) == 1
+        assert s.scalars(select(LedgerEntry.amount).where(LedgerEntry.reason == "redeem")).all() == [-30]
+
+
+def test_one_receipt_sent_with_different_amounts_at_once_awards_once(pg_only, app, db, counter, make_member):
+    _, number = make_member()
+    counter.rule(amount_per_point="10", stamps_per_visit=0)
+    amounts = [100 + 10 * i for i in range(10)]
+
+    def award(i: int, c) -> tuple[int, dict]:  # type: ignore[no-untyped-def]
+        body = {"member_no": number, "receipt_id": "R-TWICE", "amount": amounts[i]}
+        return answer(c.post("/api/v1/awards", json=body, headers=counter.cashier))
+
+    results = run_together(app, len(amounts), award)
+    statuses = Counter(status for status, _ in results)
+    assert statuses == {201: 1, 409: len(amounts) - 1}, results
+    assert all(b["code"] == "receipt_already_awarded" for s, b in results if s == 409)
+    winner = next(i for i, (s, _) in enumerate(results) if s == 201)
+    assert all(b["details"]["amount"] == f"{amounts[winner]}.00" for s, b in results if s == 409)
+    assert ledger(db, member_id(db, number))["point"] == amounts[winner] // 10
+    with db.sessions() as s:
+        assert s.scalar(select(func.count()).select_from(Award)) == 1
+
+
 @pytest.mark.parametrize("card_size", [4, 7])
 def test_concurrent_awards_fill_cards_exactly(pg_only, app, db, counter, make_member, card_size):
     _, number = make_member()
@@ -172,3 +215,47 @@ def test_concurrent_awards_fill_cards_exactly(pg_only, app, db, counter, make_me
         assert s.scalar(select(func.count()).select_from(Award)) == len(amounts)
     assert grants == len(card_rewards) == total // card_size
     assert set(card_rewards) <= {-card_size}
+
+
+def test_daily_job_member_locks_do_not_wait_for_concurrent_inserts(pg_only, app, db, counter, tiers, make_member, clock):
+    """The daily job locks members FOR NO KEY UPDATE like every other member lock (lock_member).
+
+    An insert referencing a member (an award, a ledger entry) holds FOR KEY SHARE on the member's
+    row until it commits. A plain FOR UPDATE waits for it, and while waiting it queues ahead of
+    the inserting transaction's own FOR NO KEY UPDATE: with two awards in flight, PostgreSQL finds a
+    deadlock. Here the job must get through both of its member-locking steps while such inserts
+    are still open."""
+    from bot.daily import tier_periods, tier_reminders
+    from models.ledger import add_entry
+
+    svc = app.extensions["loyalty"]
+    _, ending = make_member("期滿")
+    _, reminded = make_member("提醒")
+    counter.award(ending, "R-1", amount=3200)  # silver for 365 days
+    clock.advance(days=30)
+    counter.award(reminded, "R-2", amount=3200)
+    clock.advance(days=336)  # the first member's period ended; the second's ends in 29 days (reminder window)
+    ids = [member_id(db, ending), member_id(db, reminded)]
+
+    inserting = db.sessions()
+    try:
+        for mid in ids:  # a concurrent award's ledger entries, not committed yet: FOR KEY SHARE on the members
+            add_entry(inserting, member_id=mid, currency="point", amount=1, reason="award", actor=None, now=clock.now)
+        inserting.flush()
+        done: dict[str, int] = {}
+
+        def daily_steps() -> None:
+            with app.app_context():
+                done["tier_changes"] = tier_periods(svc)
+                done["tier_reminders"] = tier_reminders(svc)
+
+        job = threading.Thread(target=daily_steps, daemon=True)
+        job.start()
+        job.join(timeout=15)
+        blocked = job.is_alive()
+    finally:
+        inserting.rollback()
+        inserting.close()
+    job.join(timeout=JOIN_TIMEOUT)
+    assert not blocked, "the daily job waited for a concurrent insert's FOR KEY SHARE: it locks members FOR UPDATE"
+    assert done["tier_changes"] == 1 and "tier_reminders" in done  # both steps locked a member and finished

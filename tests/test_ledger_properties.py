@@ -7,13 +7,15 @@ After every step it checks, against a separate query of the raw entries:
 
 * ``balance(member, c)`` == the sum of that member's ``LedgerEntry.amount`` for ``c`` == the model, and >= 0;
 * reward grants == card_reward entries (per member) == the model;
-* a repeated receipt / request id, or an operation refused (insufficient balance, not a
-  manager, nothing to award, a used grant) adds no rows at all;
+* a repeated receipt / request id answers with the original result when it repeats the same
+  purchase / redemption, and is refused (``receipt_already_awarded`` / ``request_id_reused``) when
+  it comes with another member, amount, visit or reward; either way, like any refused operation
+  (insufficient balance, not a manager, nothing to award, a used grant), it adds no rows at all;
 * ``expire_due`` expires exactly what the FIFO model says is left of the lots past their date
   (never more), and a second run at the same instant expires nothing.
 
-The earning rule is drawn once per example (so every lot of a currency lives equally long:
-expire_due's formula relies on lots expiring in the order they were made).  Runs on SQLite
+The earning rule is drawn once per example; tests/test_ledger_expiry.py changes the expiry
+periods in between.  Runs on SQLite
 and, with TEST_DATABASE_URL, on PostgreSQL; the tables are emptied per example.  ~15-20 s per
 database; a failure shrinks for up to a few minutes before it is reported.
 """
@@ -118,27 +120,34 @@ def empty_all(engine) -> None:  # type: ignore[no-untyped-def]
             conn.execute(table.delete())
 
 
+def seed_store(db, code: str, *, now: datetime, members: int) -> tuple[Actor, Actor, list[int]]:  # type: ignore[no-untyped-def]
+    """An empty database with one store, its cashier and manager, and ``members`` joined members."""
+    empty_all(db.engine)
+    with db.transaction() as s:
+        store = create_store(s, code=code, name=f"{code} 店", now=now)
+        staff = [create_staff(s, store, username=f"{code.lower()}-{role}", password="correct horse", role=role,
+                              display_name=role[0], now=now) for role in ("cashier", "manager")]
+        ids = []
+        for i in range(members):
+            m = ensure_member(s, f"U{i:032x}", now=now)
+            complete_join(s, m, now=now, birthday_on=date(1990, 5, 20), terms_version="2026-01",
+                          consented_at=now, phone=None, gender=None)
+            ids.append(m.id)
+    cashier, manager = (Actor(store_id=store.id, kind="staff", staff_id=st.id, role=st.role) for st in staff)
+    return cashier, manager, ids
+
+
 class LedgerMachine(RuleBasedStateMachine):
     def __init__(self, db) -> None:  # type: ignore[no-untyped-def]
         super().__init__()
         self.db = db
         self.now = datetime(2026, 11, 23, 15, 30, tzinfo=UTC)  # 23:30 in Taipei: business days (caps) matter soon
         self.seq = 0
-        empty_all(db.engine)
-        with db.transaction() as s:
-            store = create_store(s, code="PROP01", name="性質店", now=self.now)
-            cashier = create_staff(s, store, username="prop-cashier", password="correct horse", role="cashier", display_name="c", now=self.now)
-            manager = create_staff(s, store, username="prop-manager", password="correct horse", role="manager", display_name="m", now=self.now)
-            self.cashier = Actor(store_id=store.id, kind="staff", staff_id=cashier.id, role="cashier")
-            self.manager = Actor(store_id=store.id, kind="staff", staff_id=manager.id, role="manager")
-            self.members: list[MemberModel] = []
-            for i in range(N_MEMBERS):
-                m = ensure_member(s, f"U{i:032x}", now=self.now)
-                complete_join(s, m, now=self.now, birthday_on=date(1990, 5, 20), terms_version="2026-01",
-                              consented_at=self.now, phone=None, gender=None)
-                self.members.append(MemberModel(m.id))
-        self.receipts: dict[str, tuple[int, int, tuple[int, int, int]]] = {}  # receipt -> (member ix, award id, (stamps, points, rewards))
-        self.requests: dict[str, tuple[int, int, int]] = {}  # request id -> (member ix, redemption id, points)
+        self.cashier, self.manager, ids = seed_store(db, "PROP01", now=self.now, members=N_MEMBERS)
+        self.members: list[MemberModel] = [MemberModel(i) for i in ids]
+        # receipt -> (member ix, award id, (stamps, points, rewards), (amount, visit))
+        self.receipts: dict[str, tuple[int, int, tuple[int, int, int], tuple[Decimal | None, bool]]] = {}
+        self.requests: dict[str, tuple[int, int, int, int]] = {}  # request id -> (member ix, redemption id, points, item id)
         self.items: list[tuple[int, int]] = []  # (item id, cost)
         self.rows = {"entries": 0, "awards": 0, "redemptions": 0, "grants": 0}  # rows the model expects
 
@@ -183,13 +192,16 @@ class LedgerMachine(RuleBasedStateMachine):
 
     # -- operations ---------------------------------------------------------------------------
     @rule(m=member_ix, amount=amounts, visit=st.booleans(), repeat=st.integers(0, 3), pick=st.integers(0, 10**6),
-          pad=st.booleans())
-    def award_receipt(self, m: int, amount: Decimal | None, visit: bool, repeat: int, pick: int, pad: bool) -> None:
-        mm = self.members[m]
+          pad=st.booleans(), retry=st.booleans())
+    def award_receipt(self, m: int, amount: Decimal | None, visit: bool, repeat: int, pick: int, pad: bool,
+                      retry: bool = False) -> None:
         if repeat == 0 and self.receipts:  # about one in four: a receipt id seen before
             receipt = sorted(self.receipts)[pick % len(self.receipts)]
+            if retry:  # half of them a true retry: the same member and purchase again
+                m, (amount, visit) = self.receipts[receipt][0], self.receipts[receipt][3]
         else:
             receipt = self._new_id("R")
+        mm = self.members[m]
 
         def call(s):  # type: ignore[no-untyped-def]
             sent = f"  {receipt} " if pad else receipt  # ids are trimmed: the padded id is the same receipt
@@ -200,9 +212,9 @@ class LedgerMachine(RuleBasedStateMachine):
             self._refused(InvalidInput, call, "nothing_to_award")
             return
         if receipt in self.receipts:
-            owner, award_id, original = self.receipts[receipt]
-            if owner != m:
-                event("award: receipt of another member refused")
+            owner, award_id, original, purchase = self.receipts[receipt]
+            if owner != m or purchase != (amount, visit):
+                event("award: receipt of another member or purchase refused")
                 self._refused(Conflict, call, "receipt_already_awarded")
                 return
             event("award: repeated receipt replayed")
@@ -247,33 +259,39 @@ class LedgerMachine(RuleBasedStateMachine):
         self.rows["entries"] += (got["stamp"] > 0) + (got["point"] > 0) + rewards
         self.rows["awards"] += 1
         self.rows["grants"] += rewards
-        self.receipts[receipt] = (m, result.award_id, (result.stamps, result.points, result.rewards))
+        self.receipts[receipt] = (m, result.award_id, (result.stamps, result.points, result.rewards), (amount, visit))
 
     @rule(m=member_ix, visits=st.integers(1, 3), amount=st.integers(300, 3000))
     def big_purchases(self, m: int, visits: int, amount: int) -> None:
         """A few visits with a large amount each: cards fill, points pile up."""
         for _ in range(visits):
-            self.award_receipt(m=m, amount=Decimal(amount), visit=True, repeat=1, pick=0, pad=False)
+            self.award_receipt(m=m, amount=Decimal(amount), visit=True, repeat=1, pick=0, pad=False, retry=False)
 
     @rule(m=member_ix, item=st.integers(0, 10**6), affordable=st.sampled_from([True, True, False]),
-          repeat=st.integers(0, 3), pick=st.integers(0, 10**6))
-    def redeem(self, m: int, item: int, affordable: bool, repeat: int, pick: int) -> None:
+          repeat=st.integers(0, 3), pick=st.integers(0, 10**6), retry=st.sampled_from([True, True, False]))
+    def redeem(self, m: int, item: int, affordable: bool, repeat: int, pick: int, retry: bool) -> None:
         if affordable:  # mostly the member who has the points, and an item they can afford
             m = max(range(N_MEMBERS), key=lambda i: (self.members[i].balance("point"), -i))
         mm = self.members[m]
-        mine = sorted(r for r, (owner, *_) in self.requests.items() if owner == m)
-        if repeat == 0 and mine:  # a retried request of the same member (an id reused by another member is not modelled here)
-            request_id = mine[pick % len(mine)]
-        else:
-            request_id = self._new_id("Q")
         choices = [i for i in self.items if i[1] <= mm.balance("point")] if affordable else []
         item_id, cost = (choices or self.items)[item % len(choices or self.items)]
+        if repeat == 0 and self.requests:  # an id seen before: mostly a retry, else another member's or item's
+            request_id = sorted(self.requests)[pick % len(self.requests)]
+            if retry:
+                m, item_id = self.requests[request_id][0], self.requests[request_id][3]
+                mm, cost = self.members[m], dict(self.items)[item_id]
+        else:
+            request_id = self._new_id("Q")
 
         def call(s):  # type: ignore[no-untyped-def]
             return redeem_item(s, member_id=mm.member_id, item_id=item_id, request_id=request_id, actor=self.cashier, now=self.now)
 
         if request_id in self.requests:
-            _, red_id, points = self.requests[request_id]
+            owner, red_id, points, original_item = self.requests[request_id]
+            if (owner, original_item) != (m, item_id):
+                event("redeem: request id of another member or reward refused")
+                self._refused(Conflict, call, "request_id_reused")
+                return
             with self.db.transaction() as s:
                 result = call(s)
             assert result.replayed and result.redemption_id == red_id and result.points == points
@@ -291,7 +309,7 @@ class LedgerMachine(RuleBasedStateMachine):
         assert not result.replayed and result.points == cost and result.point_balance == mm.balance("point")
         self.rows["entries"] += 1
         self.rows["redemptions"] += 1
-        self.requests[request_id] = (m, result.redemption_id, cost)
+        self.requests[request_id] = (m, result.redemption_id, cost, item_id)
         event("redeem: ok")
 
     @rule(m=member_ix, amount=st.integers(1, 12))

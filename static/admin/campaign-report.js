@@ -1,0 +1,84 @@
+/* 推播活動報表: one campaign's progress while it sends (polled every 1.5 s while sending, 10 s
+ * while scheduled), then its report: delivery, why members were skipped, coupons, and purchases
+ * of the target against the holdout with the uplift between them (GET /api/v1/admin/campaigns/<id>). */
+'use strict';
+(() => {
+  const { el, t, fmt, card, charts } = Admin;
+  const LIVE = { sending: 1500, scheduled: 10000 };
+
+  function kpi(label, value, id, accent = '#6f4e37') {
+    return el('div', { class: 'kpi', style: `--accent:${accent}` }, el('div', { class: 'label', text: label }), el('div', { class: 'value', id, text: value }));
+  }
+
+  function progressCard(c, r) {
+    const skipped = Object.values(r.skipped).reduce((a, b) => a + b, 0);
+    const done = r.sent + r.failed + skipped;
+    const share = r.targeted ? Math.round((done / r.targeted) * 100) : (c.status === 'sent' ? 100 : 0);
+    const text = c.status === 'scheduled' ? t('camp.scheduledFor', { when: fmt.time(c.scheduled_at) })
+      : c.status === 'draft' ? t('camp.status.draft') : t('camp.progress', { done: fmt.num(done), total: fmt.num(r.targeted) });
+    return card(t('camp.delivery'), el('div', { class: 'progress', role: 'progressbar', 'aria-valuenow': share, 'aria-valuemin': 0, 'aria-valuemax': 100 },
+      el('div', { style: `width:${share}%` })), el('p', { id: 'progressText', style: 'margin-top:8px', text }));
+  }
+
+  function deliveryChart(r) {
+    const parts = [[t('camp.sent'), r.sent, '#06c755'], [t('camp.failed'), r.failed, '#b3261e'], [t('camp.pending'), r.pending, '#9c8b7a'],
+      [t('camp.heldOut'), r.held_out, '#3d7bd9'], ...Object.entries(r.skipped).map(([why, n]) => [t(`camp.skip.${why}`), n, '#e0a030'])]
+      .filter(([, n]) => n > 0);
+    return parts.length ? charts.doughnut(parts.map((p) => p[0]), parts.map((p) => p[1]), { label: t('camp.delivery'), colours: parts.map((p) => p[2]) })
+      : Admin.empty(t('camp.noRecipients'));
+  }
+
+  function outcomeCard(r) {
+    const groups = [[t('camp.target'), r.target], [t('camp.holdoutGroup'), r.holdout]];
+    const uplift = r.uplift.conversion_points == null ? t('camp.noHoldout')
+      : t('camp.uplift', { points: r.uplift.conversion_points, money: fmt.money(r.uplift.revenue_per_member) });
+    return card(el('span', {}, t('camp.outcome'), el('span', { class: 'sub', text: t('camp.window', { days: r.window_days }) })),
+      el('div', { class: 'grid g2' },
+        el('div', {}, el('h3', { class: 'muted', style: 'font-size:13px;margin-bottom:6px', text: t('camp.conversion') }),
+          charts.bars(groups.map((g) => g[0]), groups.map((g) => g[1].conversion * 100), {
+          label: t('camp.conversion'), colours: ['#06c755', '#9c8b7a'], size: 'short',
+          format: (v, i) => t('camp.conversionTip', { p: v.toFixed(1), buyers: groups[i][1].buyers, members: groups[i][1].members }) })),
+        el('div', {}, el('h3', { class: 'muted', style: 'font-size:13px;margin-bottom:6px', text: t('camp.revenuePer') }),
+          charts.bars(groups.map((g) => g[0]), groups.map((g) => Number(g[1].revenue_per_member)), {
+            label: t('camp.revenuePer'), colours: ['#6f4e37', '#c9b8a8'], size: 'short', format: (v) => fmt.money(v) }))),
+      el('p', { class: 'muted', style: 'margin-top:10px', id: 'uplift', text: uplift }));
+  }
+
+  async function cancel(id) {
+    if (!(await Admin.ask(t('camp.cancelTitle'), el('p', { text: t('camp.cancelText') }), t('camp.cancelGo'), { danger: true }))) return;
+    try { await Admin.api(`/api/v1/admin/campaigns/${id}/cancel`, { method: 'POST' }); Admin.refresh(); } catch (err) { Admin.fail(err); }
+  }
+
+  Admin.pages.campaign = async (main, [id]) => {
+    const c = await Admin.api(`/api/v1/admin/campaigns/${id}`);
+    const r = c.report;
+    const cancellable = ['draft', 'scheduled'].includes(c.status) && Admin.can('campaigns:manage');
+    main.append(Admin.pageHead(c.name, t(`camp.kind.${c.kind}`), el('span', { id: 'campaignStatus' }, Admin.campaignStatus(c.status)),
+      cancellable ? el('button', { class: 'danger', type: 'button', text: t('camp.cancelGo'), onclick: () => cancel(c.id) }) : null,
+      Admin.link('/admin/campaigns', t('camp.back'), { class: 'btn secondary' })));
+    const coupons = r.coupons;
+    const skipped = Object.values(r.skipped).reduce((a, b) => a + b, 0);
+    main.append(el('div', { class: 'kpis' },
+      kpi(t('camp.targeted'), fmt.num(r.targeted), 'kpiTargeted'), kpi(t('camp.sent'), fmt.num(r.sent), 'kpiSent', '#06c755'),
+      kpi(t('camp.heldOut'), fmt.num(r.held_out), 'kpiHeld', '#3d7bd9'), kpi(t('camp.failed'), fmt.num(r.failed), 'kpiFailed', '#b3261e'),
+      kpi(t('camp.skippedAll'), fmt.num(skipped), 'kpiSkipped', '#e0a030'),
+      kpi(t('camp.couponsClaimed'), `${fmt.num(coupons.claimed)} / ${fmt.num(coupons.redeemed)}`, 'kpiCoupons', '#d0587e')));
+    main.append(el('div', { class: 'split' },
+      el('div', { class: 'stack' }, progressCard(c, r), card(t('camp.breakdown'), deliveryChart(r)), outcomeCard(r),
+        coupons.claimed ? card(t('camp.coupons'), el('p', { text: t('camp.couponText', { claimed: coupons.claimed, redeemed: coupons.redeemed, revenue: fmt.money(coupons.revenue) }) })) : null),
+      el('div', { class: 'stack' }, card(t('camp.preview.title'), Admin.bubble.phone(c.kind, c.content)),
+        card(t('camp.details'), el('dl', { class: 'facts' }, ...[
+          [t('camp.segment'), c.rule ? Admin.describeRule(c.rule, await Admin.lookups()) : t('camp.everyone')],
+          [t('camp.holdout'), `${c.holdout_pct}%`], [t('camp.created'), fmt.time(c.created_at)],
+          [t('camp.started'), fmt.time(c.started_at)], [t('camp.finished'), fmt.time(c.finished_at)]]
+          .flatMap(([k, v]) => [el('dt', { text: k }), el('dd', { text: v })]))))));
+    if (LIVE[c.status]) {
+      Admin.every(LIVE[c.status], async () => {
+        try {
+          const now = await Admin.api(`/api/v1/admin/campaigns/${id}`);
+          if (now.status !== c.status || now.report.sent !== r.sent || now.report.failed !== r.failed) Admin.refresh();
+        } catch (err) { /* the next poll tries again */ }
+      });
+    }
+  };
+})();

@@ -1,0 +1,66 @@
+/* 設定, continued: automations (journeys: switch on, edit the text, coupon and timing, see what
+ * each sent) and stores with their staff (add a store, add a cashier or manager). */
+'use strict';
+(() => {
+  const { el, t, fmt, card, badge, table } = Admin;
+
+  // ── automations ─────────────────────────────────────────
+  function journeyCard(j, lookups, editable) {
+    const on = el('input', { type: 'checkbox', checked: j.enabled, disabled: !editable });
+    const text = el('textarea', { name: 'text', maxLength: 1000, disabled: !editable, value: j.text });
+    const coupon = el('select', { name: 'coupon', disabled: !editable }, el('option', { value: '', text: t('common.none') }),
+      lookups.coupon_templates.map((c) => el('option', { value: c.id, text: c.name })));
+    coupon.value = j.coupon_template_id == null ? '' : String(j.coupon_template_id);
+    const usesDays = ['birthday', 'tier_expiring', 'coupon_expiring'].includes(j.kind);
+    const timing = el('input', { type: 'number', min: 0, step: 1, disabled: !editable, value: usesDays ? j.days_before : j.delay_minutes });
+    const r = j.report;
+    const skipped = Object.values(r.skipped).reduce((a, b) => a + b, 0);
+    const save = (ev) => {
+      ev.preventDefault();
+      const body = { enabled: on.checked, text: text.value, coupon_template_id: coupon.value ? Number(coupon.value) : null,
+        [usesDays ? 'days_before' : 'delay_minutes']: Number(timing.value) || 0 };
+      Admin.saveThen('PUT', `/api/v1/admin/journeys/${j.kind}`, body, t(on.checked ? 'set.journey.savedOn' : 'set.journey.savedOff', { name: t(`set.journey.${j.kind}`) }));
+    };
+    return el('section', { class: 'card', 'aria-label': t(`set.journey.${j.kind}`) },
+      el('h2', {}, el('span', {}, t(`set.journey.${j.kind}`), el('span', { class: 'sub' }, j.enabled ? badge(t('common.on'), 'ok') : badge(t('common.off'))))),
+      el('p', { class: 'muted', style: 'font-size:13px;margin:-6px 0 10px', text: t(`set.journey.${j.kind}.what`) }),
+      el('form', { class: 'stack', onsubmit: save },
+        el('label', { class: 'choice' }, on, t('set.journey.on')),
+        el('label', { class: 'field' }, t('set.journey.text'), text, el('span', { class: 'hint', text: t('set.journey.placeholders') })),
+        el('div', { class: 'row' }, el('label', { class: 'field' }, t('set.journey.coupon'), coupon),
+          el('label', { class: 'field' }, usesDays ? t('set.journey.daysBefore') : t('set.journey.delay'), timing)),
+        el('p', { class: 'muted', style: 'font-size:13px', text: t('set.journey.report', { triggered: fmt.num(r.triggered), sent: fmt.num(r.sent), skipped: fmt.num(skipped), revenue: fmt.money(r.revenue_within_days) }) }),
+        editable ? el('div', {}, el('button', { class: 'primary', type: 'submit', text: t('common.save') })) : null));
+  }
+
+  Admin.settingsTabs.journeys = async (main) => {
+    const [{ journeys }, lookups] = await Promise.all([Admin.api('/api/v1/admin/journeys'), Admin.lookups(true)]);
+    main.append(el('div', { class: 'grid g2' }, journeys.map((j) => journeyCard(j, lookups, Admin.can('campaigns:manage')))));
+  };
+
+  // ── stores and staff ────────────────────────────────────
+  async function staffBox(store) {
+    const { staff } = await Admin.api(`/api/v1/admin/stores/${encodeURIComponent(store.code)}/staff`);
+    const form = Admin.simpleForm([
+      ['username', t('set.staff.username'), 'text', { required: true }], ['name', t('set.staff.name'), 'text'],
+      ['role', t('set.staff.role'), 'select', { options: [['cashier', t('set.staff.cashier')], ['manager', t('set.staff.manager')]] }],
+      ['password', t('set.staff.password'), 'password', { required: true, hint: t('set.staff.passwordHint') }],
+    ], {}, (v) => Admin.saveThen('POST', `/api/v1/admin/stores/${encodeURIComponent(store.code)}/staff`, v, t('set.staff.added', { name: v.username })), t('set.staff.add'));
+    return el('section', { class: 'card', 'aria-label': store.name },
+      el('h2', {}, el('span', {}, store.name, el('span', { class: 'sub', text: store.code }))),
+      staff.length ? table([
+        [t('set.staff.name'), (s) => s.name], [t('set.staff.username'), (s) => s.username],
+        [t('set.staff.role'), (s) => badge(t(`set.staff.${s.role}`), s.role === 'manager' ? 'warn' : '')],
+        [t('members.status'), (s) => (s.active ? badge(t('common.on'), 'ok') : badge(t('common.off'), 'bad'))],
+      ], staff, { label: t('set.staff.of', { store: store.name }) }) : Admin.empty(t('set.staff.none')),
+      el('details', { style: 'margin-top:12px' }, el('summary', { style: 'cursor:pointer;font-weight:600', text: t('set.staff.add') }), el('div', { style: 'margin-top:12px' }, form)));
+  }
+
+  Admin.settingsTabs.stores = async (main) => {
+    const { stores } = await Admin.api('/api/v1/admin/stores');
+    main.append(card(t('set.store.add'), Admin.simpleForm([['code', t('set.store.code'), 'text', { required: true, hint: t('set.store.codeHint') }],
+      ['name', t('set.store.name'), 'text', { required: true }]], {}, (v) => Admin.saveThen('POST', '/api/v1/admin/stores', v), t('set.store.add'))));
+    const boxes = await Promise.all(stores.map(staffBox));
+    main.append(el('div', { style: 'height:18px' }), stores.length ? el('div', { class: 'grid g2' }, boxes) : card(null, Admin.empty(t('set.store.none'))));
+  };
+})();
