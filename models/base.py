@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from sqlalchemy import BigInteger, DateTime, Integer, MetaData, String, TypeDecorator
 from sqlalchemy import event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Session, SessionTransaction, mapped_column
 
@@ -49,6 +50,12 @@ Str64 = Annotated[str, mapped_column(String(64))]
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def insert_for(session: Session):  # type: ignore[no-untyped-def]
+    """The ``insert`` of the session's dialect, for ``on_conflict_do_nothing`` (PostgreSQL and
+    SQLite both have it; SQLAlchemy's generic insert does not)."""
+    return (postgresql if session.get_bind().dialect.name == "postgresql" else sqlite).insert
 
 
 def add_unique(session: Session, obj: object, conflict: Exception) -> None:

@@ -7,10 +7,9 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import Boolean, ForeignKey, Numeric, String, UniqueConstraint, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from models.base import Base, IntPK, Timestamp
+from models.base import Base, IntPK, Timestamp, insert_for
 from models.errors import DomainError, InvalidInput
 from models.checkout import Checkout, checkout
 from models.ledger import AwardResult
@@ -71,9 +70,8 @@ def create_claim(
         raise InvalidInput("receipt_id is required (at most 64 characters)", code="invalid_receipt_id")
     if amount is None and not visit:
         raise InvalidInput("Give an amount, or visit: true", code="nothing_to_award")
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     session.execute(
-        dialect.insert(ClaimCode)
+        insert_for(session)(ClaimCode)
         .values(
             code="".join(secrets.choice(ALPHABET) for _ in range(8)),
             store_id=actor.store_id,

@@ -19,10 +19,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, UniqueConstraint, func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from models.base import Base, IntPK, Timestamp
+from models.base import Base, IntPK, Timestamp, insert_for
 from models.errors import InvalidInput, NotFound
 
 RUNS_KEY = "journey_runs"
@@ -136,9 +135,8 @@ def trigger(session: Session, kind: str, *, member_id: int, occasion: str, now: 
     journey = session.scalars(select(Journey).where(Journey.kind == kind)).one_or_none()
     if journey is None or not journey.enabled:
         return False
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     new = session.execute(
-        dialect.insert(JourneyRun)
+        insert_for(session)(JourneyRun)
         .values(journey_id=journey.id, member_id=member_id, occasion=occasion[:64], status="pending", context=context or {},
                 created_at=now, due_at=now + timedelta(minutes=journey.delay_minutes))
         .on_conflict_do_nothing(index_elements=["journey_id", "member_id", "occasion"])

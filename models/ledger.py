@@ -16,10 +16,9 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, Numeric, String, UniqueConstraint, and_, case, func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from models.base import Base, IntPK, Timestamp, TXN_KEY, txn_cache
+from models.base import Base, IntPK, Timestamp, TXN_KEY, txn_cache, insert_for
 from models.errors import Conflict, DomainError, InvalidInput, NotFound
 from models.member import Member, holds_lock, mark_locked
 from models.rule import EarningRule, capped, earn_for
@@ -87,9 +86,6 @@ class AwardResult:
     capped: bool = False
     reward_ids: list[int] = field(default_factory=list)
 
-
-def _insert(session: Session):  # type: ignore[no-untyped-def]
-    return (postgresql if session.get_bind().dialect.name == "postgresql" else sqlite).insert
 
 
 def lock_member(session: Session, member_id: int) -> Member:
@@ -246,7 +242,7 @@ def award(
     if amount is not None and (not amount.is_finite() or amount < 0 or amount > Decimal("10000000")):
         raise InvalidInput("amount must be between 0 and 10,000,000", code="invalid_amount")
     inserted = session.execute(
-        _insert(session)(Award)
+        insert_for(session)(Award)
         .values(
             store_id=actor.store_id,
             receipt_id=receipt_id,

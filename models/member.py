@@ -4,10 +4,9 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from sqlalchemy import Boolean, Date, ForeignKey, String, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from models.base import Base, IntPK, Timestamp, TXN_KEY, txn_cache
+from models.base import Base, IntPK, Timestamp, TXN_KEY, txn_cache, insert_for
 from models.errors import NotFound
 
 MEMBER_NO_BASE = 10_000_000
@@ -74,9 +73,6 @@ def is_valid_member_no(value: str) -> bool:
     return value.isdigit() and len(value) >= 2 and luhn_digit(value[:-1]) == value[-1]
 
 
-def _insert(session: Session):  # type: ignore[no-untyped-def]
-    return (postgresql if session.get_bind().dialect.name == "postgresql" else sqlite).insert
-
 
 def get_by_line_user(session: Session, line_user_id: str, *, lock: bool = False) -> Member | None:
     stmt = select(Member).where(Member.line_user_id == line_user_id)
@@ -117,7 +113,7 @@ def ensure_member(session: Session, line_user_id: str, *, now: datetime) -> Memb
     if existing is not None:
         return existing
     stmt = (
-        _insert(session)(Member)
+        insert_for(session)(Member)
         .values(line_user_id=line_user_id, is_reachable=True, followed_at=now, created_at=now)
         .on_conflict_do_nothing(index_elements=["line_user_id"])
     )

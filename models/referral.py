@@ -25,10 +25,9 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ForeignKey, String, and_, case, func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from models.base import Base, IntPK, Timestamp
+from models.base import Base, IntPK, Timestamp, insert_for
 from models.coupon import CouponTemplate, issue
 from models.errors import DomainError
 from models.ledger import Award, AwardResult, add_entry, lock_member
@@ -92,9 +91,6 @@ class Recorded:
     created: bool  # False: this friend had already sent this referrer's code
 
 
-def _insert(session: Session):  # type: ignore[no-untyped-def]
-    return (postgresql if session.get_bind().dialect.name == "postgresql" else sqlite).insert
-
 
 def month_bounds(now: datetime) -> tuple[datetime, datetime]:
     """The Taipei calendar month ``now`` falls in, as [start, end)."""
@@ -116,7 +112,7 @@ def code_for(session: Session, member_id: int, *, now: datetime) -> str:
         if code is not None:
             return code
         fresh = "".join(secrets.choice(ALPHABET) for _ in range(CODE_LENGTH))
-        session.execute(_insert(session)(ReferralCode).values(member_id=member_id, code=fresh, created_at=now).on_conflict_do_nothing())
+        session.execute(insert_for(session)(ReferralCode).values(member_id=member_id, code=fresh, created_at=now).on_conflict_do_nothing())
     raise RuntimeError("could not draw a free referral code")
 
 
@@ -167,7 +163,7 @@ def record_referral(session: Session, *, friend: Member, raw_code: str, now: dat
     if program.monthly_cap is not None and rewarded_this_month(session, referrer.id, now) >= program.monthly_cap:
         raise ReferralRefused("The referrer reached this month's cap", code="referral_cap")
     new_id = session.execute(
-        _insert(session)(Referral)
+        insert_for(session)(Referral)
         .values(referrer_id=referrer.id, friend_id=friend.id, code=code, status="recorded", recorded_at=now)
         .on_conflict_do_nothing(index_elements=["friend_id"])
         .returning(Referral.id)

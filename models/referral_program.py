@@ -11,10 +11,9 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from sqlalchemy import Boolean, ForeignKey, Integer, Numeric, String
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from models.base import Base, Timestamp
+from models.base import Base, Timestamp, insert_for
 from models.coupon import CouponTemplate
 from models.errors import InvalidInput
 
@@ -56,14 +55,11 @@ class Gift:
     coupon_name: str | None = None
 
 
-def _insert(session: Session):  # type: ignore[no-untyped-def]
-    return (postgresql if session.get_bind().dialect.name == "postgresql" else sqlite).insert
-
 
 def get_program(session: Session) -> ReferralProgram:
     program = session.get(ReferralProgram, PROGRAM_ID)
     if program is None:
-        session.execute(_insert(session)(ReferralProgram).values(id=PROGRAM_ID, **DEFAULTS).on_conflict_do_nothing(index_elements=["id"]))
+        session.execute(insert_for(session)(ReferralProgram).values(id=PROGRAM_ID, **DEFAULTS).on_conflict_do_nothing(index_elements=["id"]))
         program = session.get(ReferralProgram, PROGRAM_ID)
         assert program is not None
     return program

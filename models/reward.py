@@ -5,10 +5,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from models.base import Base, IntPK, Timestamp
+from models.base import Base, IntPK, Timestamp, insert_for
 from models.errors import Conflict, InvalidInput, NotFound
 from models.ledger import add_entry, balance, lock_member, spend
 from models.rule import EarningRule
@@ -132,9 +131,8 @@ def redeem_item(
     if existing is not None:
         return _replay(session, existing, member_id=member_id, item_id=item_id)
     entry = spend(session, member_id=member_id, currency="point", amount=item.points_cost, reason="redeem", actor=actor, now=now, note=item.name)
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     new_id = session.execute(
-        dialect.insert(Redemption)
+        insert_for(session)(Redemption)
         .values(
             store_id=actor.store_id, request_id=request_id, member_id=member_id, reward_item_id=item.id,
             points=item.points_cost, ledger_entry_id=entry.id, created_at=now,

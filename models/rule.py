@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Integer, Numeric, String
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from models.base import Base, Timestamp, txn_cache
+from models.base import Base, Timestamp, txn_cache, insert_for
 from models.errors import InvalidInput
 
 RULE_ID = 1
@@ -86,10 +86,7 @@ def get_rule(session: Session) -> EarningRule:
         return kept
     rule = session.get(EarningRule, RULE_ID)
     if rule is None:
-        from sqlalchemy.dialects import postgresql, sqlite
-
-        dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-        session.execute(dialect.insert(EarningRule).values(id=RULE_ID, **DEFAULTS).on_conflict_do_nothing(index_elements=["id"]))
+        session.execute(insert_for(session)(EarningRule).values(id=RULE_ID, **DEFAULTS).on_conflict_do_nothing(index_elements=["id"]))
         rule = session.get(EarningRule, RULE_ID)
         assert rule is not None
     cache["rule"] = rule

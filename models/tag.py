@@ -5,10 +5,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, String, delete, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from models.base import Base, IntPK, Timestamp
+from models.base import Base, IntPK, Timestamp, insert_for
 from models.errors import InvalidInput, NotFound
 
 
@@ -31,15 +30,12 @@ class MemberTag(Base):
     added_at: Mapped[Timestamp]
 
 
-def _insert(session: Session):  # type: ignore[no-untyped-def]
-    return (postgresql if session.get_bind().dialect.name == "postgresql" else sqlite).insert
-
 
 def get_or_create(session: Session, name: str, *, now: datetime, kind: str = "manual", rule: dict | None = None) -> Tag:  # type: ignore[type-arg]
     name = (name or "").strip()
     if not name or len(name) > 60:
         raise InvalidInput("A tag name is 1 to 60 characters", code="invalid_tag", details={"field": "tag"})
-    session.execute(_insert(session)(Tag).values(name=name, kind=kind, rule=rule, created_at=now).on_conflict_do_nothing(index_elements=["name"]))
+    session.execute(insert_for(session)(Tag).values(name=name, kind=kind, rule=rule, created_at=now).on_conflict_do_nothing(index_elements=["name"]))
     tag = session.scalars(select(Tag).where(Tag.name == name)).one()
     return tag
 
@@ -48,7 +44,7 @@ def add_tag(session: Session, member_id: int, name: str, *, now: datetime) -> Ta
     tag = get_or_create(session, name, now=now)
     if tag.kind != "manual":
         raise InvalidInput("Rule tags are kept by their rule, not by hand", code="rule_tag")
-    session.execute(_insert(session)(MemberTag).values(member_id=member_id, tag_id=tag.id, added_at=now).on_conflict_do_nothing())
+    session.execute(insert_for(session)(MemberTag).values(member_id=member_id, tag_id=tag.id, added_at=now).on_conflict_do_nothing())
     return tag
 
 

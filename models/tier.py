@@ -8,10 +8,9 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, Integer, Numeric, String, UniqueConstraint, func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column, object_session
 
-from models.base import Base, IntPK, Timestamp, txn_cache
+from models.base import Base, IntPK, Timestamp, txn_cache, insert_for
 from models.errors import Conflict, InvalidInput, NotFound
 from models.ledger import Award, LedgerEntry
 from models.member import Member
@@ -269,9 +268,8 @@ def needs_reminder(session: Session, member: Member, tier: Tier) -> bool:
 
 def claim_reminder(session: Session, member: Member, now: datetime) -> bool:
     """Record the reminder for this period; False when another run already did."""
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     return session.execute(
-        dialect.insert(TierReminder)
+        insert_for(session)(TierReminder)
         .values(member_id=member.id, period_ends_at=member.tier_until, sent_at=now)
         .on_conflict_do_nothing(index_elements=["member_id", "period_ends_at"])
         .returning(TierReminder.id)
