@@ -16,6 +16,7 @@ from bot.campaigns import QuietHours
 from bot.push import deliver, enqueue_messages
 from bot.services import Services
 from handlers.messages import text
+from handlers.tiers import keep_text
 from models.campaign import MarketingSend
 from models.coupon import Coupon, CouponTemplate, issue
 from models.journey import Journey, JourneyRun, due_runs, recent_marketing, trigger
@@ -25,7 +26,7 @@ from models.outbox import queued_in
 from models.rule import get_rule
 from models.segment import MemberStats, compute_stats
 from models.segment_rules import compile_rule
-from models.tier import birthday_members, current_tier, shortfall
+from models.tier import TierReminder, birthday_members, claim_reminder, current_tier, shortfall
 
 log = logging.getLogger(__name__)
 TAIPEI = ZoneInfo("Asia/Taipei")
@@ -41,6 +42,41 @@ def _values(session, member: Member, run: JourneyRun, svc: Services) -> dict[str
 def _skip(run: JourneyRun, reason: str) -> str:
     run.status, run.skip_reason = "skipped", reason
     return reason
+
+
+def _gone(session, journey: Journey, member: Member, run: JourneyRun, now) -> str | None:  # type: ignore[no-untyped-def]
+    """Why a scheduled occasion no longer applies when its run is sent (a delay or quiet hours
+    can pass in between): the member kept the tier, or the coupon was used or withdrawn."""
+    if journey.kind == "tier_expiring":
+        tier = current_tier(session, member)
+        until = member.tier_until
+        if tier is None or until is None or run.occasion != f"tier_end:{until.astimezone(TAIPEI).date()}":
+            return "period_over"  # the period the run was about ended, or an upgrade began a new one
+        if shortfall(session, member.id, tier, until) <= 0:
+            return "qualified"
+        if session.scalar(select(TierReminder.id).where(TierReminder.member_id == member.id, TierReminder.period_ends_at == until)):
+            return "reminded"  # the daily job's built-in reminder said it
+    if journey.kind == "coupon_expiring":
+        coupon = session.get(Coupon, int(run.occasion.removeprefix("coupon:")))
+        if coupon is None or coupon.status in ("redeemed", "voided"):
+            return "used" if coupon is not None and coupon.status == "redeemed" else "voided"
+        if coupon.status != "issued" or coupon.expires_at <= now:
+            return "expired"
+        if coupon.reminded_at is not None:  # the daily job's built-in reminder said it
+            return "reminded"
+    return None
+
+
+def _said(session, journey: Journey, member: Member, run: JourneyRun, svc: Services, now) -> list[str]:  # type: ignore[no-untyped-def]
+    """Lines a reminder adds (what it takes to keep the tier), recording it as the daily job's
+    reminder for the occasion, so the built-in one is not sent as well if the journey is switched off."""
+    if journey.kind == "tier_expiring":
+        tier = current_tier(session, member)
+        claim_reminder(session, member, now)
+        return [keep_text(session, member, tier, now, svc.texts)] if tier else []
+    if journey.kind == "coupon_expiring":
+        session.get(Coupon, int(run.occasion.removeprefix("coupon:"))).reminded_at = now
+    return []
 
 
 def send_run(svc: Services, run_id: int) -> str:
@@ -63,13 +99,16 @@ def send_run(svc: Services, run_id: int) -> str:
                                      .where(Member.id == member.id, compile_rule(session, journey.condition, now)))
             if matches is None:
                 return _skip(run, "condition")
+        gone = _gone(session, journey, member, run, now)
+        if gone is not None:
+            return _skip(run, gone)
         resume = QuietHours(svc.settings.quiet_hours_start, svc.settings.quiet_hours_end).resume_at(now)
         if resume is not None:
             run.due_at = resume
             return "quiet_hours"
         if recent_marketing(session, member.id, now) >= svc.settings.marketing_per_week:
             return _skip(run, "capped")
-        lines = [journey.text.format(**_values(session, member, run, svc))]
+        lines = [journey.text.format(**_values(session, member, run, svc)), *_said(session, journey, member, run, svc, now)]
         if journey.coupon_template_id:
             template = session.get(CouponTemplate, journey.coupon_template_id)
             got = issue(session, template=template, member_id=member.id, source="journey", occasion=f"journey:{journey.kind}:{run.occasion}"[:64], now=now)
@@ -121,7 +160,7 @@ def scan(svc: Services) -> dict[str, int]:
         if "coupon_expiring" in journeys:
             horizon = now + timedelta(days=journeys["coupon_expiring"].days_before)
             rows = session.execute(select(Coupon.id, Coupon.member_id, CouponTemplate.name).join(CouponTemplate, CouponTemplate.id == Coupon.template_id)
-                                   .where(Coupon.status == "issued", Coupon.expires_at > now, Coupon.expires_at <= horizon))
+                                   .where(Coupon.status == "issued", Coupon.reminded_at.is_(None), Coupon.expires_at > now, Coupon.expires_at <= horizon))
             for coupon_id, member_id, name in rows:
                 found["coupon_expiring"] += trigger(session, "coupon_expiring", member_id=member_id, occasion=f"coupon:{coupon_id}", now=now, context={"coupon": name})
     return found

@@ -285,8 +285,11 @@ JOURNEY_SCHEMAS: dict[str, Any] = {
     "JourneyUpdate": {**_obj(doc="Only the fields sent are changed", **JOURNEY_FIELDS), "additionalProperties": False},
     "JourneyReport": _obj(
         triggered={"type": "integer"}, sent={"type": "integer"}, pending={"type": "integer"},
-        skipped={**COUNTS, "description": "Per reason: capped, unreachable, condition, came_back, disabled"},
-        coupons_redeemed={"type": "integer"}, coupon_revenue=MONEY,
+        skipped={**COUNTS, "description": ("Per reason: capped, unreachable, condition, came_back, disabled; tier_expiring: qualified "
+                                            "(kept the tier before it was sent), period_over, reminded (by the daily job); "
+                                            "coupon_expiring: used, voided, expired, reminded")},
+        coupons_redeemed={"type": "integer", "description": "The journey's coupons redeemed within window_days after their message"},
+        coupon_revenue={**MONEY, "description": "Purchase amounts entered when those coupons were redeemed"},
         revenue_within_days={**MONEY, "description": "NT$ members spent within window_days after a message"}, window_days={"type": "integer"}),
     "JourneyList": _obj(["journeys"], journeys={"type": "array", "items": {"allOf": [ref("Journey"), _obj(["report"], report=ref("JourneyReport"))]}}),
 }

@@ -2,10 +2,11 @@
 
 Sending is a resumable state machine kept in the database:
     draft → scheduled → sending → sent      (or cancelled)
-Recipients are written once (holdout chosen by a stable hash), batches of at most 500
-get their X-Line-Retry-Key *before* anything is sent, and a batch is marked sent only
-after LINE accepted it. A worker killed at any point resumes with the same batches and
-keys; LINE answers 409 to a key it already accepted, so no member gets a batch twice.
+Recipients are written once, in one statement (holdout chosen by a stable hash, the frequency
+cap applied, batches of at most 500 numbered), every batch gets its X-Line-Retry-Key *before*
+anything is sent, and a batch is marked sent only after LINE accepted it (its recipients'
+outcome is the batch's). A worker killed at any point resumes with the same batches and keys;
+LINE answers 409 to a key it already accepted, so no member gets a batch twice.
 """
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, and_, func, insert, literal, select, update
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, and_, case, false, func, insert, literal, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from models.base import Base, IntPK, Timestamp
@@ -52,10 +53,13 @@ class CampaignRecipient(Base):
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"), primary_key=True)
     member_id: Mapped[int] = mapped_column(ForeignKey("member.id"), primary_key=True)
     group: Mapped[str] = mapped_column(String(8))  # target | holdout
-    status: Mapped[str] = mapped_column(String(10))  # pending | batched | sent | failed | skipped | held
+    # batched | failed | skipped | held (sent: rows written by earlier versions). A batched
+    # recipient's outcome is its batch's (recipients_with_outcome): sending a batch updates one
+    # batch row instead of rewriting its 500 recipient rows.
+    status: Mapped[str] = mapped_column(String(10))
     skip_reason: Mapped[str | None] = mapped_column(String(16))
     batch_no: Mapped[int | None] = mapped_column(Integer)
-    sent_at: Mapped[Timestamp | None]
+    sent_at: Mapped[Timestamp | None]  # set by earlier versions only: the batch's sent_at says when
 
 
 class CampaignBatch(Base):
@@ -184,91 +188,113 @@ def due_campaigns(session: Session, now: datetime) -> list[int]:
     ).order_by(Campaign.id)))
 
 
-def materialize(session: Session, campaign: Campaign, now: datetime) -> None:
-    """Write the recipients once: the holdout is a stable pseudo-random share of the target."""
-    if session.scalar(select(CampaignRecipient.member_id).where(CampaignRecipient.campaign_id == campaign.id).limit(1)) is not None:
-        return
-    ids = audience(session, campaign, now).subquery()
-    bucket = (ids.c.id * 2654435761 + campaign.id * 40503) % 100
-    from sqlalchemy import case
-
-    rows = select(
-        literal(campaign.id), ids.c.id,
-        case((bucket < campaign.holdout_pct, literal("holdout")), else_=literal("target")),
-        case((bucket < campaign.holdout_pct, literal("held")), else_=literal("pending")),
-    )
-    session.execute(insert(CampaignRecipient).from_select(["campaign_id", "member_id", "group", "status"], rows))
-    session.flush()
-
-
-def apply_frequency_cap(session: Session, campaign: Campaign, *, now: datetime, per_week: int) -> int:
-    """Pending recipients who already got ``per_week`` marketing messages in 7 days are skipped."""
-    recent = (
+def _capped_members(now: datetime, per_week: int):  # type: ignore[no-untyped-def]
+    """Members who already got ``per_week`` marketing messages in the last 7 days."""
+    return (
         select(MarketingSend.member_id)
         .where(MarketingSend.sent_at > now - timedelta(days=7))
         .group_by(MarketingSend.member_id)
         .having(func.count() >= per_week)
     )
-    return session.execute(
-        update(CampaignRecipient)
-        .where(CampaignRecipient.campaign_id == campaign.id, CampaignRecipient.status == "pending", CampaignRecipient.member_id.in_(recent))
-        .values(status="skipped", skip_reason="capped")
-    ).rowcount or 0
 
 
-def make_batches(session: Session, campaign: Campaign) -> int:
-    """Give every pending recipient a batch and every batch its retry key, before any send."""
-    pending = list(session.scalars(
-        select(CampaignRecipient.member_id)
-        .where(CampaignRecipient.campaign_id == campaign.id, CampaignRecipient.status == "pending")
-        .order_by(CampaignRecipient.member_id)
-    ))
-    start = int(session.scalar(select(func.coalesce(func.max(CampaignBatch.batch_no), 0)).where(CampaignBatch.campaign_id == campaign.id)) or 0)
-    for i in range(0, len(pending), BATCH_SIZE):
-        no = start + i // BATCH_SIZE + 1
-        chunk = pending[i:i + BATCH_SIZE]
-        session.add(CampaignBatch(campaign_id=campaign.id, batch_no=no, retry_key=str(uuid.uuid4()), status="pending", attempts=0, size=len(chunk)))
-        session.execute(
-            update(CampaignRecipient)
-            .where(CampaignRecipient.campaign_id == campaign.id, CampaignRecipient.member_id.in_(chunk))
-            .values(status="batched", batch_no=no)
-        )
-    session.flush()
-    return (len(pending) + BATCH_SIZE - 1) // BATCH_SIZE
+def materialize(session: Session, campaign: Campaign, now: datetime, *, per_week: int | None = None) -> int:
+    """Write the recipients once, in one statement, each with its fate: held out (a stable
+    pseudo-random share of the target), skipped over the frequency cap (``per_week``; held-out
+    members are not counted as capped), or batched: numbered in member order into batches of at
+    most 500; then give every batch its retry key. All before anything is sent, in the caller's
+    transaction, so a resumed campaign finds the same batches and keys. Returns the batches made."""
+    if session.scalar(select(CampaignRecipient.member_id).where(CampaignRecipient.campaign_id == campaign.id).limit(1)) is not None:
+        return 0
+    ids = audience(session, campaign, now).subquery()
+    held = (ids.c.id * 2654435761 + campaign.id * 40503) % 100 < campaign.holdout_pct
+    if per_week is None:
+        people = select(ids.c.id.label("member_id"), held.label("held"), false().label("capped"))
+    else:
+        capped = _capped_members(now, per_week).subquery()
+        people = select(ids.c.id.label("member_id"), held.label("held"), capped.c.member_id.is_not(None).label("capped")).select_from(
+            ids.outerjoin(capped, capped.c.member_id == ids.c.id))
+    people = people.subquery("people")  # each member's facts once, however often they are used below
+    fate = case((people.c.held, literal("held")), (people.c.capped, literal("skipped")), else_=literal("batched"))
+    order = func.row_number().over(partition_by=fate, order_by=people.c.member_id)
+    rows = select(
+        literal(campaign.id), people.c.member_id,
+        case((people.c.held, literal("holdout")), else_=literal("target")),
+        fate,
+        case((fate == "skipped", literal("capped"))),
+        case((fate == "batched", (order - 1).self_group().op("/", return_type=Integer)(BATCH_SIZE) + 1)),  # integer division on both databases
+    )
+    cols = ["campaign_id", "member_id", "group", "status", "skip_reason", "batch_no"]
+    session.execute(insert(CampaignRecipient).from_select(cols, rows))
+    sizes = session.execute(
+        select(CampaignRecipient.batch_no, func.count())
+        .where(CampaignRecipient.campaign_id == campaign.id, CampaignRecipient.status == "batched")
+        .group_by(CampaignRecipient.batch_no).order_by(CampaignRecipient.batch_no)
+    ).all()
+    if sizes:
+        session.execute(insert(CampaignBatch), [
+            {"campaign_id": campaign.id, "batch_no": no, "retry_key": str(uuid.uuid4()), "status": "pending", "attempts": 0, "size": size}
+            for no, size in sizes
+        ])
+    return len(sizes)
 
 
 def pending_batches(session: Session, campaign_id: int) -> list[CampaignBatch]:
     return list(session.scalars(select(CampaignBatch).where(CampaignBatch.campaign_id == campaign_id, CampaignBatch.status == "pending").order_by(CampaignBatch.batch_no)))
 
 
-def batch_users(session: Session, campaign_id: int, batch_no: int) -> list[tuple[int, str, bool]]:
-    return [(mid, uid, reachable) for mid, uid, reachable in session.execute(
-        select(Member.id, Member.line_user_id, Member.is_reachable)
+def batch_users(session: Session, campaign_id: int, batch_nos: list[int]) -> dict[int, list[tuple[int, str, bool]]]:
+    """(member id, LINE user id, reachable) of each batch's recipients still to send, in one query."""
+    users: dict[int, list[tuple[int, str, bool]]] = {no: [] for no in batch_nos}
+    for no, mid, uid, reachable in session.execute(
+        select(CampaignRecipient.batch_no, Member.id, Member.line_user_id, Member.is_reachable)
         .join(CampaignRecipient, CampaignRecipient.member_id == Member.id)
-        .where(CampaignRecipient.campaign_id == campaign_id, CampaignRecipient.batch_no == batch_no, CampaignRecipient.status == "batched")
-        .order_by(Member.id)
-    )]
+        .where(CampaignRecipient.campaign_id == campaign_id, CampaignRecipient.batch_no.in_(batch_nos), CampaignRecipient.status == "batched")
+        .order_by(CampaignRecipient.batch_no, Member.id)
+    ):
+        users[no].append((mid, uid, reachable))
+    return users
 
 
 def settle_batch(session: Session, campaign_id: int, batch_no: int, *, sent: bool, now: datetime, error: str | None, unreachable: list[int]) -> None:
-    batch = session.get(CampaignBatch, (campaign_id, batch_no), with_for_update=True)
-    if batch is None or batch.status != "pending":
+    """Record what LINE did with a batch, once: the conditional UPDATE lets one worker settle it."""
+    values: dict[str, Any] = {"attempts": CampaignBatch.attempts + 1}
+    values.update({"status": "sent", "sent_at": now} if sent else {"status": "failed", "last_error": (error or "")[:200]})
+    quick = {"synchronize_session": False}  # nothing of these tables is loaded in the session
+    settled = session.execute(
+        update(CampaignBatch)
+        .where(CampaignBatch.campaign_id == campaign_id, CampaignBatch.batch_no == batch_no, CampaignBatch.status == "pending")
+        .values(**values), execution_options=quick
+    ).rowcount
+    if not settled:
         return
-    batch.attempts += 1
     if unreachable:
         session.execute(update(CampaignRecipient).where(CampaignRecipient.campaign_id == campaign_id, CampaignRecipient.member_id.in_(unreachable))
                         .values(status="skipped", skip_reason="unreachable"))
     where = and_(CampaignRecipient.campaign_id == campaign_id, CampaignRecipient.batch_no == batch_no, CampaignRecipient.status == "batched")
-    if sent:
-        batch.status, batch.sent_at = "sent", now
-        members = list(session.scalars(select(CampaignRecipient.member_id).where(where)))
-        session.execute(update(CampaignRecipient).where(where).values(status="sent", sent_at=now))
-        if members:
-            session.execute(insert(MarketingSend), [{"member_id": m, "source": f"campaign:{campaign_id}", "sent_at": now} for m in members])
+    if sent:  # the batch row now says its recipients were sent; the frequency cap counts them from here
+        session.execute(insert(MarketingSend).from_select(
+            ["member_id", "source", "sent_at"],
+            select(CampaignRecipient.member_id, literal(f"campaign:{campaign_id}"), literal(now, type_=MarketingSend.sent_at.type)).where(where),
+        ))
     else:
-        batch.status, batch.last_error = "failed", (error or "")[:200]
-        session.execute(update(CampaignRecipient).where(where).values(status="failed"))
-    session.flush()
+        session.execute(update(CampaignRecipient).where(where).values(status="failed"), execution_options=quick)
+
+
+def recipients_with_outcome(campaign_id: int):  # type: ignore[no-untyped-def]
+    """A campaign's recipients with their outcome as ``status``: a batched recipient was sent
+    (or failed) when its batch was; the others carry their own (held, skipped, failed, sent)."""
+    status = case(
+        (and_(CampaignRecipient.status == "batched", CampaignBatch.status == "sent"), literal("sent")),
+        (and_(CampaignRecipient.status == "batched", CampaignBatch.status == "failed"), literal("failed")),
+        else_=CampaignRecipient.status,
+    )
+    return (
+        select(CampaignRecipient.member_id, CampaignRecipient.group, status.label("status"), CampaignRecipient.skip_reason)
+        .outerjoin(CampaignBatch, and_(CampaignBatch.campaign_id == CampaignRecipient.campaign_id, CampaignBatch.batch_no == CampaignRecipient.batch_no))
+        .where(CampaignRecipient.campaign_id == campaign_id)
+        .subquery("recipient")
+    )
 
 
 def finish(session: Session, campaign_id: int, *, now: datetime) -> None:

@@ -5,10 +5,10 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from models.campaign import Campaign, CampaignRecipient
+from models.campaign import Campaign, recipients_with_outcome
 from models.coupon import Coupon
 from models.ledger import Award
 
@@ -16,8 +16,8 @@ from models.ledger import Award
 def _group_outcome(session: Session, campaign: Campaign, *, group: str, statuses: tuple[str, ...], days: int) -> dict[str, Any]:
     start = campaign.started_at or campaign.created_at
     end = start + timedelta(days=days)
-    members = select(CampaignRecipient.member_id).where(
-        CampaignRecipient.campaign_id == campaign.id, CampaignRecipient.group == group, CampaignRecipient.status.in_(statuses))
+    recipient = recipients_with_outcome(campaign.id)
+    members = select(recipient.c.member_id).where(recipient.c.group == group, recipient.c.status.in_(statuses))
     size = int(session.scalar(select(func.count()).select_from(members.subquery())) or 0)
     buyers, revenue = session.execute(
         select(func.count(func.distinct(Award.member_id)), func.coalesce(func.sum(Award.amount), 0))
@@ -29,12 +29,10 @@ def _group_outcome(session: Session, campaign: Campaign, *, group: str, statuses
 
 
 def report(session: Session, campaign: Campaign, *, days: int = 14) -> dict[str, Any]:
-    counts = dict(session.execute(
-        select(CampaignRecipient.status, func.count()).where(CampaignRecipient.campaign_id == campaign.id).group_by(CampaignRecipient.status)
-    ).all())
+    recipient = recipients_with_outcome(campaign.id)
+    counts = dict(session.execute(select(recipient.c.status, func.count()).group_by(recipient.c.status)).all())
     skipped = dict(session.execute(
-        select(CampaignRecipient.skip_reason, func.count())
-        .where(CampaignRecipient.campaign_id == campaign.id, CampaignRecipient.status == "skipped").group_by(CampaignRecipient.skip_reason)
+        select(recipient.c.skip_reason, func.count()).where(recipient.c.status == "skipped").group_by(recipient.c.skip_reason)
     ).all())
     start = campaign.started_at or campaign.created_at
     occasion = Coupon.occasion == f"campaign:{campaign.id}"

@@ -31,7 +31,7 @@ DEFAULT_TEXT = {
     "birthday": "🎂 {name}生日快樂！{brand} 為您準備了生日禮，這個月來店出示即可使用。",
     "winback": "{name}，好久不見！我們想念您了，回來喝杯咖啡吧 ☕",
     "tier_up": "👑 恭喜升級為「{tier}」！新的會員福利已經生效。",
-    "tier_expiring": "提醒您：您的「{tier}」資格即將到期，持續消費即可保級！",
+    "tier_expiring": "⏳ 提醒您：您的「{tier}」資格即將到期。",  # followed by what it takes to keep it
     "card_almost_full": "再集 1 點就能兌換「{reward}」囉！",
     "coupon_expiring": "⏰ 您的優惠券「{coupon}」即將到期，記得使用喔！",
 }
@@ -63,7 +63,9 @@ class JourneyRun(Base):
     member_id: Mapped[int] = mapped_column(ForeignKey("member.id"), index=True)
     occasion: Mapped[str] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(10))  # pending | sent | skipped
-    skip_reason: Mapped[str | None] = mapped_column(String(16))  # capped | unreachable | condition | came_back | disabled
+    # capped | unreachable | condition | came_back | disabled; tier_expiring: qualified | period_over | reminded;
+    # coupon_expiring: used | voided | expired | reminded
+    skip_reason: Mapped[str | None] = mapped_column(String(16))
     context: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[Timestamp]
     due_at: Mapped[Timestamp]
@@ -174,9 +176,12 @@ def journey_report(session: Session, journey: Journey, *, days: int = 14) -> dic
     by_status = dict(session.execute(select(JourneyRun.status, func.count()).where(JourneyRun.journey_id == journey.id).group_by(JourneyRun.status)).all())
     reasons = dict(session.execute(select(JourneyRun.skip_reason, func.count()).where(
         JourneyRun.journey_id == journey.id, JourneyRun.status == "skipped").group_by(JourneyRun.skip_reason)).all())
-    prefix = f"journey:{journey.kind}:"
-    redeemed, coupon_revenue = session.execute(select(func.count(), func.coalesce(func.sum(Coupon.redeemed_amount), 0))
-                                               .where(Coupon.occasion.startswith(prefix), Coupon.status == "redeemed")).one()
+    redeemed, coupon_revenue = 0, Decimal(0)  # the journey's coupons redeemed within the window after their message
+    for sent_at, redeemed_at, amount in session.execute(
+            select(JourneyRun.sent_at, Coupon.redeemed_at, Coupon.redeemed_amount).join(Coupon, Coupon.id == JourneyRun.coupon_id)
+            .where(JourneyRun.journey_id == journey.id, JourneyRun.status == "sent", Coupon.status == "redeemed")):
+        if redeemed_at <= sent_at + timedelta(days=days):
+            redeemed, coupon_revenue = redeemed + 1, coupon_revenue + (amount or 0)
     revenue = session.scalar(
         select(func.coalesce(func.sum(Award.amount), 0)).select_from(JourneyRun)
         .join(Award, and_(Award.member_id == JourneyRun.member_id, Award.created_at > JourneyRun.sent_at,

@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Integer, Numeric, String, and_, case, delete, func, insert, literal, select
+from sqlalchemy import JSON, ForeignKey, Integer, Numeric, String, and_, case, delete, func, insert, literal, select, text
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from models.base import Base, IntPK, Timestamp
@@ -36,6 +36,8 @@ CLASSES = {
     (True, False, False): "一般發展", (False, False, False): "一般挽留",
 }
 NES = ("N", "E0", "S1", "S2", "S3")
+
+RECOMPUTE_LOCK = 0x5E6_0001  # pg_advisory_xact_lock key for recompute_stats
 
 
 class MemberStats(Base):
@@ -71,61 +73,73 @@ def _class_expr(r, f, m):  # type: ignore[no-untyped-def]
 
 
 def compute_stats(session: Session, *, now: datetime, window_days: int = 365, cycle_days: int = 30) -> int:
-    """Replace ``member_stats`` in one statement pair; returns the number of members scored."""
+    """Replace ``member_stats`` in one statement pair; returns the number of members scored.
+
+    One pass over the awards gives each member's whole history (first and last visit, for NES)
+    and, with ``FILTER``, the window's visits and spend (for RFM; the window is the recent end,
+    so its last visit is the last visit). Quintiles are ``ntile(5)`` over the members who bought
+    in the window, ties taken in member order so that a recompute of the same data gives the
+    same scores (ties split by an arbitrary order made classes flicker between recomputes).
+    """
     since = now - timedelta(days=window_days)
-    life = (
-        select(Award.member_id.label("member_id"), func.min(Award.created_at).label("first_at"), func.max(Award.created_at).label("last_at"))
-        .group_by(Award.member_id)
-        .subquery("life")
-    )
-    window = (
+    recent = Award.created_at > since
+    per_member = (
         select(
             Award.member_id.label("member_id"),
-            func.count().label("visits"),
-            func.coalesce(func.sum(Award.amount), 0).label("spend"),
+            func.min(Award.created_at).label("first_at"),
             func.max(Award.created_at).label("last_at"),
+            func.count().filter(recent).label("visits"),
+            func.coalesce(func.sum(Award.amount).filter(recent), 0).label("spend"),
         )
-        .where(Award.created_at > since)
         .group_by(Award.member_id)
-        .subquery("win")
+        .subquery("per_member")
     )
-    scored = (
-        select(
-            window.c.member_id,
-            func.ntile(5).over(order_by=window.c.last_at).label("r"),
-            func.ntile(5).over(order_by=window.c.visits).label("f"),
-            func.ntile(5).over(order_by=window.c.spend).label("m"),
-            window.c.visits,
-            window.c.spend,
-        ).subquery("scored")
-    )
+    in_window = per_member.c.visits > 0
+
+    def quintile(column):  # type: ignore[no-untyped-def]
+        return case((in_window, func.ntile(5).over(partition_by=in_window, order_by=(column, per_member.c.member_id))))
+
+    scored = select(
+        per_member,
+        quintile(per_member.c.last_at).label("r"),
+        quintile(per_member.c.visits).label("f"),
+        quintile(per_member.c.spend).label("m"),
+    ).subquery("scored")
     cycle = timedelta(days=cycle_days)
     nes = case(
-        (life.c.first_at > now - cycle, literal("N")),
-        (life.c.last_at > now - cycle, literal("E0")),
-        (life.c.last_at > now - 2 * cycle, literal("S1")),
-        (life.c.last_at > now - 3 * cycle, literal("S2")),
+        (scored.c.first_at > now - cycle, literal("N")),
+        (scored.c.last_at > now - cycle, literal("E0")),
+        (scored.c.last_at > now - 2 * cycle, literal("S1")),
+        (scored.c.last_at > now - 3 * cycle, literal("S2")),
         else_=literal("S3"),
     )
-    rows = (
-        select(
-            life.c.member_id,
-            func.coalesce(scored.c.visits, 0),
-            func.coalesce(scored.c.spend, 0),
-            life.c.first_at,
-            life.c.last_at,
-            scored.c.r,
-            scored.c.f,
-            scored.c.m,
-            case((scored.c.r.is_(None), None), else_=_class_expr(scored.c.r, scored.c.f, scored.c.m)),
-            nes,
-            literal(now, type_=MemberStats.computed_at.type),
-        )
-        .select_from(life.outerjoin(scored, scored.c.member_id == life.c.member_id))
+    rows = select(
+        scored.c.member_id,
+        scored.c.visits,
+        scored.c.spend,
+        scored.c.first_at,
+        scored.c.last_at,
+        scored.c.r,
+        scored.c.f,
+        scored.c.m,
+        case((scored.c.r.is_(None), None), else_=_class_expr(scored.c.r, scored.c.f, scored.c.m)),
+        nes,
+        literal(now, type_=MemberStats.computed_at.type),
     )
+    if session.get_bind().dialect.name == "postgresql":
+        # Two recomputes at once (the API and the journeys scan) take turns rather than collide on
+        # member_stats' key: the second waits here, then replaces the first's rows. (SQLite's
+        # BEGIN IMMEDIATE already serialises them.)
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": RECOMPUTE_LOCK})
+        # INSERT … SELECT runs without parallel workers: give its hash aggregate and sorts the
+        # memory to stay off disk, and skip JIT compilation, which costs more than it saves here.
+        session.execute(text("SET LOCAL work_mem = '64MB'"))
+        session.execute(text("SET LOCAL jit = off"))
     session.execute(delete(MemberStats))
     cols = ["member_id", "visits", "spend", "first_visit_at", "last_visit_at", "r_score", "f_score", "m_score", "rfm_class", "nes", "computed_at"]
     session.execute(insert(MemberStats).from_select(cols, rows))
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("ANALYZE member_stats"))  # the table was replaced: segment queries plan on fresh numbers
     return int(session.scalar(select(func.count()).select_from(MemberStats)) or 0)
 
 

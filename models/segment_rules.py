@@ -13,7 +13,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, Callable
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, and_, exists, extract, func, not_, or_, select, true
+from sqlalchemy import ColumnElement, and_, exists, extract, false, func, not_, or_, select, true
 from sqlalchemy.orm import Session
 
 from models.errors import InvalidInput
@@ -154,7 +154,11 @@ class Compiler:
         if "not" in node:
             if len(node) != 1:
                 raise RuleError(path, "'not' stands alone")
-            return not_(self.node(node["not"], f"{path}/not", depth + 1))
+            inner = self.node(node["not"], f"{path}/not", depth + 1)
+            # SQL's NOT keeps an unknown unknown: a member with no stats (never bought) or no gender
+            # would match neither a condition nor its negation. Here a condition that cannot be
+            # decided does not hold, so its negation does: "not S3" includes members with no NES.
+            return not_(func.coalesce(inner, false()))
         return self.condition(node, path)
 
     def condition(self, node: dict[str, Any], path: str) -> ColumnElement[bool]:

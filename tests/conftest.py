@@ -84,6 +84,12 @@ def is_postgres(database_url: str) -> bool:
     return database_url.startswith("postgresql")
 
 
+@pytest.fixture
+def pg_only(is_postgres):  # type: ignore[no-untyped-def]
+    if not is_postgres:
+        pytest.skip("concurrency is proven on PostgreSQL (TEST_DATABASE_URL); SQLite serialises writers")
+
+
 @pytest.fixture(scope="session")
 def _fake_line_server():  # type: ignore[no-untyped-def]
     fake = FakeLine(mode="spec")

@@ -2,6 +2,7 @@
 the frequency cap, quiet hours, holdout and uplift, the quota, coupon offers."""
 from __future__ import annotations
 
+from collections import Counter
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -62,7 +63,7 @@ def test_sends_in_batches_of_500_each_with_its_retry_key(client, counter, crowd,
     resp = send(client, counter, c["id"])
     assert resp.status_code == 202
     calls = multicasts(fake_line)
-    assert [len(r.json["to"]) for r in calls] == [500, 500, 203]
+    assert sorted(len(r.json["to"]) for r in calls) == [203, 500, 500]  # several batches go at once, in any order
     keys = [r.headers["x-line-retry-key"] for r in calls]
     assert len(set(keys)) == 3
     assert all(received(fake_line, u) == 1 for u in crowd)
@@ -99,8 +100,11 @@ def test_crash_after_line_accepted_a_batch_resumes_without_sending_twice(app, cl
         run_campaign(svc, c["id"])
     monkeypatch.setattr(cm, "settle_batch", real)
     assert run_due(svc) == {c["id"]: "sent"}  # the restarted worker resumes it
-    keys = [r.headers["x-line-retry-key"] for r in fake_line.requests(path="/v2/bot/message/multicast")]
-    assert len(keys) == 4 and keys[1] == keys[2]  # batch 2 retried with its own key; LINE answered 409
+    calls = fake_line.requests(path="/v2/bot/message/multicast")
+    keys = Counter(r.headers["x-line-retry-key"] for r in calls)
+    assert len(calls) == 4 and sorted(keys.values()) == [1, 1, 2]  # batches go several at once: any one may be the crashed one
+    again = [r.status for r in calls if keys[r.headers["x-line-retry-key"]] == 2]
+    assert again == [200, 409]  # retried with its own key; LINE answered 409 and delivered nothing
     assert all(received(fake_line, u) == 1 for u in crowd)
 
 
@@ -111,9 +115,39 @@ def test_a_429_storm_slows_the_send_but_loses_nothing(app, client, counter, crow
     send(client, counter, c["id"])
     calls = fake_line.requests(path="/v2/bot/message/multicast")
     assert len(calls) == 3 + 5
-    first_key = calls[0].headers["x-line-retry-key"]
-    assert [r.headers["x-line-retry-key"] for r in calls[:6]] == [first_key] * 6  # retries reuse the key
+    keys = Counter(r.headers["x-line-retry-key"] for r in calls)
+    assert len(keys) == 3  # 8 requests, 3 keys: every retry reused its batch's key
+    assert Counter(r.headers["x-line-retry-key"] for r in calls if r.status == 200) == {k: 1 for k in keys}
     assert all(received(fake_line, u) == 1 for u in crowd)
+
+
+def test_a_429_holds_the_send_for_its_retry_after(app, client, counter, crowd, fake_line):
+    fake_line.inject("/v2/bot/message/multicast", 429, times=1, retry_after=1)
+    c = create(client, counter)
+    send(client, counter, c["id"])
+    calls = fake_line.requests(path="/v2/bot/message/multicast")
+    throttled = [r for r in calls if r.status == 429]
+    assert len(throttled) == 1 and len(calls) == 4
+    retry = [r for r in calls if r.headers["x-line-retry-key"] == throttled[0].headers["x-line-retry-key"] and r.seq > throttled[0].seq]
+    assert retry[0].status == 200 and retry[0].timestamp - throttled[0].timestamp >= 0.95  # LINE's Retry-After honoured
+    assert all(received(fake_line, u) == 1 for u in crowd)
+
+
+def test_many_batches_under_lines_rate_limit_lose_nothing(app, client, counter, crowd, fake_line, monkeypatch):
+    """The fake answers 429 to any second with more than the limit; every member still gets one message."""
+    monkeypatch.setattr(cm, "BATCH_SIZE", 20)  # 61 batches
+    svc = app.extensions["loyalty"]
+    svc.settings = svc.settings.with_overrides(line_multicast_rps=40)
+    fake_line.rate_limits["/v2/bot/message/multicast"] = 40
+    c = create(client, counter)
+    send(client, counter, c["id"])
+    calls = fake_line.requests(path="/v2/bot/message/multicast")
+    accepted = [r for r in calls if r.status == 200]
+    assert len(accepted) == 61 and max(len(r.json["to"]) for r in accepted) == 20
+    assert len({r.headers["x-line-retry-key"] for r in calls}) == 61
+    assert all(received(fake_line, u) == 1 for u in crowd)
+    report = client.get(f"/api/v1/admin/campaigns/{c['id']}/report", headers=counter.admin).get_json()
+    assert (report["status"], report["sent"], report["failed"]) == ("sent", 1203, 0)
 
 
 def test_frequency_cap_holds_across_campaigns(app, client, counter, crowd, fake_line):
@@ -206,3 +240,61 @@ def test_invalid_campaigns_are_refused_with_the_field(client, counter):
         assert resp.status_code == 422 and resp.get_json()["details"]["field"] == field, (body, resp.get_json())
     bad_rule = client.post("/api/v1/admin/campaigns", json={"name": "x", "kind": "text", "content": {"text": "hi"}, "rule": {"field": "nope"}}, headers=counter.admin)
     assert bad_rule.status_code == 422 and bad_rule.get_json()["details"]["path"] == "/field"
+
+
+class FakeTime:
+    """A clock whose sleep moves it forward, for the rate limiter."""
+
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def test_rate_limiter_never_puts_more_than_the_limit_in_any_second():
+    from bot.campaigns import RateLimiter
+
+    t = FakeTime()
+    rate = RateLimiter(200, clock=t.clock, sleep=t.sleep)
+    sent = []
+    for _ in range(1000):
+        rate.acquire()
+        sent.append(t.now)
+    assert sent[0] == 100.0  # the first request goes at once
+    # no burst of a second's worth up front: in every window of one second, at most 200
+    assert max(sum(1 for x in sent[i:i + 250] if x < start + 1.0) for i, start in enumerate(sent)) <= 200
+    assert sent[-1] - sent[0] >= 999 / 200  # 1,000 requests take at least 5 s at 200/s
+
+
+def test_rate_limiter_does_not_save_up_idle_time_and_holds_after_a_429():
+    from bot.campaigns import RateLimiter
+
+    t = FakeTime()
+    rate = RateLimiter(10, clock=t.clock, sleep=t.sleep, headroom=1.0)
+    rate.acquire()
+    t.now += 60  # a minute idle
+    rate.acquire()
+    start = t.now
+    rate.acquire()
+    assert t.now - start == pytest.approx(0.1)  # still paced: no burst from the idle minute
+    rate.hold(2.0)
+    before = t.now
+    rate.acquire()
+    assert t.now - before == pytest.approx(2.0)
+
+
+def test_report_reads_outcomes_from_batches_and_from_rows_of_earlier_versions(app, client, counter, crowd, fake_line, db):
+    c = create(client, counter)
+    send(client, counter, c["id"])
+    with db.transaction() as s:  # sending rewrites no recipient row: a batched recipient's outcome is its batch's
+        assert set(s.scalars(select(cm.CampaignRecipient.status).where(cm.CampaignRecipient.campaign_id == c["id"]))) == {"batched"}
+        assert set(s.scalars(select(cm.CampaignBatch.status).where(cm.CampaignBatch.campaign_id == c["id"]))) == {"sent"}
+        first = s.scalars(select(cm.CampaignRecipient).where(cm.CampaignRecipient.campaign_id == c["id"]).order_by(cm.CampaignRecipient.member_id)).first()
+        first.status = "sent"  # as an earlier version wrote it
+        s.execute(cm.update(cm.CampaignBatch).where(cm.CampaignBatch.campaign_id == c["id"], cm.CampaignBatch.batch_no == 3).values(status="failed"))
+    report = client.get(f"/api/v1/admin/campaigns/{c['id']}/report", headers=counter.admin).get_json()
+    assert (report["sent"], report["failed"], report["pending"], report["target"]["members"]) == (1000, 203, 0, 1000)

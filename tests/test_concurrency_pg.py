@@ -3,18 +3,11 @@ from __future__ import annotations
 
 import threading
 
-import pytest
 from sqlalchemy import func, select
 
 from bot import lineevents as ev
 from models.member import Member
 from models.webhook import WebhookEvent
-
-
-@pytest.fixture
-def pg_only(is_postgres):  # type: ignore[no-untyped-def]
-    if not is_postgres:
-        pytest.skip("concurrency is proven on PostgreSQL (TEST_DATABASE_URL); SQLite serialises writers")
 
 
 def run_together(n: int, fn) -> list:  # type: ignore[no-untyped-def]

@@ -4,19 +4,12 @@ from __future__ import annotations
 import re
 from datetime import date
 
-import pytest
 from sqlalchemy import func, select
 
 from models.coupon import Coupon, CouponTemplate
 from models.member import complete_join, ensure_member
 from tests.conftest import all_text
 from tests.test_concurrency_pg import run_together
-
-
-@pytest.fixture
-def pg_only(is_postgres):  # type: ignore[no-untyped-def]
-    if not is_postgres:
-        pytest.skip("concurrency is proven on PostgreSQL (TEST_DATABASE_URL); SQLite serialises writers")
 
 
 def members(db, clock, n: int) -> list[str]:  # type: ignore[no-untyped-def]

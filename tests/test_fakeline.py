@@ -257,6 +257,67 @@ def test_rate_limit(fake: FakeLine) -> None:
     assert statuses[0] == 200 and 429 in statuses
 
 
+class FrozenClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def multicast_status(fake: FakeLine, retry_key: str | None = None) -> int:
+    headers = {"X-Line-Retry-Key": retry_key or str(uuid.uuid4())}
+    return raw(fake, "POST", "/v2/bot/message/multicast", {"to": [USER], "messages": [text()]}, headers)[0]
+
+
+def test_lines_rate_limits_are_enforced_by_default(fake: FakeLine) -> None:
+    assert fake.rate_limits == {"/v2/bot/message/multicast": 200.0, "/": 2000.0}
+    clock = fake._clock = FrozenClock()
+    assert all(fake._take_token("/v2/bot/message/multicast", "multicast") for _ in range(200))
+    assert not fake._take_token("/v2/bot/message/multicast", "multicast")  # the 201st within one second
+    assert fake._take_token("/v2/bot/message/push", "pushMessage")  # each endpoint has its own limit
+    clock.now += 1.0
+    assert fake._take_token("/v2/bot/message/multicast", "multicast")
+
+
+def test_rate_limit_is_a_sliding_window_with_no_extra_burst(fake: FakeLine) -> None:
+    """'3 per second' admits no second with more than 3 requests (a token bucket holding 3 would
+    admit 3 at once and then 3 more per second, up to 6 within the first second)."""
+    fake.rate_limits["/v2/bot/message/multicast"] = 3
+    clock = fake._clock = FrozenClock()
+    assert [multicast_status(fake) for _ in range(4)] == [200, 200, 200, 429]
+    clock.now += 0.6
+    assert multicast_status(fake) == 429  # still 3 within the last second
+    clock.now += 0.5
+    assert [multicast_status(fake) for _ in range(4)] == [200, 200, 200, 429]
+    throttled = [r for r in fake.requests("/v2/bot/message/multicast") if r.status == 429]
+    assert len(throttled) == 3 and all(r.throttled and not r.injected for r in throttled)
+    assert "Retry-After" not in raw(fake, "POST", "/v2/bot/message/multicast", {"to": [USER], "messages": [text()]},
+                                    {"X-Line-Retry-Key": str(uuid.uuid4())})[2]  # LINE sends none either
+    assert len([d for d in fake.messages_to(USER) if d["kind"] == "multicast"]) == 6  # a 429 delivers nothing
+
+
+def test_a_throttled_retry_key_can_be_used_again(fake: FakeLine) -> None:
+    fake.rate_limits["/v2/bot/message/multicast"] = 1
+    clock = fake._clock = FrozenClock()
+    assert multicast_status(fake) == 200
+    key = str(uuid.uuid4())
+    assert multicast_status(fake, key) == 429
+    clock.now += 1.0
+    assert multicast_status(fake, key) == 200
+    clock.now += 1.0
+    assert multicast_status(fake, key) == 409  # accepted once: a replay is refused, and delivers nothing
+    assert len([d for d in fake.messages_to(USER) if d["kind"] == "multicast"]) == 2
+
+
+def test_rate_limits_can_be_switched_off() -> None:
+    with FakeLine(mode="sdk", rate_limits={}) as fake:
+        fake.clear()
+        assert fake.rate_limits == {}
+        fake._clock = FrozenClock()
+        assert all(fake._take_token("/v2/bot/message/multicast", "multicast") for _ in range(1000))
+
+
 def test_rich_menu_lifecycle(fake: FakeLine, api: MessagingApi) -> None:
     menu = RichMenuRequest(size=RichMenuSize(width=2500, height=843), selected=True, name="main",
                            chat_bar_text="選單", areas=[RichMenuArea(

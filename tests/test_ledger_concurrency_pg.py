@@ -22,12 +22,6 @@ from tests.conftest import ServerLikeClient
 JOIN_TIMEOUT = 60
 
 
-@pytest.fixture
-def pg_only(is_postgres):  # type: ignore[no-untyped-def]
-    if not is_postgres:
-        pytest.skip("concurrency is proven on PostgreSQL (TEST_DATABASE_URL); SQLite serialises writers")
-
-
 def run_together(app, n: int, fn) -> list:  # type: ignore[no-untyped-def]
     """Call ``fn(i, client)`` in ``n`` threads released together; the results, in order."""
     app.test_client_class = ServerLikeClient

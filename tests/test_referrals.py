@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 from urllib.parse import quote, unquote
 
-import pytest
 from sqlalchemy import func, select
 
 from bot import lineevents as ev
@@ -291,12 +290,6 @@ def test_segment_rule_conditions(client, line, make_member, counter, db):
 
 
 # --- concurrency (PostgreSQL) ------------------------------------------------------------
-
-@pytest.fixture
-def pg_only(is_postgres):  # type: ignore[no-untyped-def]
-    if not is_postgres:
-        pytest.skip("concurrency is proven on PostgreSQL (TEST_DATABASE_URL); SQLite serialises writers")
-
 
 def say_together(app, line, pairs: list[tuple[str, str]]) -> list[int]:  # type: ignore[no-untyped-def]
     """Each (user, text) as its own webhook request, all at the same instant."""

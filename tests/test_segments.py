@@ -102,6 +102,46 @@ def test_rules_combine_with_and_or_not(client, counter, people):
     assert preview(client, counter, None).get_json()["count"] == 6
 
 
+def test_not_holds_for_members_the_condition_cannot_decide(client, counter, people):
+    """F never bought, so has no NES: "not S3" includes F (SQL's NOT would leave F out of both)."""
+    recompute(client, counter)
+    s3 = {"field": "nes", "op": "eq", "value": "S3"}
+    assert names(preview(client, counter, s3)) == {"B", "E"}
+    assert names(preview(client, counter, {"not": s3})) == {"A", "C", "D", "F"}
+    assert names(preview(client, counter, {"not": {"not": s3}})) == {"B", "E"}
+    assert names(preview(client, counter, {"not": {"field": "m_score", "op": "gte", "value": 3}})) == {"D", "E", "F"}
+    assert names(preview(client, counter, {"and": [{"not": s3}, {"field": "gender", "op": "eq", "value": "female"}]})) == {"A", "C", "F"}
+
+
+def test_tied_members_score_the_same_on_every_recompute(app, client, counter, db, clock):
+    """Ten members with the same purchase: ntile(5) must split them, and does so in member order,
+    so a recompute of unchanged data never moves a member to another class."""
+    from sqlalchemy import select
+
+    from models.segment import MemberStats
+
+    with db.transaction() as s:
+        store = create_store(s, code="TIE", name="平手店", now=clock.now)
+        actor, rule = Actor(store_id=store.id, kind="system"), get_rule(s)
+        for i in range(10):
+            m = ensure_member(s, f"U{i + 100:032x}", now=clock.now - timedelta(days=90))
+            complete_join(s, m, now=clock.now - timedelta(days=90), birthday_on=date(1990, 1, 1), terms_version="t", consented_at=clock.now,
+                          phone=None, gender="female")
+            award(s, member_id=m.id, receipt_id=f"tie-{i}", amount=Decimal(100), visit=True, actor=actor, rule=rule,
+                  now=clock.now - timedelta(days=10))
+
+    def scores() -> list[tuple[int, int, int]]:
+        with db.sessions() as s:
+            return [(r.r_score, r.f_score, r.m_score) for r in s.scalars(select(MemberStats).order_by(MemberStats.member_id))]
+
+    recompute(client, counter)
+    first = scores()
+    assert [r for r, _, _ in first] == [1, 1, 2, 2, 3, 3, 4, 4, 5, 5] and all(r == f == m for r, f, m in first)
+    for _ in range(3):
+        recompute(client, counter)
+        assert scores() == first
+
+
 def test_invalid_rules_point_at_the_bad_part(client, counter, people):
     cases = [
         ({"field": "colour", "op": "eq", "value": 1}, "/field"),

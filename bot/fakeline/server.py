@@ -7,6 +7,7 @@ import re
 import threading
 import time
 import uuid
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
@@ -21,6 +22,9 @@ log = logging.getLogger(__name__)
 
 AUTH_FAILED = "Authentication failed. Confirm that the access token in the authorization header is valid."
 RATE_LIMITED = "The API rate limit has been exceeded. Try again later."
+# LINE's rate limits per channel and endpoint (requests per second; the longest matching path
+# prefix applies, each endpoint counted on its own): multicast 200/s, most others 2,000/s.
+LINE_RATE_LIMITS: dict[str, float] = {"/v2/bot/message/multicast": 200.0, "/": 2000.0}
 Handler = Callable[["Record", OpMatch], "tuple[int, Any]"]
 
 
@@ -41,6 +45,7 @@ class Record:
     status: int = 0
     response: Any = None
     injected: bool = False
+    throttled: bool = False  # answered 429 by the rate limit (not by an injected fault)
     violations: list[str] = field(default_factory=list)
 
     def __getitem__(self, key: str) -> Any:
@@ -75,7 +80,8 @@ class FakeLine(DeliveryMixin, RichMenuMixin):
 
     def __init__(self, mode: str | None = None, *, spec_dir: str | None = None, host: str = "127.0.0.1",
                  port: int = 0, expected_token: str | None = None, basic_id: str = "@fakebot",
-                 display_name: str = "Fake Bot", bot_user_id: str = "U" + "0f" * 16) -> None:
+                 display_name: str = "Fake Bot", bot_user_id: str = "U" + "0f" * 16,
+                 rate_limits: dict[str, float] | None = None, rate_window: float = 1.0) -> None:
         if mode is None:
             mode = "spec" if find_spec_dir(spec_dir) else "sdk"
         if mode == "spec":
@@ -90,6 +96,11 @@ class FakeLine(DeliveryMixin, RichMenuMixin):
         self.expected_token = expected_token
         self.basic_id, self.display_name, self.bot_user_id = basic_id, display_name, bot_user_id
         self.violations: list[str] = []
+        # Requests per second by path prefix; None: LINE's own limits, {}: none.  At most
+        # rate × rate_window requests of one endpoint in any rate_window seconds (a sliding window:
+        # "200 per second" means no second with more than 200, not a burst of 200 on top of 200/s).
+        self._default_rate_limits = dict(LINE_RATE_LIMITS if rate_limits is None else rate_limits)
+        self.rate_window = rate_window
         self._lock = threading.RLock()
         self._seq = 0
         self._reset()
@@ -183,11 +194,12 @@ class FakeLine(DeliveryMixin, RichMenuMixin):
     def _reset(self) -> None:
         self.quota_type, self.quota_value, self.total_usage = "limited", 1000, 0
         self.enforce_quota = False
-        self.rate_limits: dict[str, float] = {}
+        self.rate_limits: dict[str, float] = dict(self._default_rate_limits)
+        self._clock: Callable[[], float] = time.monotonic  # tests may freeze it
         self._records: list[Record] = []
         self._profiles: dict[str, dict[str, Any]] = {}
         self._faults: list[_Fault] = []
-        self._buckets: dict[str, list[float]] = {}
+        self._windows: dict[tuple[str, str], deque[float]] = {}
         self._reset_delivery()
         self._reset_richmenus()
 
@@ -260,7 +272,8 @@ class FakeLine(DeliveryMixin, RichMenuMixin):
             rec.injected = True
             extra = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
             return fault.status, fault.body if fault.body is not None else _default_error(fault.status), extra
-        if not self._take_token(rec.path):
+        if not self._take_token(rec.path, op.operation_id):
+            rec.throttled = True
             return 429, {"message": RATE_LIMITED}, {}
         handler: Handler | None = getattr(self, f"_op_{op.operation_id}", None)
         if handler is None:
@@ -288,19 +301,22 @@ class FakeLine(DeliveryMixin, RichMenuMixin):
                     return fault
         return None
 
-    def _take_token(self, path: str) -> bool:
+    def _take_token(self, path: str, operation: str = "") -> bool:
+        """Admit a request unless its endpoint already had its limit within the last window."""
         prefixes = [p for p in self.rate_limits if path.startswith(p)]
         if not prefixes:
             return True
         prefix = max(prefixes, key=len)
-        rate = float(self.rate_limits[prefix])
-        now = time.monotonic()
+        allowed = max(1, int(float(self.rate_limits[prefix]) * self.rate_window + 1e-9))
         with self._lock:
-            tokens, last = self._buckets.get(prefix, [max(rate, 1.0), now])
-            tokens = min(max(rate, 1.0), tokens + (now - last) * rate)
-            ok = tokens >= 1.0
-            self._buckets[prefix] = [tokens - 1.0 if ok else tokens, now]
-        return ok
+            now = self._clock()
+            window = self._windows.setdefault((prefix, operation), deque())
+            while window and window[0] <= now - self.rate_window:
+                window.popleft()
+            if len(window) >= allowed:
+                return False
+            window.append(now)
+        return True
 
     # -- other operations (delivery: see .delivery, rich menus: see .richmenu) -----
     def _op_getProfile(self, rec: Record, op: OpMatch) -> tuple[int, Any]:

@@ -68,6 +68,7 @@ def test_dashboard_on_a_tablet(browser, live_url, app, client, counter, make_mem
     try:
         sign_in(page, live_url)
         expect()(page.locator(".kpi")).to_have_count(6)
+        page.wait_for_load_state("networkidle")  # every chart drawn before the width is read
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= TABLET["width"], f"the page scrolls sideways: {width}px"
         expect()(page.get_by_role("link", name="設定")).to_be_hidden()  # an analyst changes nothing
