@@ -30,7 +30,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import math
-import multiprocessing
 import os
 import resource
 import signal
@@ -50,16 +49,13 @@ from sqlalchemy.engine import make_url
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.common import PipeChild, conninfo, recreate_database  # noqa: E402
+
 ADMIN = "bench-campaign-admin-token"
 TOKEN = "bench-campaign-access-token"
 MULTICAST = "/v2/bot/message/multicast"
 BATCH = 500
 TARGET_RATIO = 3.0
-
-
-def conninfo(url: str, database: str | None = None) -> str:
-    parsed = make_url(url)
-    return parsed.set(drivername="postgresql", database=database or parsed.database).render_as_string(False)
 
 
 # -- CPU accounting ------------------------------------------------------------------------------
@@ -162,27 +158,9 @@ def _fake_main(conn, rps: float, mode: str) -> None:  # the child process
         fake.stop()
 
 
-class FakeProcess:
+class FakeProcess(PipeChild):
     def __init__(self, rps: float, mode: str) -> None:
-        ctx = multiprocessing.get_context("spawn")
-        self.conn, child = ctx.Pipe()
-        self.proc = ctx.Process(target=_fake_main, args=(child, rps, mode), daemon=True, name="fakeline")
-        self.proc.start()
-        if not self.conn.poll(60):
-            raise RuntimeError("fake LINE server did not start")
-        self.url = self.conn.recv()
-
-    def call(self, cmd: str, arg: object = None):  # type: ignore[no-untyped-def]
-        self.conn.send((cmd, arg))
-        return self.conn.recv()
-
-    def stop(self) -> None:
-        with contextlib.suppress(OSError):
-            self.conn.send(("stop", None))
-        self.proc.join(5)
-        if self.proc.is_alive():
-            self.proc.kill()
-            self.proc.join(5)
+        super().__init__(_fake_main, rps, mode)
 
 
 # -- data ------------------------------------------------------------------------------------
@@ -190,10 +168,7 @@ def build_database(url: str, members: int, blocked: int, now: datetime) -> None:
     from bot.db import upgrade
     from models.member import member_no_for
 
-    name = make_url(url).database
-    with psycopg.connect(conninfo(url, "postgres"), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
+    recreate_database(url)
     upgrade(url)
     joined = now - timedelta(days=30)
     with psycopg.connect(conninfo(url)) as conn:

@@ -48,6 +48,8 @@ import psycopg
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 
+from bench.common import conninfo, recreate_database
+
 ADMIN = "bench-segments-admin-token"
 TARGET_SECONDS = 30.0
 WINDOW_DAYS, CYCLE_DAYS, HISTORY_DAYS, STORES = 365, 30, 730, 10
@@ -70,11 +72,6 @@ CLASSES = {(True, True, True): "重要價值", (False, True, True): "重要保�
 STAT_COLUMNS = ["visits", "spend", "first_visit_at", "last_visit_at", "r_score", "f_score", "m_score", "rfm_class", "nes"]
 
 
-def conninfo(url: str, database: str | None = None) -> str:
-    parsed = make_url(url)
-    return parsed.set(drivername="postgresql", database=database or parsed.database).render_as_string(False)
-
-
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -85,10 +82,7 @@ def build_database(url: str, members: int, awards: int, now: datetime) -> None:
     from bot.db import upgrade
     from models.member import member_no_for
 
-    name = make_url(url).database
-    with psycopg.connect(conninfo(url, "postgres"), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
+    recreate_database(url)
     upgrade(url)
     buyers = members * 9 // 10
     with psycopg.connect(conninfo(url)) as conn:

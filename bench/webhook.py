@@ -12,9 +12,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import http.client
-import itertools
-import multiprocessing
 import os
 import random
 import signal
@@ -22,7 +19,6 @@ import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import urllib.request
 from collections import Counter
@@ -34,6 +30,7 @@ from sqlalchemy.engine import make_url
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.common import PipeChild, conninfo  # noqa: E402
 from bench.loadgen import percentile_ms, run_load, run_paced  # noqa: E402
 from bot import lineevents as ev  # noqa: E402
 
@@ -75,36 +72,13 @@ def _fake_main(conn, port: int, mode: str) -> None:  # the child process
         fake.stop()
 
 
-class FakeProcess:
+class FakeProcess(PipeChild):
     def __init__(self, mode: str) -> None:
-        ctx = multiprocessing.get_context("spawn")
-        self.conn, child = ctx.Pipe()
-        self.proc = ctx.Process(target=_fake_main, args=(child, free_port(), mode), daemon=True, name="fakeline")
-        self.proc.start()
+        super().__init__(_fake_main, free_port(), mode, timeout=30)
         STARTED.append(self)
-        if not self.conn.poll(30):
-            raise RuntimeError("fake LINE server did not start")
-        self.url = self.conn.recv()
-
-    def call(self, cmd: str, arg: object = None):  # type: ignore[no-untyped-def]
-        self.conn.send((cmd, arg))
-        return self.conn.recv()
-
-    def stop(self) -> None:
-        with contextlib.suppress(OSError):
-            self.conn.send(("stop", None))
-        self.proc.join(5)
-        if self.proc.is_alive():
-            self.proc.kill()
-            self.proc.join(5)
 
 
 # -- PostgreSQL ------------------------------------------------------------------------------
-def pg_conninfo(url: str, database: str | None = None) -> str:
-    parsed = make_url(url)
-    return parsed.set(drivername="postgresql", database=database or parsed.database).render_as_string(False)
-
-
 def prepare_database(url: str, users: int) -> list[str]:
     """(Re)create the schema by the migrations; seed members who completed joining."""
     from datetime import UTC, date, datetime
@@ -116,7 +90,7 @@ def prepare_database(url: str, users: int) -> list[str]:
     from models.member import FollowLog, Member, member_no_for
 
     url, name = normalise_database_url(url), make_url(url).database
-    with psycopg.connect(pg_conninfo(url, "postgres"), autocommit=True) as conn:
+    with psycopg.connect(conninfo(url, "postgres"), autocommit=True) as conn:
         if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is None:
             conn.execute(f'CREATE DATABASE "{name}"')
     db = Database(url)
@@ -142,7 +116,7 @@ def prepare_database(url: str, users: int) -> list[str]:
 
 
 def pg_backends(url: str) -> list[int]:
-    with psycopg.connect(pg_conninfo(url), autocommit=True) as conn:
+    with psycopg.connect(conninfo(url), autocommit=True) as conn:
         return [r[0] for r in conn.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
                                            " AND pid <> pg_backend_pid()")]
 
