@@ -136,16 +136,16 @@ def business_day_start(now: datetime) -> datetime:
     return local.replace(hour=0, minute=0, second=0, microsecond=0)
 
 
-def earned_today(session: Session, member_id: int, currency: str, now: datetime) -> int:
-    total = session.scalar(
-        select(func.coalesce(func.sum(LedgerEntry.amount), 0)).where(
+def earned_today(session: Session, member_id: int, now: datetime) -> dict[str, int]:
+    """What the member was awarded this business day (Taipei), per currency, for the daily caps."""
+    rows = dict(session.execute(
+        select(LedgerEntry.currency, func.sum(LedgerEntry.amount)).where(
             LedgerEntry.member_id == member_id,
-            LedgerEntry.currency == currency,
             LedgerEntry.reason == "award",
             LedgerEntry.created_at >= business_day_start(now),
-        )
-    )
-    return int(total or 0)
+        ).group_by(LedgerEntry.currency)
+    ).all())
+    return {c: int(rows.get(c) or 0) for c in CURRENCIES}
 
 
 def add_entry(
@@ -271,8 +271,10 @@ def award(
     record = session.get(Award, inserted)
     assert record is not None
     earned = earn_for(rule, amount=amount, visit=visit, multiplier=multiplier)
-    stamps = capped(earned.stamps, earned_today(session, member_id, "stamp", now), rule.daily_cap_stamps)
-    points = capped(earned.points, earned_today(session, member_id, "point", now), rule.daily_cap_points)
+    capped_at = (rule.daily_cap_stamps, rule.daily_cap_points)
+    today = earned_today(session, member_id, now) if capped_at != (None, None) else {}
+    stamps = capped(earned.stamps, today.get("stamp", 0), rule.daily_cap_stamps)
+    points = capped(earned.points, today.get("point", 0), rule.daily_cap_points)
     common = dict(member_id=member_id, reason="award", actor=actor, now=now, receipt_id=receipt_id, award_id=inserted)
     if stamps:
         add_entry(session, currency="stamp", amount=stamps, expires_at=_expiry(now, rule.stamp_expiry_days), **common)  # type: ignore[arg-type]
