@@ -1,6 +1,7 @@
 """Admin API (/api/v1/admin): stores, staff, POS keys, earning rules, the rewards catalogue.
 
-Authorised by ADMIN_TOKEN for now; scoped admin tokens replace it with the campaigns work.
+Every route needs the settings:manage scope (the root ADMIN_TOKEN, an owner's console sign-in, or
+a token made with it); changes are written to the audit log by the scope check.
 """
 from __future__ import annotations
 
@@ -9,15 +10,26 @@ from flask import Blueprint, g
 from bot.apiutil import json_body, parse_int, parse_str
 from bot.auth import require_admin
 from bot.services import services
-from models.reward import create_item, list_items
+from models.reward import RewardItem, create_item, list_items, update_item
 from models.rule import get_rule, rule_to_dict, update_rule
-from models.store import Staff, create_api_key, create_staff, create_store, get_store, list_stores
+from models.store import ApiKey, Staff, create_api_key, create_staff, create_store, get_store, list_api_keys, list_stores, revoke_api_key
 
 bp = Blueprint("admin_api", __name__, url_prefix="/api/v1/admin")
 
 
 def store_json(store) -> dict:  # type: ignore[no-untyped-def,type-arg]
     return {"code": store.code, "name": store.name, "created_at": store.created_at.isoformat()}
+
+
+def key_json(key: ApiKey, store_code: str) -> dict:  # type: ignore[type-arg]
+    """A key as it may be shown again: its public id and a hint, never the secret or its hash."""
+    return {"key_id": key.key_id, "label": key.label, "store": store_code, "hint": f"pos_{key.key_id}_…",
+            "created_at": key.created_at.isoformat(), "revoked_at": key.revoked_at.isoformat() if key.revoked_at else None,
+            "active": key.revoked_at is None}
+
+
+def reward_json(item: RewardItem) -> dict:  # type: ignore[type-arg]
+    return {"id": item.id, "name": item.name, "points_cost": item.points_cost, "active": item.is_active}
 
 
 @bp.get("/stores")
@@ -60,14 +72,31 @@ def add_staff(code: str):  # type: ignore[no-untyped-def]
     return {"id": staff.id, "username": staff.username, "name": staff.display_name, "role": staff.role, "store": store.code}, 201
 
 
+@bp.get("/stores/<code>/api-keys")
+@require_admin
+def api_keys(code: str):  # type: ignore[no-untyped-def]
+    store = get_store(g.db, code)
+    return {"keys": [key_json(k, store.code) for k in list_api_keys(g.db, store)]}
+
+
 @bp.post("/stores/<code>/api-keys")
 @require_admin
 def add_api_key(code: str):  # type: ignore[no-untyped-def]
     body = json_body()
     store = get_store(g.db, code)
-    key, plain = create_api_key(g.db, store, label=str(body.get("label") or "POS"), now=services().now())
+    key, plain = create_api_key(g.db, store, label=body.get("label"), now=services().now())
     g.db.commit()
-    return {"key_id": key.key_id, "api_key": plain, "store": store.code, "note": "Shown once; store it in the POS."}, 201
+    out = {**key_json(key, store.code), "api_key": plain, "note": "Shown once; store it in the POS."}
+    return out, 201, {"Cache-Control": "no-store"}
+
+
+@bp.post("/stores/<code>/api-keys/<key_id>/revoke")
+@require_admin
+def revoke_key(code: str, key_id: str):  # type: ignore[no-untyped-def]
+    store = get_store(g.db, code)
+    key = revoke_api_key(g.db, store, key_id, now=services().now())
+    g.db.commit()
+    return key_json(key, store.code)
 
 
 @bp.get("/earning-rule")
@@ -89,7 +118,7 @@ def change_rule():  # type: ignore[no-untyped-def]
 @bp.get("/rewards")
 @require_admin
 def reward_items():  # type: ignore[no-untyped-def]
-    return {"rewards": [{"id": i.id, "name": i.name, "points_cost": i.points_cost, "active": i.is_active} for i in list_items(g.db, active_only=False)]}
+    return {"rewards": [reward_json(i) for i in list_items(g.db, active_only=False)]}
 
 
 @bp.post("/rewards")
@@ -98,4 +127,13 @@ def add_reward_item():  # type: ignore[no-untyped-def]
     body = json_body()
     item = create_item(g.db, name=parse_str(body, "name", max_len=120) or "", points_cost=parse_int(body, "points_cost"), now=services().now())
     g.db.commit()
-    return {"id": item.id, "name": item.name, "points_cost": item.points_cost, "active": item.is_active}, 201
+    return reward_json(item), 201
+
+
+@bp.put("/rewards/<int:reward_id>")
+@require_admin
+def change_reward_item(reward_id: int):  # type: ignore[no-untyped-def]
+    """Rename, reprice, withdraw (active: false) or bring back; the fields sent change."""
+    item = update_item(g.db, reward_id, json_body())
+    g.db.commit()
+    return reward_json(item)

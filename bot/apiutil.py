@@ -55,7 +55,7 @@ def parse_amount(value: Any, *, required: bool = False) -> Decimal | None:
 def parse_int(body: dict[str, Any], name: str) -> int:
     value = body.get(name)
     if isinstance(value, bool) or not isinstance(value, int):
-        raise InvalidInput(f"{name} must be an integer", code=f"invalid_{name}")
+        raise InvalidInput(f"{name} must be an integer", code=f"invalid_{name}", details={"field": name})
     return value
 
 
@@ -64,7 +64,7 @@ def parse_str(body: dict[str, Any], name: str, *, required: bool = True, max_len
     if value is None and not required:
         return None
     if not isinstance(value, str) or not value.strip() or len(value) > max_len:
-        raise InvalidInput(f"{name} is required (text, at most {max_len} characters)", code=f"invalid_{name}")
+        raise InvalidInput(f"{name} is required (text, at most {max_len} characters)", code=f"invalid_{name}", details={"field": name})
     return value.strip()
 
 

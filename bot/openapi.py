@@ -11,6 +11,7 @@ from flask import Blueprint
 from bot.openapi_console import CONSOLE_PATHS, CONSOLE_SCHEMAS
 from bot.openapi_rules import RULE_SCHEMAS
 from bot.openapi_schemas import CAMPAIGNS, READ, RESPONSES, SCHEMAS, SECURITY_SCHEMES, SETTINGS, op, path_param, query_param, ref
+from bot.openapi_settings import SETTINGS_MORE_PATHS, SETTINGS_MORE_SCHEMAS
 
 bp = Blueprint("openapi", __name__)
 
@@ -49,7 +50,11 @@ COUNTER_PATHS: dict[str, Any] = {
     "/api/v1/grants/{grant_id}/use": {"post": op("Hand over a stamp-card reward", body="MemberRef", params=[path_param("grant_id", "integer")], errors=("404", "409", "422"))},
     "/api/v1/corrections": {"post": op("Manager's compensating ledger entry", body="CorrectionRequest", status="201", errors=("403", "404", "409", "422"))},
     "/api/v1/members/{member_no}/ledger": {"get": op("A member's last 50 ledger entries", params=[MEMBER_NO], errors=("404",))},
-    "/api/v1/claims": {"post": op("One-time receipt claim code and its LINE link", body="ClaimRequest", ok="Claim", status="201", errors=("422",))},
+    "/api/v1/claims": {"post": op("One-time receipt claim code and its LINE link (idempotent on store + receipt_id)", body="ClaimRequest", ok="Claim",
+                                  status="201", ok_text="Created", also={"200": ("The code made earlier for this receipt and purchase (replayed: true)", "Claim")},
+                                  errors={"422": "", "409": "receipt_already_has_claim: this store's receipt_id already has a code for another amount or "
+                                                            "visit (details: the original amount and visit); receipt_already_awarded: the receipt was "
+                                                            "already awarded at the counter (details: its amount and visit), so a code could not award it"})},
     "/api/v1/coupons/check": {"post": op("Check a coupon for this store and amount without redeeming it", body="CouponRef", errors=("404", "409", "422"))},
     "/api/v1/coupons/redeem": {"post": op("Redeem a coupon exactly once", body="CouponRef", errors=("404", "409", "422"), description=(
         "409 codes: coupon_expired, coupon_voided, coupon_wrong_store, coupon_min_spend, coupon_already_redeemed, coupon_token_invalid."))},
@@ -73,11 +78,8 @@ SETTINGS_PATHS: dict[str, Any] = {
         "get": admin("List a store's staff", SETTINGS, params=[STORE_CODE], errors=("404",)),
         "post": admin("Add staff to a store", SETTINGS, body="StaffRequest", status="201", params=[STORE_CODE], errors=("404", "409", "422")),
     },
-    "/api/v1/admin/stores/{code}/api-keys": {"post": admin("Create a POS API key (shown once)", SETTINGS, body="ApiKeyRequest", status="201", params=[STORE_CODE], errors=("404", "422"))},
     "/api/v1/admin/earning-rule": {"get": admin("The earning rules", SETTINGS, ok="EarningRule"),
                                    "put": admin("Change the earning rules", SETTINGS, body="EarningRule", ok="EarningRule", errors=("422",))},
-    "/api/v1/admin/rewards": {"get": admin("The rewards catalogue, inactive included", SETTINGS),
-                              "post": admin("Add a catalogue reward", SETTINGS, body="RewardItem", status="201", errors=("422",))},
     "/api/v1/admin/tokens": {"post": admin(
         "Create a scoped admin token (shown once)", SETTINGS, body="TokenRequest", ok="TokenCreated", status="201",
         description="Send it as `Authorization: Bearer adm_…`; it can call the routes of its scopes only.",
@@ -190,7 +192,7 @@ REFERRAL_PATHS: dict[str, Any] = {
         errors={"422": "invalid_period (details.field: from or to is not a date, or from is after to)"})},
 }
 
-PATHS: dict[str, Any] = {**COUNTER_PATHS, **SETTINGS_PATHS, **MEMBER_PATHS, **CAMPAIGN_PATHS, **JOURNEY_PATHS, **REFERRAL_PATHS, **CONSOLE_PATHS}
+PATHS: dict[str, Any] = {**COUNTER_PATHS, **SETTINGS_PATHS, **SETTINGS_MORE_PATHS, **MEMBER_PATHS, **CAMPAIGN_PATHS, **JOURNEY_PATHS, **REFERRAL_PATHS, **CONSOLE_PATHS}
 
 TAGS = [  # (name, description, path prefixes); the first match names an operation's group
     ("Counter", "The cashier page and POS integrations: staff token or POS key", ("/api/v1/auth", "/api/v1/me", "/api/v1/scan", "/api/v1/awards", "/api/v1/rewards",
@@ -202,7 +204,7 @@ TAGS = [  # (name, description, path prefixes); the first match names an operati
     ("Campaigns", "Admin: compose, estimate, send and report", ("/api/v1/admin/campaigns",)),
     ("Journeys", "Admin: automations (welcome, birthday, win-back, …)", ("/api/v1/admin/journeys",)),
     ("Referrals", "Admin: the member-get-member programme and its report", ("/api/v1/admin/referral",)),
-    ("Settings", "Admin: stores, staff, rules, rewards, tiers, coupon templates, tokens, audit", ("/api/v1/admin",)),
+    ("Settings", "Admin: stores, staff, POS keys, rules, rewards, tiers, coupon templates, console accounts, tokens, audit", ("/api/v1/admin",)),
 ]
 
 
@@ -221,7 +223,7 @@ def document() -> dict[str, Any]:
                  "description": "Errors are always `{code, message, details}`; clients key on `code`. Browse it at [/docs](/docs)."},
         "tags": [{"name": n, "description": d} for n, d, _ in TAGS],
         "paths": _tagged(PATHS),
-        "components": {"schemas": {**SCHEMAS, **RULE_SCHEMAS, **CONSOLE_SCHEMAS}, "responses": RESPONSES, "securitySchemes": SECURITY_SCHEMES},
+        "components": {"schemas": {**SCHEMAS, **RULE_SCHEMAS, **CONSOLE_SCHEMAS, **SETTINGS_MORE_SCHEMAS}, "responses": RESPONSES, "securitySchemes": SECURITY_SCHEMES},
     }
 
 

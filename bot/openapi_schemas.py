@@ -122,8 +122,12 @@ CASHIER_SCHEMAS: dict[str, Any] = {
         "the same id for another member or reward is refused (409 request_id_reused)"})]},
     "CorrectionRequest": {"allOf": [MEMBER_REF, _obj(["currency", "amount", "reason"], currency={"type": "string", "enum": ["stamp", "point"]},
                                                      amount={"type": "integer"}, reason={"type": "string"})]},
-    "ClaimRequest": _obj(["receipt_id"], receipt_id={"type": "string", "maxLength": 64}, amount=AMOUNT, visit={"type": "boolean"}),
-    "Claim": _obj(code={"type": "string"}, line_url={"type": "string"}, qr_url={"type": "string"}, expires_at=TIME),
+    "ClaimRequest": _obj(["receipt_id"], receipt_id={
+        "type": "string", "maxLength": 64, "description": "Idempotency key per store: a retry of the same purchase answers with the original code "
+        "(200, replayed: true); the same id for another amount or visit is refused (409 receipt_already_has_claim), and so is a receipt "
+        "already awarded at the counter (409 receipt_already_awarded)"}, amount=AMOUNT, visit={"type": "boolean"}),
+    "Claim": _obj(code={"type": "string"}, receipt_id={"type": "string"}, amount={"type": ["string", "null"]}, visit={"type": "boolean"},
+                  expires_at=TIME, claimed={"type": "boolean"}, replayed={"type": "boolean"}, line_url={"type": "string"}, qr_url={"type": "string"}),
     "LedgerEntry": _obj(
         id={"type": "integer"}, currency={"type": "string", "enum": ["stamp", "point"]}, amount={"type": "integer"}, reason={"type": "string"},
         note={"type": ["string", "null"]}, receipt_id={"type": ["string", "null"]}, store_id={"type": ["integer", "null"]},
@@ -335,7 +339,8 @@ ADMIN_SCHEME = (
     "* `members:read`: read members, tags, segments, exports, campaigns, journeys and their reports\n"
     "* `campaigns:manage`: tag members, save segments and rule tags, recompute, compose/send/cancel campaigns, edit journeys, "
     "issue and withdraw coupons\n"
-    "* `settings:manage`: stores, staff, POS keys, earning rules, rewards, tiers, coupon templates, admin tokens and the audit log\n"
+    "* `settings:manage`: stores, staff, POS keys, earning rules, rewards, tiers, coupon templates, the referral programme, "
+    "console accounts (the owner role), admin tokens and the audit log\n"
     "* `members:adjust`: correct a member's stamps or points with a reason (a compensating ledger entry)\n\n"
     "The root `ADMIN_TOKEN` (environment) has every scope. Tokens `adm_<id>_<secret>` with chosen scopes come from "
     "`POST /api/v1/admin/tokens`; the admin console's sign-in (`POST /api/v1/admin/auth/login`) issues one that expires, "

@@ -87,6 +87,10 @@ def get_admin_user(session: Session, email: str) -> AdminUser:
     return user
 
 
+def list_admin_users(session: Session) -> list[AdminUser]:
+    return list(session.scalars(select(AdminUser).order_by(AdminUser.email)))
+
+
 def set_password(session: Session, user: AdminUser, password: str, *, now: datetime) -> None:
     """A new password also ends the lock and signs the user out everywhere."""
     user.password_hash, user.failed_logins, user.locked_until = _hash(password), 0, None
@@ -94,6 +98,14 @@ def set_password(session: Session, user: AdminUser, password: str, *, now: datet
 
 
 def set_active(session: Session, user: AdminUser, active: bool, *, now: datetime) -> None:
+    """Disabling signs the user out; the last active owner cannot be disabled (nobody could
+    manage settings and accounts any more). The active owners are locked while they are
+    counted, so two owners disabling each other at once cannot both succeed."""
+    if not active and user.role == "owner":
+        owners = session.scalars(select(AdminUser.id).where(AdminUser.role == "owner", AdminUser.is_active.is_(True))
+                                 .order_by(AdminUser.id).with_for_update()).all()
+        if not set(owners) - {user.id}:
+            raise Conflict("At least one active owner account must remain", code="last_owner", details={"email": user.email})
     user.is_active = active
     if not active:
         revoke_sessions(session, user, now=now)

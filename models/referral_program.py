@@ -20,6 +20,7 @@ from models.errors import InvalidInput
 PROGRAM_ID = 1
 REWARD_KINDS = ("stamps", "points", "coupon")
 SIDES = ("referrer", "friend")
+MAX_MIN_PURCHASE = Decimal(10) ** 10  # the column holds 12 digits, 2 of them decimals
 
 
 class ReferralProgram(Base):
@@ -111,8 +112,9 @@ def update_program(session: Session, changes: dict[str, Any], *, now: datetime) 
             amount = Decimal(str(changes["min_purchase"]))
         except InvalidOperation as exc:
             raise _bad("min_purchase", "min_purchase is an amount") from exc
-        if isinstance(changes["min_purchase"], (bool, float)) or not amount.is_finite() or amount < 0:
-            raise _bad("min_purchase", "min_purchase is an amount ≥ 0 (integer or decimal string)")
+        if (isinstance(changes["min_purchase"], (bool, float)) or not amount.is_finite() or not 0 <= amount < MAX_MIN_PURCHASE
+                or amount.as_tuple().exponent < -2):  # type: ignore[operator]
+            raise _bad("min_purchase", "min_purchase is an amount from 0 to 9,999,999,999 with at most 2 decimals (integer or decimal string)")
         program.min_purchase = amount
     if "monthly_cap" in changes:
         cap = changes["monthly_cap"]

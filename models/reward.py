@@ -90,13 +90,55 @@ def open_grants(session: Session, member_id: int) -> list[RewardGrant]:
     )
 
 
+MAX_POINTS_COST = 1_000_000
+ITEM_FIELDS = ("name", "points_cost", "active")
+
+
+def _bad_item(field: str, message: str) -> InvalidInput:
+    return InvalidInput(message, code="invalid_reward", details={"field": field})
+
+
+def _item_name(name: object) -> str:
+    if not isinstance(name, str) or not name.strip() or len(name.strip()) > 120:
+        raise _bad_item("name", "name is required (text, at most 120 characters)")
+    return name.strip()
+
+
+def _item_cost(points_cost: object) -> int:
+    if isinstance(points_cost, bool) or not isinstance(points_cost, int) or not 0 < points_cost <= MAX_POINTS_COST:
+        raise _bad_item("points_cost", f"points_cost must be a whole number from 1 to {MAX_POINTS_COST:,}")
+    return points_cost
+
+
 def create_item(session: Session, *, name: str, points_cost: int, now: datetime) -> RewardItem:
-    if not name or not name.strip():
-        raise InvalidInput("name is required", code="invalid_reward")
-    if isinstance(points_cost, bool) or not isinstance(points_cost, int) or points_cost <= 0:
-        raise InvalidInput("points_cost must be a positive whole number", code="invalid_reward")
-    item = RewardItem(name=name.strip(), points_cost=points_cost, is_active=True, created_at=now)
+    item = RewardItem(name=_item_name(name), points_cost=_item_cost(points_cost), is_active=True, created_at=now)
     session.add(item)
+    session.flush()
+    return item
+
+
+def get_item(session: Session, item_id: int) -> RewardItem:
+    item = session.get(RewardItem, item_id)
+    if item is None:
+        raise NotFound("No such reward", code="reward_not_found")
+    return item
+
+
+def update_item(session: Session, item_id: int, changes: dict[str, object]) -> RewardItem:
+    """Rename, reprice, withdraw (``active: false``) or bring back a catalogue reward; the fields
+    sent change, the others stay. Redemptions already made keep the points they cost."""
+    item = get_item(session, item_id)
+    unknown = sorted(set(changes) - set(ITEM_FIELDS))
+    if unknown:
+        raise _bad_item(unknown[0], f"Unknown fields: {', '.join(unknown)}")
+    if "name" in changes:
+        item.name = _item_name(changes["name"])
+    if "points_cost" in changes:
+        item.points_cost = _item_cost(changes["points_cost"])
+    if "active" in changes:
+        if not isinstance(changes["active"], bool):
+            raise _bad_item("active", "active is true or false")
+        item.is_active = changes["active"]
     session.flush()
     return item
 

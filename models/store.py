@@ -135,13 +135,31 @@ def _digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def create_api_key(session: Session, store: Store, *, label: str, now: datetime) -> tuple[ApiKey, str]:
+def create_api_key(session: Session, store: Store, *, label: str | None, now: datetime) -> tuple[ApiKey, str]:
     """The new key and its plain text, shown once."""
+    if label is not None and (not isinstance(label, str) or len(label.strip()) > 120):
+        raise InvalidInput("label is text, at most 120 characters", code="invalid_label", details={"field": "label"})
     key_id, secret = secrets.token_hex(6), secrets.token_urlsafe(24)
-    key = ApiKey(store_id=store.id, key_id=key_id, secret_hash=_digest(secret), label=label or "POS", created_at=now)
+    key = ApiKey(store_id=store.id, key_id=key_id, secret_hash=_digest(secret), label=(label or "").strip() or "POS", created_at=now)
     session.add(key)
     session.flush()
     return key, f"pos_{key_id}_{secret}"
+
+
+def list_api_keys(session: Session, store: Store) -> list[ApiKey]:
+    """A store's keys, newest first, revoked ones included (their secrets are never kept)."""
+    return list(session.scalars(select(ApiKey).where(ApiKey.store_id == store.id).order_by(ApiKey.id.desc())))
+
+
+def revoke_api_key(session: Session, store: Store, key_id: str, *, now: datetime) -> ApiKey:
+    """The POS holding this key is refused from now on. Revoking twice changes nothing."""
+    key = session.scalars(select(ApiKey).where(ApiKey.store_id == store.id, ApiKey.key_id == key_id)).one_or_none()
+    if key is None:
+        raise NotFound(f"Store {store.code} has no API key {key_id}", code="api_key_not_found")
+    if key.revoked_at is None:
+        key.revoked_at = now
+        session.flush()
+    return key
 
 
 def authenticate_api_key(session: Session, presented: str) -> ApiKey:

@@ -102,12 +102,13 @@ window.Admin = (() => {
   }
   const fail = (err) => toast(describe(err), 'error');
 
-  /** A modal with `body` (a node); resolves true on OK. `check()` may veto closing with OK. */
-  function ask(title, body, okLabel, { danger = false, check } = {}) {
+  /** A modal with `body` (a node); resolves true on OK. `check()` may veto closing with OK; `alone`: OK is the only button. */
+  function ask(title, body, okLabel, { danger = false, check, alone = false } = {}) {
     const dialog = $('dialog');
     $('dialogTitle').textContent = title;
     $('dialogBody').replaceChildren(body);
     Object.assign($('dialogOk'), { textContent: okLabel, className: danger ? 'danger' : 'primary' });
+    dialog.querySelector('button[value=cancel]').hidden = alone;
     dialog.returnValue = '';
     dialog.showModal();
     return new Promise((resolve) => {
