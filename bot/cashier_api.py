@@ -169,14 +169,14 @@ def create_claim_code():  # type: ignore[no-untyped-def]
     visit = body.get("visit", False)
     if not isinstance(visit, bool):
         raise InvalidInput("visit must be true or false", code="invalid_visit")
-    claim = create_claim(
+    issued = create_claim(
         g.db, receipt_id=parse_str(body, "receipt_id", max_len=64) or "", amount=parse_amount(body.get("amount")),
         visit=visit, actor=actor, now=svc.now(),
     )
     g.db.commit()
     from bot.claims import claim_links
 
-    links = claim_links(claim.code)
+    claim = issued.claim
     return {
         "code": format_code(claim.code),
         "receipt_id": claim.receipt_id,
@@ -184,5 +184,6 @@ def create_claim_code():  # type: ignore[no-untyped-def]
         "visit": claim.visit,
         "expires_at": claim.expires_at.isoformat(),
         "claimed": claim.claimed_at is not None,
-        **links,
-    }, 201
+        "replayed": issued.replayed,
+        **claim_links(claim.code),
+    }, (200 if issued.replayed else 201)

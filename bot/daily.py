@@ -18,6 +18,7 @@ from bot.services import Services
 from handlers.messages import text
 from handlers.tiers import keep_text
 from models.coupon import Coupon, CouponTemplate, due_reminders, expire_coupons, issue, issue_for_trigger
+from models.journey import journey_on
 from models.ledger import lock_member
 from models.member import Member
 from models.tier import needs_reminder, claim_reminder, current_tier, end_of_period, members_at_period_end, members_to_remind, birthday_members
@@ -31,14 +32,6 @@ def _each(label: str, ids: list[int], fn: Callable[[int], bool]) -> int:
         for item in bar:
             done += 1 if fn(item) else 0
     return done
-
-
-def journey_on(session, kind: str) -> bool:  # type: ignore[no-untyped-def]
-    from sqlalchemy import select
-
-    from models.journey import Journey
-
-    return bool(session.scalar(select(Journey.enabled).where(Journey.kind == kind)))
 
 
 def birthdays(svc: Services, *, whole_month: bool) -> int:
@@ -78,6 +71,8 @@ def tier_periods(svc: Services) -> int:
             change = end_of_period(session, member, now)
             if change is None:
                 return False
+            if change.announced_by_journey:  # the tier_up journey congratulates instead
+                return True
             until = member.tier_until.astimezone(TAIPEI).strftime("%Y/%m/%d") if member.tier_until else ""
             key = {"downgrade": "tier_changed_down", "renew": "tier_renewed", "upgrade": "tier_upgraded"}[change.kind]
             enqueue_messages(session, member, f"tier_{change.kind}", [text(svc.texts(key, tier=change.to_tier.name, date=until))], now=now)

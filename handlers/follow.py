@@ -13,6 +13,7 @@ from handlers import join
 from handlers.messages import postback, text
 from handlers.texts import Texts
 from models.member import record_follow, record_unfollow
+from models.richmenu import link_member_menu
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +50,8 @@ def on_follow(
     name = member.display_name or texts("name_fallback")
     unblocked = bool(getattr(event.follow, "is_unblocked", False)) or kind == "refollow"
     if unblocked and member.is_member:
+        # a deploy or a tier change while the account was blocked did not reach them: link their menu again
+        link_member_menu(session, member, now=now)
         card = postback(texts("menu_card"), "card")
         return [text(texts("welcome_back", name=name), quick=[card])]
     greeting = texts("welcome_back_guest" if unblocked else "welcome", name=name)

@@ -113,7 +113,7 @@ def award_headline(done: Checkout, store_name: str, rule: EarningRule, t: Texts)
         lines.append(build(FlexText, text=t("stamps_award_reward", reward=rule.reward_name), size="sm", wrap=True, color="#C05621"))
     for coupon_name in done.coupon_names:
         lines.append(build(FlexText, text=t("coupon_received", name=coupon_name), size="sm", wrap=True, color="#C05621"))
-    if done.tier_change is not None and done.tier_change.kind == "upgrade":
+    if done.tier_change is not None and done.tier_change.kind == "upgrade" and not done.tier_change.announced_by_journey:
         lines.append(build(FlexText, text=t("tier_upgraded", tier=done.tier_change.to_tier.name), size="sm", wrap=True, weight="bold", color="#B8860B"))
     lines.append(build(FlexSeparator, margin="md"))
     return lines

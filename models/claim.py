@@ -10,9 +10,9 @@ from sqlalchemy import Boolean, ForeignKey, Numeric, String, UniqueConstraint, s
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from models.base import Base, IntPK, Timestamp, insert_for
-from models.errors import DomainError, InvalidInput
+from models.errors import Conflict, DomainError, InvalidInput
 from models.checkout import Checkout, checkout
-from models.ledger import AwardResult
+from models.ledger import Award, AwardResult, purchase_details, same_purchase
 from models.member import Member
 from models.store import Actor
 
@@ -44,6 +44,12 @@ class ClaimError(DomainError):
 
 
 @dataclass(frozen=True)
+class IssuedClaim:
+    claim: ClaimCode
+    replayed: bool  # the receipt's code made earlier, answered to a retry
+
+
+@dataclass(frozen=True)
 class ClaimResult:
     code: str
     store_id: int
@@ -64,32 +70,64 @@ def format_code(code: str) -> str:
 
 def create_claim(
     session: Session, *, receipt_id: str, amount: Decimal | None, visit: bool, actor: Actor, now: datetime, ttl: timedelta = DEFAULT_TTL
-) -> ClaimCode:
+) -> IssuedClaim:
+    """One code per (store, receipt), as awards are one per (store, receipt): the same purchase sent
+    again (amount and visit) is a retry and gets the original code; another purchase under the same
+    receipt id is refused (``receipt_already_has_claim``). A receipt already awarded at the counter
+    gets no code (``receipt_already_awarded``): it could never award anything."""
     receipt_id = (receipt_id or "").strip()
     if not receipt_id or len(receipt_id) > 64:
         raise InvalidInput("receipt_id is required (at most 64 characters)", code="invalid_receipt_id")
     if amount is None and not visit:
         raise InvalidInput("Give an amount, or visit: true", code="nothing_to_award")
-    session.execute(
-        insert_for(session)(ClaimCode)
-        .values(
-            code="".join(secrets.choice(ALPHABET) for _ in range(8)),
-            store_id=actor.store_id,
-            receipt_id=receipt_id,
-            amount=amount,
-            visit=visit,
-            actor_kind=actor.kind,
-            staff_id=actor.staff_id,
-            api_key_id=actor.api_key_id,
-            created_at=now,
-            expires_at=now + ttl,
+    claim = _claim_for(session, actor.store_id, receipt_id)
+    if claim is None:
+        _refuse_awarded_receipt(session, actor.store_id, receipt_id)
+        created = session.execute(
+            insert_for(session)(ClaimCode)
+            .values(
+                code="".join(secrets.choice(ALPHABET) for _ in range(8)),
+                store_id=actor.store_id,
+                receipt_id=receipt_id,
+                amount=amount,
+                visit=visit,
+                actor_kind=actor.kind,
+                staff_id=actor.staff_id,
+                api_key_id=actor.api_key_id,
+                created_at=now,
+                expires_at=now + ttl,
+            )
+            .on_conflict_do_nothing(index_elements=["store_id", "receipt_id"])
+            .returning(ClaimCode.id)
+        ).scalar()
+        claim = _claim_for(session, actor.store_id, receipt_id)
+        assert claim is not None
+        if created is not None:
+            return IssuedClaim(claim, replayed=False)
+    # made earlier, or by a twin request a moment ago: the answer only to the same purchase
+    if not same_purchase(claim.amount, claim.visit, amount, visit):
+        raise Conflict(
+            "This receipt already has a claim code for another amount or visit", code="receipt_already_has_claim",
+            details=purchase_details(claim.amount, claim.visit),
         )
-        .on_conflict_do_nothing(index_elements=["store_id", "receipt_id"])
-    )
-    # One receipt, one code: a retried or doubled request gets the same code.
+    return IssuedClaim(claim, replayed=True)
+
+
+def _claim_for(session: Session, store_id: int, receipt_id: str) -> ClaimCode | None:
     return session.scalars(
-        select(ClaimCode).where(ClaimCode.store_id == actor.store_id, ClaimCode.receipt_id == receipt_id)
-    ).one()
+        select(ClaimCode).where(ClaimCode.store_id == store_id, ClaimCode.receipt_id == receipt_id)
+    ).one_or_none()
+
+
+def _refuse_awarded_receipt(session: Session, store_id: int, receipt_id: str) -> None:
+    """A receipt awarded at the counter: its code would only ever replay that award (to the same
+    member) or be refused (to anyone else), so the cashier is told now instead."""
+    awarded = session.scalars(select(Award).where(Award.store_id == store_id, Award.receipt_id == receipt_id)).one_or_none()
+    if awarded is not None:
+        raise Conflict(
+            "This receipt was already awarded at the counter", code="receipt_already_awarded",
+            details=purchase_details(awarded.amount, awarded.visit),
+        )
 
 
 def redeem_claim(session: Session, *, raw_code: str, member: Member, now: datetime) -> ClaimResult:

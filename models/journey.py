@@ -132,6 +132,12 @@ def update_journey(session: Session, journey: Journey, data: dict[str, Any], *, 
     return journey
 
 
+def journey_on(session: Session, kind: str) -> bool:
+    """Whether the journey is switched on. An enabled journey replaces the built-in message for its
+    occasion: birthday, tier expiring and coupon expiring the daily job's, tier up the award's."""
+    return bool(session.scalar(select(Journey.enabled).where(Journey.kind == kind)))
+
+
 def trigger(session: Session, kind: str, *, member_id: int, occasion: str, now: datetime, context: dict[str, Any] | None = None) -> bool:
     """Record the occasion for an enabled journey; False when it is off or already recorded."""
     journey = session.scalars(select(Journey).where(Journey.kind == kind)).one_or_none()

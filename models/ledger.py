@@ -131,6 +131,12 @@ def balances(session: Session, member_id: int) -> dict[str, int]:
     return result
 
 
+def remember_balances(session: Session, member_id: int, both: dict[str, int]) -> None:
+    """Keep balances summed elsewhere (the member card's one query) while the lock makes them final."""
+    if holds_lock(session, member_id):
+        txn_cache(session).setdefault("balances", {})[member_id] = dict(both)
+
+
 def business_day_start(now: datetime) -> datetime:
     local = now.astimezone(TAIPEI)
     return local.replace(hour=0, minute=0, second=0, microsecond=0)
@@ -206,16 +212,28 @@ def _result(session: Session, award: Award, *, replayed: bool, was_capped: bool 
     )
 
 
+def same_purchase(original_amount: Decimal | None, original_visit: bool, amount: Decimal | None, visit: bool) -> bool:
+    """Whether a receipt id sent again repeats its purchase: the same amount (120 and "120.00" are
+    the same) and the same visit. Awards and receipt claim codes both answer only such a retry."""
+    if (original_amount is None) != (amount is None):
+        return False
+    return original_amount == amount and bool(original_visit) == visit
+
+
+def purchase_details(amount: Decimal | None, visit: bool) -> dict[str, object]:
+    """What a receipt was recorded for, as a refusal's ``details``."""
+    return {"amount": None if amount is None else f"{amount:.2f}", "visit": bool(visit)}
+
+
 def _refuse_other_purchase(original: Award, *, member_id: int, amount: Decimal | None, visit: bool) -> None:
     """A repeated receipt id is a retry only when it repeats the purchase: the same member, amount
     and visit. Anything else is refused rather than answered with the original award."""
     if original.member_id != member_id:
         raise Conflict("This receipt was already awarded to another member", code="receipt_already_awarded")
-    same_amount = original.amount == amount if (original.amount is None) == (amount is None) else False
-    if not same_amount or bool(original.visit) != visit:
+    if not same_purchase(original.amount, original.visit, amount, visit):
         raise Conflict(
             "This receipt was already awarded for another amount or visit", code="receipt_already_awarded",
-            details={"amount": None if original.amount is None else f"{original.amount:.2f}", "visit": bool(original.visit)},
+            details=purchase_details(original.amount, original.visit),
         )
 
 

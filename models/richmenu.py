@@ -15,6 +15,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from models.base import Base, IntPK, Timestamp
 from models.member import Member
+from models.outbox import enqueue_richmenu
 from models.tier import Tier, all_tiers, current_tier
 
 GUEST_MENU = "guest"
@@ -71,6 +72,16 @@ def menu_for_member(session: Session, member: Member) -> str | None:
     """The menu a member should see: their tier's variant, else the member menu (None: none deployed)."""
     menus = current_menus(session)
     return _menu_for_tier(menus, current_tier(session, member)) if menus else None
+
+
+def link_member_menu(session: Session, member: Member, *, now: datetime) -> str | None:
+    """Queue the link of the member's menu (sent once the transaction commits, through the outbox);
+    None when no menu is deployed. On joining, and on following again: a deploy links only the
+    members who can be reached, and a tier change's link is skipped while the member blocks the account."""
+    menu = menu_for_member(session, member)
+    if menu:
+        enqueue_richmenu(session, member_id=member.id, richmenu_id=menu, now=now)
+    return menu
 
 
 def record_deployment(session: Session, menus: list[Deployed], *, now: datetime) -> list[str]:

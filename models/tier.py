@@ -71,6 +71,7 @@ class Change:
     from_tier: Tier | None
     to_tier: Tier
     reason: str
+    announced_by_journey: bool = False  # an upgrade the enabled tier_up journey congratulates on: no built-in line
 
 
 # --- configuration ---------------------------------------------------------------------
@@ -208,12 +209,14 @@ def _move(session: Session, member: Member, to: Tier, kind: str, reason: str, no
     session.add(TierChange(member_id=member.id, kind=kind, from_tier_id=frm.id if frm else None, to_tier_id=to.id, reason=reason[:200], at=now))
     if to.richmenu_id and (frm is None or frm.id != to.id):
         enqueue_richmenu(session, member_id=member.id, richmenu_id=to.richmenu_id, now=now)
+    announced = False
     if kind == "upgrade":
-        from models.journey import trigger
+        from models.journey import journey_on, trigger
 
         trigger(session, "tier_up", member_id=member.id, occasion=f"tier:{to.code}:{now.date().isoformat()}", now=now)
+        announced = journey_on(session, "tier_up")
     session.flush()
-    return Change(kind, frm, to, reason)
+    return Change(kind, frm, to, reason, announced_by_journey=announced)
 
 
 def evaluate_upgrade(session: Session, member: Member, now: datetime) -> Change | None:
