@@ -42,13 +42,16 @@ STARTED: list = []  # every FakeProcess and Gunicorn; main() stops them all, wha
 
 
 # -- fake LINE API: one child process per bot (own GIL), driven through a pipe ---------------
-def _fake_main(conn, port: int, mode: str) -> None:  # the child process
+def _fake_main(conn, port: int, mode: str, after: bool) -> None:  # the child process
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     from bot.fakeline import FakeLine
 
     fake = FakeLine("sdk" if mode == "off" else mode, port=port)
+    check, held = fake.checker.check, []
     if mode == "off":  # route, record and deliver, but skip body validation (bench-only switch)
         fake.checker.check = lambda *a, **k: []
+    elif after:  # answer now, validate every request when the figures are read (see --validate)
+        fake.checker.check = lambda *a: held.append(a) or []
     conn.send(fake.start())
     try:
         while (msg := conn.recv())[0] != "stop":
@@ -57,6 +60,9 @@ def _fake_main(conn, port: int, mode: str) -> None:  # the child process
                     fake.register_reply_token(token, user)
                 conn.send("ok")
             elif msg[0] == "stats":
+                while held:
+                    for issue in check(*held.pop()):
+                        fake.violations.append(f"(validated after the run) {issue.describe()}")
                 replies, shapes, statuses = Counter(), Counter(), Counter()
                 for rec in fake.requests("/v2/bot/message/reply"):
                     statuses[rec.status] += 1
@@ -73,8 +79,8 @@ def _fake_main(conn, port: int, mode: str) -> None:  # the child process
 
 
 class FakeProcess(PipeChild):
-    def __init__(self, mode: str) -> None:
-        super().__init__(_fake_main, free_port(), mode, timeout=30)
+    def __init__(self, mode: str, after: bool = False) -> None:
+        super().__init__(_fake_main, free_port(), mode, after, timeout=30)
         STARTED.append(self)
 
 
@@ -237,7 +243,7 @@ class Bot:
         self.elapsed, self.rate, self.exhausted, self.rss, self.solo = 0.0, 0.0, False, [], []
         self.paced: list = []
         self.paced_rate = 0.0
-        self.fake = FakeProcess(args.fake_mode)
+        self.fake = FakeProcess(args.fake_mode, args.validate == "after")
         self.server = Gunicorn(app, {**env, "LINE_API_BASE_URL": self.fake.url,
                                      "LINE_DATA_API_BASE_URL": self.fake.url}, args, logdir / f"gunicorn-{name}.log")
 
@@ -375,6 +381,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--fake-mode", choices=["spec", "sdk", "off"], default="sdk",
                    help="fake LINE request validation: spec (OpenAPI; fake ~7 ms CPU per card reply), "
                         "sdk (SDK models; ~4 ms), off (none, bench-only; ~1.6 ms)")
+    p.add_argument("--validate", choices=["after", "inline"], default="after",
+                   help="when the fake validates each request: after the measured run (default; LINE's own "
+                        "CPU is not on the bot's machine) or inline, before answering (its CPU then competes with the bot's)")
     p.add_argument("--database-url", default="postgresql://postgres@127.0.0.1:5432/bench")
     args = p.parse_args(argv)
     db = make_url(args.database_url)
@@ -394,7 +403,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{CORES} cores; gunicorn {args.workers} x {args.worker_class}"
           + (f" x {args.threads} threads" if args.worker_class == "gthread" else "")
           + f"; concurrency {args.concurrency}; {args.users} members; per bot {args.warmup:g}s warm-up +"
-          f" {args.seconds:g}s measured in {args.rounds} slices; fake LINE validation '{args.fake_mode}'"
+          f" {args.seconds:g}s measured in {args.rounds} slices; fake LINE validation '{args.fake_mode}' ({args.validate})"
           f" (one process per bot); logs in {logdir}")
     bots: dict[str, Bot] = {}
     try:

@@ -185,7 +185,7 @@ def start(inp: Input, ctx: Context) -> list[Message]:
     if member.is_member:
         return [text(ctx.texts("join_already_member", member_no=member.member_no))]
     first = STEPS[0]
-    start_conversation(ctx.session, member.id, flow=FLOW, step=first.name, now=ctx.now)
+    start_conversation(ctx.session, member, flow=FLOW, step=first.name, now=ctx.now)
     return first.ask(ctx)
 
 
@@ -230,8 +230,7 @@ def on_input(inp: Input, ctx: Context, convo: Conversation) -> list[Message]:
 
 def _finish(ctx: Context, convo: Conversation, answers: dict[str, Any]) -> list[Message]:
     from handlers import card, referral
-    from models.outbox import enqueue_richmenu
-    from models.richmenu import menu_for_member
+    from models.richmenu import link_member_menu
 
     consent = answers["consent"]
     member = complete_join(
@@ -245,9 +244,7 @@ def _finish(ctx: Context, convo: Conversation, answers: dict[str, Any]) -> list[
         gender=answers.get("gender"),
     )
     end_conversation(ctx.session, convo)
-    menu = menu_for_member(ctx.session, member)
-    if menu:  # the member menu (or the tier's), linked right after this event commits
-        enqueue_richmenu(ctx.session, member_id=member.id, richmenu_id=menu, now=ctx.now)
+    link_member_menu(ctx.session, member, now=ctx.now)  # the member menu (or the tier's), right after this event commits
     welcome = issue_for_trigger(ctx.session, trigger="welcome", member_id=member.id, occasion="welcome", now=ctx.now)
     done = text(ctx.texts("join_done", member_no=member.member_no))
     gifts = [text(ctx.texts("coupon_welcome", name=_template_name(ctx, c.template_id))) for c in welcome[:1]]

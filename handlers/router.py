@@ -51,7 +51,7 @@ def needs_basic_id(inp: Input) -> bool:
 def route(inp: Input, ctx: Context) -> list[Message]:
     if referral.is_code(inp.text):  # a friend's referral code, even in the middle of joining
         return referral.use_code(inp, ctx)
-    convo = get_conversation(ctx.session, ctx.member.id)
+    convo = get_conversation(ctx.session, ctx.member)
     if convo is not None and convo.flow == join.FLOW:
         return join.on_input(inp, ctx, convo)
     if inp.action is not None:

@@ -4,11 +4,12 @@ Pure functions over itsdangerous' TimestampSigner; the clock is passed in.
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime
 
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner
-
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from models.errors import DomainError
@@ -65,9 +66,32 @@ class CardSummary:
 
 
 def card_summary(session: Session, member: Member) -> CardSummary:
-    from models.ledger import balances
-    from models.tier import current_tier
+    """The tier's name and both balances in one statement: 會員卡 is the most frequent request
+    of all, and this saves it two round trips and loading every tier.
 
-    tier = current_tier(session, member)
-    both = balances(session, member.id)
-    return CardSummary(tier_name=tier.name if tier else None, points=both["point"], stamps=both["stamp"])
+    The tier is the member's, or the first by rank when they have none (as
+    ``models.tier.current_tier``); each balance is the sum of the member's ledger entries.
+    """
+    from models.ledger import CURRENCIES, remember_balances
+
+    row = session.execute(_summary_statement(), {"member_id": member.id, "tier_id": member.tier_id}).one()
+    both = {c: int(v) for c, v in zip(CURRENCIES, row[1:])}
+    remember_balances(session, member.id, both)
+    return CardSummary(tier_name=row[0], points=both["point"], stamps=both["stamp"])
+
+
+@functools.cache
+def _summary_statement() -> Select:
+    """Built once: constructing it cost more than running it."""
+    from models.ledger import CURRENCIES, LedgerEntry
+    from models.tier import Tier
+
+    member_id, tier_id = bindparam("member_id"), bindparam("tier_id")
+    tier_name = select(Tier.name).order_by((Tier.id == tier_id).desc(), Tier.rank).limit(1).scalar_subquery()
+    totals = [
+        select(func.coalesce(func.sum(LedgerEntry.amount), 0))
+        .where(LedgerEntry.member_id == member_id, LedgerEntry.currency == currency)
+        .scalar_subquery()
+        for currency in CURRENCIES
+    ]
+    return select(tier_name, *totals)

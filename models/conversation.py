@@ -8,6 +8,7 @@ from sqlalchemy import JSON, ForeignKey, String
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from models.base import Base, Timestamp
+from models.member import Member
 
 
 class Conversation(Base):
@@ -21,15 +22,20 @@ class Conversation(Base):
     updated_at: Mapped[Timestamp]
 
 
-def get_conversation(session: Session, member_id: int) -> Conversation | None:
-    return session.get(Conversation, member_id, with_for_update=True)
+def get_conversation(session: Session, member: Member) -> Conversation | None:
+    """The member's conversation; read only when ``member.flow`` says there is one, with the
+    member's row locked (every writer holds that lock, so the row read is the latest)."""
+    if member.flow is None:
+        return None
+    return session.get(Conversation, member.id, with_for_update=True)
 
 
-def start_conversation(session: Session, member_id: int, *, flow: str, step: str, now: datetime) -> Conversation:
-    convo = get_conversation(session, member_id)
+def start_conversation(session: Session, member: Member, *, flow: str, step: str, now: datetime) -> Conversation:
+    convo = session.get(Conversation, member.id, with_for_update=True)
     if convo is None:
-        convo = Conversation(member_id=member_id, flow=flow, step=step, data={}, started_at=now, updated_at=now)
+        convo = Conversation(member_id=member.id, flow=flow, step=step, data={}, started_at=now, updated_at=now)
         session.add(convo)
+    convo.flow = member.flow = flow
     session.flush()
     return convo
 
@@ -43,5 +49,8 @@ def advance(session: Session, convo: Conversation, *, step: str, now: datetime, 
 
 
 def end_conversation(session: Session, convo: Conversation) -> None:
+    member = session.get(Member, convo.member_id)
+    if member is not None:
+        member.flow = None
     session.delete(convo)
     session.flush()

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, ForeignKey, String, select
+from sqlalchemy import Boolean, Date, ForeignKey, String, bindparam, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from models.base import Base, IntPK, Timestamp, TXN_KEY, txn_cache, insert_for
@@ -33,6 +33,10 @@ class Member(Base):
     tier_id: Mapped[int | None] = mapped_column(ForeignKey("tier.id"))
     tier_since: Mapped[Timestamp | None]
     tier_until: Mapped[Timestamp | None]
+    # The multi-step conversation the member is in (models.conversation), if any. It lives on the
+    # row every event locks, so the lock's read is current (READ COMMITTED re-reads a row updated
+    # while it waited) and the many events outside a flow skip reading the conversation table.
+    flow: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[Timestamp]
 
     @property
@@ -74,11 +78,14 @@ def is_valid_member_no(value: str) -> bool:
 
 
 
+_BY_LINE_USER = select(Member).where(Member.line_user_id == bindparam("line_user_id"))
+# FOR NO KEY UPDATE: see models.ledger.lock_member. Built once: every webhook event runs it.
+_BY_LINE_USER_LOCKED = _BY_LINE_USER.with_for_update(key_share=True)
+
+
 def get_by_line_user(session: Session, line_user_id: str, *, lock: bool = False) -> Member | None:
-    stmt = select(Member).where(Member.line_user_id == line_user_id)
-    if lock:
-        stmt = stmt.with_for_update(key_share=True)  # FOR NO KEY UPDATE: see models.ledger.lock_member
-    member = session.scalars(stmt).one_or_none()
+    stmt = _BY_LINE_USER_LOCKED if lock else _BY_LINE_USER
+    member = session.scalars(stmt, {"line_user_id": line_user_id}).one_or_none()
     if lock and member is not None:
         mark_locked(session, member.id)
     return member

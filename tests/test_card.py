@@ -108,3 +108,40 @@ def test_token_from_the_future_is_rejected():
     token = issue_card_token(SECRET_KEY, "100000018", now=NOW + timedelta(hours=1))
     with pytest.raises(CardTokenError):
         read_card_token(SECRET_KEY, token, now=NOW, max_age=300)
+
+
+def card_rows(messages: list[dict]) -> dict[str, str]:
+    """The card's label → value rows (every horizontal box of two texts)."""
+    rows: dict[str, str] = {}
+
+    def walk(node):  # type: ignore[no-untyped-def]
+        if isinstance(node, dict):
+            kids = node.get("contents")
+            if node.get("layout") == "horizontal" and isinstance(kids, list) and len(kids) == 2 \
+                    and all(k.get("type") == "text" for k in kids):
+                rows[kids[0]["text"]] = kids[1]["text"]
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(messages)
+    return rows
+
+
+def test_card_shows_the_members_tier_and_exact_balances(line, client, counter, make_member):
+    for body in ({"code": "green", "name": "綠卡", "rank": 0, "threshold": 0},
+                 {"code": "silver", "name": "銀卡", "rank": 1, "threshold": 3000}):
+        assert client.post("/api/v1/admin/tiers", json=body, headers=counter.admin).status_code == 201
+    user, number = make_member("林小姐")
+    counter.rule(amount_per_point="10", stamps_per_visit=1)
+    line.say(user, "會員卡")
+    rows = card_rows(line.last(user))
+    assert rows["等級"] == "綠卡" and rows["點數"] == "0" and rows["集點"] == "0"  # the lowest tier until one is earned
+
+    assert counter.award(number, "R-1", amount=2500, visit=True).status_code == 201
+    assert counter.award(number, "R-2", amount=1200, visit=True).status_code == 201
+    line.say(user, "會員卡")
+    rows = card_rows(line.last(user))
+    assert rows["等級"] == "銀卡" and rows["點數"] == "370" and rows["集點"] == "2"
