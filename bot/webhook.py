@@ -26,7 +26,7 @@ from bot.services import Services, services
 from handlers.messages import text
 from models.journey import runs_queued_in
 from models.outbox import queued_in
-from models.webhook import claim_event, was_processed
+from models.webhook import claim_event, claim_event_for_member, was_processed
 
 log = logging.getLogger(__name__)
 bp = Blueprint("webhook", __name__)
@@ -72,12 +72,19 @@ def process_event(svc: Services, event) -> bool:  # type: ignore[no-untyped-def]
                     return True
             prepared = handlers.prepare(event, svc.line)
         now = svc.now()
+        sender = handlers.member_sender(event)
         with svc.db.transaction() as session:
-            if not claim_event(session, event_id, event_type=event_type, is_redelivery=redelivery, now=now):
+            member = None
+            if sender is None:
+                claimed = claim_event(session, event_id, event_type=event_type, is_redelivery=redelivery, now=now)
+            else:  # the claim and the sender's member row, locked, in one statement
+                claimed, member = claim_event_for_member(session, event_id, line_user_id=sender, event_type=event_type,
+                                                         is_redelivery=redelivery, now=now, with_card=handlers.wants_card(event))
+            if not claimed:
                 log.info("event %s claimed by another worker; skipped", event_id)
                 return True
             messages = handlers.handle(
-                event, session, now=now, settings=svc.settings, texts=svc.texts, prepared=prepared
+                event, session, now=now, settings=svc.settings, texts=svc.texts, prepared=prepared, member=member
             )
             queued, runs = queued_in(session), runs_queued_in(session)
     except (OperationalError, InterfaceError):

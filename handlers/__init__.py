@@ -67,8 +67,27 @@ def user_id_of(event: Event) -> str | None:
     return getattr(source, "user_id", None) if source is not None else None
 
 
-def handle(event: Event, session: Session, *, now: datetime, settings: Settings, texts: Texts, prepared: dict) -> list[Message]:
-    """Route one event to its handler; unknown events and group chats get nothing."""
+def member_sender(event: Event) -> str | None:
+    """The LINE user whose member row ``handle`` locks for this event (messages and postbacks in a
+    one-to-one chat), so the webhook can load it with the event's claim; None for other events."""
+    if isinstance(event, (MessageEvent, PostbackEvent)) and getattr(event.source, "type", None) == "user":
+        return user_id_of(event)
+    return None
+
+
+def wants_card(event: Event) -> bool:
+    """Whether the event asks for the member card (the webhook then reads its figures with the claim)."""
+    from handlers import router
+
+    inp = Input.of(event)
+    return inp is not None and router.shows_card(inp)
+
+
+def handle(event: Event, session: Session, *, now: datetime, settings: Settings, texts: Texts, prepared: dict,
+           member: Member | None = None) -> list[Message]:
+    """Route one event to its handler; unknown events and group chats get nothing.
+
+    ``member``: the sender's row, already locked by the webhook (``member_sender``), if it exists."""
     from handlers import follow, router
 
     user_id = user_id_of(event)
@@ -84,7 +103,7 @@ def handle(event: Event, session: Session, *, now: datetime, settings: Settings,
         if not isinstance(event, MessageEvent):
             return []
         inp = Input(text="")
-    member = ensure_member(session, user_id, now=now)
+    member = member if member is not None else ensure_member(session, user_id, now=now)
     ctx = Context(session=session, now=now, settings=settings, texts=texts, member=member, prepared=prepared)
     return router.route(inp, ctx)
 

@@ -42,10 +42,18 @@ POSTBACKS: dict[str, Handler] = {
 }
 
 
+def _command(inp: Input) -> Handler | None:
+    return POSTBACKS.get(inp.action) if inp.action is not None else COMMANDS.get((inp.text or "").lower())
+
+
 def needs_basic_id(inp: Input) -> bool:
     """Whether this input may show the invitation card, whose link needs the account's basic id."""
-    handler = POSTBACKS.get(inp.action) if inp.action is not None else COMMANDS.get((inp.text or "").lower())
-    return handler is invite.show_invite
+    return _command(inp) is invite.show_invite
+
+
+def shows_card(inp: Input) -> bool:
+    """Whether this input asks for the member card (unless a conversation takes it first)."""
+    return _command(inp) is card.show_card
 
 
 def route(inp: Input, ctx: Context) -> list[Message]:

@@ -7,11 +7,13 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Sequence
 
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner
 from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import Session
 
+from models.base import txn_cache
 from models.errors import DomainError
 from models.member import Member
 
@@ -71,22 +73,28 @@ def card_summary(session: Session, member: Member) -> CardSummary:
 
     The tier is the member's, or the first by rank when they have none (as
     ``models.tier.current_tier``); each balance is the sum of the member's ledger entries.
+    When the webhook already read them with the event's claim (``prefetch``), no query runs.
     """
     from models.ledger import CURRENCIES, remember_balances
 
+    tier_id, prefetched = txn_cache(session).get(PREFETCH_KEY, {}).get(member.id, (None, None))
+    if prefetched is not None and tier_id == member.tier_id:
+        return prefetched
     row = session.execute(_summary_statement(), {"member_id": member.id, "tier_id": member.tier_id}).one()
     both = {c: int(v) for c, v in zip(CURRENCIES, row[1:])}
     remember_balances(session, member.id, both)
     return CardSummary(tier_name=row[0], points=both["point"], stamps=both["stamp"])
 
 
-@functools.cache
-def _summary_statement() -> Select:
-    """Built once: constructing it cost more than running it."""
+PREFETCH_KEY = "card_summary"
+
+
+def summary_columns(member_id, tier_id) -> list:  # type: ignore[no-untyped-def]
+    """The card's figures as column expressions: the tier's name, then each currency's balance,
+    for a member id and tier id (bound parameters, or columns of a member row in the same query)."""
     from models.ledger import CURRENCIES, LedgerEntry
     from models.tier import Tier
 
-    member_id, tier_id = bindparam("member_id"), bindparam("tier_id")
     tier_name = select(Tier.name).order_by((Tier.id == tier_id).desc(), Tier.rank).limit(1).scalar_subquery()
     totals = [
         select(func.coalesce(func.sum(LedgerEntry.amount), 0))
@@ -94,4 +102,24 @@ def _summary_statement() -> Select:
         .scalar_subquery()
         for currency in CURRENCIES
     ]
-    return select(tier_name, *totals)
+    return [tier_name, *totals]
+
+
+def prefetch(session: Session, member: Member, values: Sequence) -> None:  # type: ignore[type-arg]
+    """Keep figures read in another statement (``summary_columns``) for this transaction's card.
+
+    They are for display only and never become the ledger's balances: read in the statement
+    that locked the member, they are as of its start, so they may miss an award that committed
+    while it waited for the lock (the card then shows the moment just before it). Any ledger
+    entry this transaction adds drops them (models.ledger.add_entry)."""
+    from models.ledger import CURRENCIES
+
+    both = {c: int(v) for c, v in zip(CURRENCIES, values[1:])}
+    summary = CardSummary(tier_name=values[0], points=both["point"], stamps=both["stamp"])
+    txn_cache(session).setdefault(PREFETCH_KEY, {})[member.id] = (member.tier_id, summary)
+
+
+@functools.cache
+def _summary_statement() -> Select:
+    """Built once: constructing it cost more than running it."""
+    return select(*summary_columns(bindparam("member_id"), bindparam("tier_id")))

@@ -186,6 +186,7 @@ def add_entry(
         created_at=now,
     )
     session.add(entry)
+    session.info.get(TXN_KEY, {}).pop("card_summary", None)  # models.card.prefetch: figures from before this entry
     cached = session.info.get(TXN_KEY, {}).get("balances", {}).get(member_id)
     if cached is not None:
         cached[currency] += amount

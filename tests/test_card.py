@@ -145,3 +145,25 @@ def test_card_shows_the_members_tier_and_exact_balances(line, client, counter, m
     line.say(user, "會員卡")
     rows = card_rows(line.last(user))
     assert rows["等級"] == "銀卡" and rows["點數"] == "370" and rows["集點"] == "2"
+
+
+def test_prefetched_card_figures_give_way_to_entries_added_later(db, make_member):
+    """The webhook may read the card's figures with the event's claim (models.card.prefetch);
+    a ledger entry or a tier change later in the same transaction makes the card read them again."""
+    from models.card import CardSummary, card_summary, prefetch
+    from models.ledger import add_entry
+    from models.member import get_by_line_user
+
+    user, _ = make_member()
+    with db.transaction() as s:
+        member = get_by_line_user(s, user, lock=True)
+        prefetch(s, member, ["金卡", 5, 7])
+        assert card_summary(s, member) == CardSummary(tier_name="金卡", points=7, stamps=5)
+        add_entry(s, member_id=member.id, currency="point", amount=3, reason="correction", actor=None, now=NOW)
+        s.flush()
+        assert card_summary(s, member) == CardSummary(tier_name=None, points=3, stamps=0)
+        prefetch(s, member, ["金卡", 5, 7])
+        with s.no_autoflush:
+            member.tier_id = -1  # any other tier than the one prefetched with (never written)
+            assert card_summary(s, member).points == 3
+        s.rollback()
