@@ -56,17 +56,18 @@ def add_user():  # type: ignore[no-untyped-def]
 @require_scope(SETTINGS)
 def disable_user(email: str):  # type: ignore[no-untyped-def]
     """Signs the account out everywhere; the last active owner is refused (409 last_owner)."""
-    user = get_admin_user(g.db, email)
-    set_active(g.db, user, False, now=services().now())
-    g.db.commit()
-    return row(user)
+    return _set_active(email, False)
 
 
 @bp.post("/users/<email>/enable")
 @require_scope(SETTINGS)
 def enable_user(email: str):  # type: ignore[no-untyped-def]
+    return _set_active(email, True)
+
+
+def _set_active(email: str, active: bool):  # type: ignore[no-untyped-def]
     user = get_admin_user(g.db, email)
-    set_active(g.db, user, True, now=services().now())
+    set_active(g.db, user, active, now=services().now())
     g.db.commit()
     return row(user)
 
