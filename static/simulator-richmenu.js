@@ -2,7 +2,8 @@
  * 顯示模擬使用者目前的圖文選單（個人連結的選單，否則為預設選單），和 LINE 一樣：
  * 點圖片時依 areas 的 bounds 找出被點的區塊並執行它的動作；聊天列文字（chatBarText）可收合選單。
  * richmenuswitch：切換到 alias 指向的選單，並送出 postback（params.newRichMenuAliasId、params.status）。
- * 與 simulator.js 共用其全域的 user、Api、send、handleAction（本檔在它之後載入）。 */
+ * 使用 simulator-chat.js 的 $、user，simulator-transport.js 的 Api、send，simulator.js 的 handleAction
+ * （本檔最後載入）。 */
 "use strict";
 
 const RichMenu = {
@@ -13,14 +14,6 @@ const RichMenu = {
   busy: false,
   again: false,        // asked again while a request was running
 
-  el: (id) => document.getElementById(id),
-
-  async fetchMenu(query) {
-    const resp = await fetch(`/dev/simulator/richmenu?${new URLSearchParams(query)}`);
-    if (!resp.ok) throw new Error(`HTTP ${resp.status}`);
-    return resp.json();
-  },
-
   /** Ask which menu the user has now; show it when it changed (a new link, or another user). */
   async refresh() {
     if (!user) return;
@@ -28,7 +21,7 @@ const RichMenu = {
     const userId = user.userId;
     RichMenu.busy = true;
     try {
-      const body = await RichMenu.fetchMenu({ userId });
+      const body = await Api.richMenu({ userId });
       if (userId !== user.userId) return;
       if (userId !== RichMenu.userId || body.richMenuId !== RichMenu.baseId) {
         RichMenu.userId = userId;
@@ -44,24 +37,24 @@ const RichMenu = {
 
   show(menu) {
     RichMenu.current = menu;
-    const image = RichMenu.el("richmenuImage");
+    const image = $("richmenuImage");
     if (!menu) { image.removeAttribute("src"); RichMenu.draw(); return; }
     image.src = menu.imageUrl;
     image.alt = `圖文選單：${(menu.menu.areas || []).map((a) => a.action?.label).filter(Boolean).join("、")}`;
     image.style.aspectRatio = `${menu.menu.size.width} / ${menu.menu.size.height}`;
-    const section = RichMenu.el("richmenu");
+    const section = $("richmenu");
     section.dataset.richMenuId = menu.richMenuId;
     section.dataset.alias = (menu.aliases || [])[0] || "";
-    RichMenu.el("richmenuBarText").textContent = menu.menu.chatBarText || "選單";
+    $("richmenuBarText").textContent = menu.menu.chatBarText || "選單";
     RichMenu.open = menu.menu.selected !== false;
     RichMenu.draw();
   },
 
   draw() {
-    const section = RichMenu.el("richmenu");
+    const section = $("richmenu");
     section.hidden = !RichMenu.current || user?.state === "blocked";
-    RichMenu.el("richmenuPanel").hidden = !RichMenu.open;
-    RichMenu.el("richmenuBar").setAttribute("aria-expanded", String(RichMenu.open));
+    $("richmenuPanel").hidden = !RichMenu.open;
+    $("richmenuBar").setAttribute("aria-expanded", String(RichMenu.open));
   },
 
   /** The area under a click, in the menu's own coordinates (the image is scaled to the phone). */
@@ -82,7 +75,7 @@ const RichMenu = {
       left: `${(bounds.x / width) * 100}%`, top: `${(bounds.y / height) * 100}%`,
       width: `${(bounds.width / width) * 100}%`, height: `${(bounds.height / height) * 100}%`,
     });
-    RichMenu.el("richmenuPanel").append(mark);
+    $("richmenuPanel").append(mark);
     setTimeout(() => mark.remove(), 350);
   },
 
@@ -101,7 +94,7 @@ const RichMenu = {
     if (user.state === "blocked") { handleAction(action); return; }
     let status = "SUCCESS";
     try {
-      const body = await RichMenu.fetchMenu({ aliasId: action.richMenuAliasId });
+      const body = await Api.richMenu({ aliasId: action.richMenuAliasId });
       if (body.richMenuId) RichMenu.show(body);
       else status = "RICHMENU_ALIAS_ID_NOTFOUND";
     } catch {
@@ -118,13 +111,10 @@ const RichMenu = {
   },
 
   init() {
-    RichMenu.el("richmenuImage").addEventListener("click", RichMenu.onClick);
-    RichMenu.el("richmenuImage").addEventListener("mousemove", RichMenu.onMove);
-    RichMenu.el("richmenuBar").addEventListener("click", () => { RichMenu.open = !RichMenu.open; RichMenu.draw(); });
-    const sendEvent = Api.send;  // every event may change the menu (joining links the member menu)
-    Api.send = async (event) => {
-      try { return await sendEvent(event); } finally { RichMenu.refresh(); }
-    };
+    $("richmenuImage").addEventListener("click", RichMenu.onClick);
+    $("richmenuImage").addEventListener("mousemove", RichMenu.onMove);
+    $("richmenuBar").addEventListener("click", () => { RichMenu.open = !RichMenu.open; RichMenu.draw(); });
+    Api.sent.push(RichMenu.refresh);  // every event may change the menu (joining links the member menu)
     RichMenu.refresh();
     setInterval(RichMenu.refresh, 2000);  // another user, or a link made elsewhere (a tier upgrade)
   },

@@ -10,6 +10,8 @@ import re
 import pytest
 from sqlalchemy import select
 
+from bot.linewire import to_wire
+from handlers.stamps import stamp_grid
 from models.member import Member
 
 try:
@@ -230,3 +232,26 @@ def test_renders_flex_template_image_and_sticker(page, live_url, screenshot):  #
     check(page.locator("#pickerInput")).to_have_value("2026-11-23T10:00")
     page.get_by_role("button", name="取消").click()
     screenshot(page, "09-renderer")
+
+
+def test_stamp_card_stamps_stay_round(page, live_url):  # type: ignore[no-untyped-def]
+    """A box's width holds in a horizontal box (where flex would stretch it): the stamp card's
+    40px round stamps, as the bot builds them, stay 40px and their rows stay centred."""
+    bubble = {"type": "bubble", "body": {"type": "box", "layout": "vertical", "spacing": "sm",
+                                         "contents": to_wire(stamp_grid(3, 8))}}
+    body = json.dumps({"messages": [{"seq": 1, "kind": "push", "messages": [
+        {"type": "flex", "altText": "集點卡", "contents": bubble}]}]})
+    page.route("**/dev/simulator/messages?*", lambda route: route.fulfill(
+        status=200, content_type="application/json", body=body))  # seen once: the page skips known seqs
+    page.goto(f"{live_url}/simulator")
+
+    stamps = page.locator("[title='集點卡'] .fx-horizontal > .fx-box")
+    check(stamps).to_have_count(8)
+    sizes = stamps.evaluate_all("els => els.map((e) => { const r = e.getBoundingClientRect();"
+                                " return [Math.round(r.width), Math.round(r.height)]; })")
+    assert sizes == [[40, 40]] * 8
+    off_centre = page.locator("[title='集點卡'] .fx-horizontal").evaluate_all(
+        "rows => rows.map((row) => { const box = row.getBoundingClientRect();"
+        " const first = row.firstElementChild.getBoundingClientRect(), last = row.lastElementChild.getBoundingClientRect();"
+        " return Math.abs((first.left - box.left) - (box.right - last.right)); })")
+    assert len(off_centre) == 2 and max(off_centre) <= 1
