@@ -11,9 +11,8 @@ from bot.auth import current_actor, issue_staff_token, require_actor
 from bot.push import enqueue_award_push, send_after_response
 from bot.services import services
 from models.card import read_card_token
-from models.claim import create_claim, format_code
+from models.claim import award_at_counter, create_claim, format_code
 from models.errors import InvalidInput
-from models.checkout import checkout
 from models.ledger import correct, recent_entries
 from models.journey import runs_queued_in
 from models.outbox import queued_in
@@ -82,7 +81,7 @@ def create_award():  # type: ignore[no-untyped-def]
     if not isinstance(visit, bool):
         raise InvalidInput("visit must be true or false", code="invalid_visit")
     receipt_id = parse_str(body, "receipt_id", max_len=64)
-    done = checkout(g.db, member=member, receipt_id=receipt_id or "", amount=amount, visit=visit, actor=actor, now=svc.now())
+    done = award_at_counter(g.db, member=member, receipt_id=receipt_id or "", amount=amount, visit=visit, actor=actor, now=svc.now())
     result = done.award
     if not result.replayed:
         enqueue_award_push(g.db, member, done, actor.store_id)

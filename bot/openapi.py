@@ -10,7 +10,7 @@ from flask import Blueprint
 
 from bot.openapi_console import CONSOLE_PATHS, CONSOLE_SCHEMAS
 from bot.openapi_rules import RULE_SCHEMAS
-from bot.openapi_schemas import CAMPAIGNS, READ, RESPONSES, SCHEMAS, SECURITY_SCHEMES, SETTINGS, op, path_param, query_param, ref
+from bot.openapi_schemas import CAMPAIGNS, PURCHASE_422, READ, RESPONSES, SCHEMAS, SECURITY_SCHEMES, SETTINGS, op, path_param, query_param, ref
 from bot.openapi_settings import SETTINGS_MORE_PATHS, SETTINGS_MORE_SCHEMAS
 
 bp = Blueprint("openapi", __name__)
@@ -40,8 +40,11 @@ COUNTER_PATHS: dict[str, Any] = {
     "/api/v1/me": {"get": op("Who is signed in, and for which store")},
     "/api/v1/scan": {"post": op("Look up a member by card QR token or member number", body="MemberRef", ok="MemberSummary", errors=("404", "422"))},
     "/api/v1/awards": {"post": op("Award stamps/points for a receipt (idempotent on store + receipt_id)", body="AwardRequest", status="201", errors={
-        "404": "", "422": "", "409": "receipt_already_awarded: this store's receipt_id was already awarded to another member, or for another "
-                                   "amount or visit (details: the original amount and visit). Repeating the same purchase answers 200, replayed: true"})},
+        "404": "", "422": PURCHASE_422 + "; member_required (neither token nor member_no)",
+        "409": "receipt_already_awarded: this store's receipt_id was already awarded to another member, or for another amount or visit "
+               "(details: the original amount and visit). Repeating the same purchase answers 200, replayed: true. "
+               "receipt_already_has_claim: the receipt has an open claim code for another amount or visit (details: the code's amount "
+               "and visit). Awarding the code's purchase uses the code up: scanned later, it awards nothing"})},
     "/api/v1/rewards": {"get": op("The points rewards catalogue")},
     "/api/v1/redemptions": {"post": op("Redeem a catalogue reward for points (idempotent on store + request_id)", body="RedemptionRequest", status="201", errors={
         "404": "", "422": "", "409": "insufficient_balance (details: balance, needed, currency); request_id_reused: this store's request_id was "
@@ -52,7 +55,8 @@ COUNTER_PATHS: dict[str, Any] = {
     "/api/v1/members/{member_no}/ledger": {"get": op("A member's last 50 ledger entries", params=[MEMBER_NO], errors=("404",))},
     "/api/v1/claims": {"post": op("One-time receipt claim code and its LINE link (idempotent on store + receipt_id)", body="ClaimRequest", ok="Claim",
                                   status="201", ok_text="Created", also={"200": ("The code made earlier for this receipt and purchase (replayed: true)", "Claim")},
-                                  errors={"422": "", "409": "receipt_already_has_claim: this store's receipt_id already has a code for another amount or "
+                                  errors={"422": PURCHASE_422 + " (a code is made for exactly what an award takes)",
+                                          "409": "receipt_already_has_claim: this store's receipt_id already has a code for another amount or "
                                                             "visit (details: the original amount and visit); receipt_already_awarded: the receipt was "
                                                             "already awarded at the counter (details: its amount and visit), so a code could not award it"})},
     "/api/v1/coupons/check": {"post": op("Check a coupon for this store and amount without redeeming it", body="CouponRef", errors=("404", "409", "422"))},

@@ -10,6 +10,7 @@ from typing import Any
 from models.admin import SCOPES
 from models.campaign import KINDS
 from models.journey import KINDS as JOURNEY_KINDS
+from models.ledger import MAX_AMOUNT
 
 READ, CAMPAIGNS, SETTINGS, ADJUST = "members:read", "campaigns:manage", "settings:manage", "members:adjust"
 assert set(SCOPES) == {READ, CAMPAIGNS, SETTINGS, ADJUST}, "admin scopes changed: update the OpenAPI document"
@@ -81,6 +82,11 @@ MEMBER_REF = {
     "properties": {"token": {"type": "string"}, "member_no": {"type": "string", "pattern": "^[0-9]+$"}},
 }
 AMOUNT = {"description": "NT$ as an integer or a decimal string (no floats)", "oneOf": [{"type": "integer", "minimum": 0}, {"type": "string", "pattern": r"^\d+(\.\d{1,2})?$"}]}
+PURCHASE_AMOUNT = {  # models.ledger.check_purchase: what an award takes, and so what a claim code is made for
+    "description": f"NT$ as an integer or a decimal string (no floats), from 0 to {MAX_AMOUNT:,} (more: 422 invalid_amount)",
+    "oneOf": [{"type": "integer", "minimum": 0, "maximum": int(MAX_AMOUNT)}, {"type": "string", "pattern": r"^\d+(\.\d{1,2})?$"}]}
+PURCHASE_422 = (f"invalid_amount: not a number ≥ 0 with at most 2 decimals, or above {MAX_AMOUNT:,} (details: field, max); "
+                "invalid_receipt_id; nothing_to_award (neither an amount nor visit: true); invalid_visit; invalid_json")
 TIME = {"type": "string", "format": "date-time"}
 TIME_OR_NULL = {"type": ["string", "null"], "format": "date-time"}
 COUNTS = {"type": "object", "additionalProperties": {"type": "integer"}}
@@ -115,8 +121,9 @@ CASHIER_SCHEMAS: dict[str, Any] = {
     ),
     "AwardRequest": {"allOf": [MEMBER_REF, _obj(["receipt_id"], receipt_id={
         "type": "string", "maxLength": 64, "description": "Idempotency key per store: a retry answers with the original result (200, replayed: true); "
-        "the same id for another member, amount or visit is refused (409 receipt_already_awarded)"},
-        amount=AMOUNT, visit={"type": "boolean"})]},
+        "the same id for another member, amount or visit is refused (409 receipt_already_awarded), and so is another purchase "
+        "than the receipt's open claim code was made for (409 receipt_already_has_claim); the same purchase uses that code up"},
+        amount=PURCHASE_AMOUNT, visit={"type": "boolean"})]},
     "RedemptionRequest": {"allOf": [MEMBER_REF, _obj(["reward_id", "request_id"], reward_id={"type": "integer"}, request_id={
         "type": "string", "maxLength": 64, "description": "Idempotency key per store: a retry answers with the original result (200, replayed: true); "
         "the same id for another member or reward is refused (409 request_id_reused)"})]},
@@ -125,9 +132,9 @@ CASHIER_SCHEMAS: dict[str, Any] = {
     "ClaimRequest": _obj(["receipt_id"], receipt_id={
         "type": "string", "maxLength": 64, "description": "Idempotency key per store: a retry of the same purchase answers with the original code "
         "(200, replayed: true); the same id for another amount or visit is refused (409 receipt_already_has_claim), and so is a receipt "
-        "already awarded at the counter (409 receipt_already_awarded)"}, amount=AMOUNT, visit={"type": "boolean"}),
+        "already awarded at the counter (409 receipt_already_awarded)"}, amount=PURCHASE_AMOUNT, visit={"type": "boolean"}),
     "Claim": _obj(code={"type": "string"}, receipt_id={"type": "string"}, amount={"type": ["string", "null"]}, visit={"type": "boolean"},
-                  expires_at=TIME, claimed={"type": "boolean"}, replayed={"type": "boolean"}, line_url={"type": "string"}, qr_url={"type": "string"}),
+                  expires_at=TIME, claimed={"type": "boolean", "description": "Used up: collected in chat, or the receipt awarded at the counter"}, replayed={"type": "boolean"}, line_url={"type": "string"}, qr_url={"type": "string"}),
     "LedgerEntry": _obj(
         id={"type": "integer"}, currency={"type": "string", "enum": ["stamp", "point"]}, amount={"type": "integer"}, reason={"type": "string"},
         note={"type": ["string", "null"]}, receipt_id={"type": ["string", "null"]}, store_id={"type": ["integer", "null"]},

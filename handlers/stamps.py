@@ -1,6 +1,7 @@
 """The stamp card: progress, points, rewards ready, and the latest ledger entries."""
 from __future__ import annotations
 
+import logging
 import re
 from zoneinfo import ZoneInfo
 
@@ -10,8 +11,8 @@ from sqlalchemy.orm import Session
 from handlers import Context, Input, join
 from handlers.messages import BRAND_COLOR, build, postback, text
 from handlers.texts import Texts
-from models.claim import ClaimError, redeem_claim
-from models.errors import Conflict
+from models.claim import redeem_claim
+from models.errors import DomainError
 from models.checkout import Checkout
 from models.ledger import LedgerEntry, balance, recent_entries
 from models.member import Member
@@ -22,6 +23,19 @@ from models.store import Store
 TAIPEI = ZoneInfo("Asia/Taipei")
 CLAIM_RE = re.compile(r"^(?:領取|claim)\s*([A-Za-z0-9-]{8,12})$", re.IGNORECASE)
 PER_ROW = 5
+log = logging.getLogger(__name__)
+
+# The reply (a text key) to each refusal of a receipt claim; one not listed gets ``claim_failed``.
+CLAIM_REPLIES = {
+    "claim_unknown": "claim_unknown",
+    "claim_used": "claim_used",
+    "claim_already_yours": "claim_already_yours",
+    "claim_expired": "claim_expired",
+    "claim_awarded_at_counter": "claim_awarded_at_counter",
+    "claim_awarded_at_counter_yours": "claim_awarded_at_counter_yours",
+    "receipt_already_awarded": "receipt_already_awarded",
+    "invalid_amount": "claim_invalid_amount",  # a code made for more than an award takes (before creation checked it)
+}
 
 
 def _stamp(filled: bool) -> FlexBox:
@@ -144,10 +158,10 @@ def claim(inp: Input, ctx: Context) -> list[Message]:
     try:
         with ctx.session.begin_nested():
             result = redeem_claim(ctx.session, raw_code=raw, member=ctx.member, now=ctx.now)
-    except ClaimError as err:
-        return [text(t(err.code))]
-    except Conflict as err:  # the receipt was already awarded at the counter
-        return [text(t(err.code if err.code == "receipt_already_awarded" else "error_generic"))]
+    except DomainError as err:  # every refusal gets a reply about the receipt, never the generic apology
+        if err.code not in CLAIM_REPLIES:
+            log.warning("receipt claim refused with %s (member %s)", err.code, ctx.member.id)
+        return [text(t(CLAIM_REPLIES.get(err.code, "claim_failed")))]
     store = ctx.session.get(Store, result.store_id)
     headline = award_headline(result.checkout, store.name if store else ctx.settings.brand_name, rule, t)
     return [text(t("claim_done")), stamp_card(ctx.session, ctx.member, rule, t, history=0, headline=headline)]

@@ -25,6 +25,7 @@ from models.rule import EarningRule, capped, earn_for
 from models.store import Actor
 
 CURRENCIES = ("stamp", "point")
+MAX_AMOUNT = Decimal(10_000_000)  # NT$ per receipt; check_purchase
 TAIPEI = ZoneInfo("Asia/Taipei")
 
 
@@ -221,6 +222,21 @@ def same_purchase(original_amount: Decimal | None, original_visit: bool, amount:
     return original_amount == amount and bool(original_visit) == visit
 
 
+def check_purchase(receipt_id: str | None, amount: Decimal | None, visit: bool) -> str:
+    """What a receipt must be to award anything, the one rule for awards and for receipt claim codes
+    (a code is refused when its award would be): a receipt id, and an amount from 0 to MAX_AMOUNT
+    or a visit. Returns the receipt id as stored (stripped)."""
+    receipt_id = (receipt_id or "").strip()
+    if not receipt_id or len(receipt_id) > 64:
+        raise InvalidInput("receipt_id is required (at most 64 characters)", code="invalid_receipt_id")
+    if amount is None and not visit:
+        raise InvalidInput("Give an amount, or visit: true", code="nothing_to_award")
+    if amount is not None and (not amount.is_finite() or amount < 0 or amount > MAX_AMOUNT):
+        raise InvalidInput(f"amount must be between 0 and {MAX_AMOUNT:,}", code="invalid_amount",
+                           details={"field": "amount", "max": str(MAX_AMOUNT)})
+    return receipt_id
+
+
 def purchase_details(amount: Decimal | None, visit: bool) -> dict[str, object]:
     """What a receipt was recorded for, as a refusal's ``details``."""
     return {"amount": None if amount is None else f"{amount:.2f}", "visit": bool(visit)}
@@ -253,13 +269,7 @@ def award(
     """Award stamps/points for one receipt, once. A full stamp card issues its reward."""
     from models.reward import issue_card_rewards
 
-    receipt_id = (receipt_id or "").strip()
-    if not receipt_id or len(receipt_id) > 64:
-        raise InvalidInput("receipt_id is required (at most 64 characters)", code="invalid_receipt_id")
-    if amount is None and not visit:
-        raise InvalidInput("Give an amount, or visit: true", code="nothing_to_award")
-    if amount is not None and (not amount.is_finite() or amount < 0 or amount > Decimal("10000000")):
-        raise InvalidInput("amount must be between 0 and 10,000,000", code="invalid_amount")
+    receipt_id = check_purchase(receipt_id, amount, visit)
     inserted = session.execute(
         insert_for(session)(Award)
         .values(

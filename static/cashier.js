@@ -17,7 +17,7 @@
     member_required: '請掃描會員 QR 或輸入會員編號',
     insufficient_balance: (d) => `點數不足：會員目前有 ${d.balance ?? '?'} ${d.currency === 'stamp' ? '集點' : '點'}，` +
       `此兌換需要 ${d.needed ?? '?'} ${d.currency === 'stamp' ? '集點' : '點'}`,
-    invalid_amount: '消費金額格式不正確：請輸入 0 以上的數字，最多兩位小數',
+    invalid_amount: '消費金額格式不正確：請輸入 0 到 10,000,000 的數字，最多兩位小數',
     nothing_to_award: '請輸入消費金額，或勾選「來店」',
     invalid_visit: '「來店」欄位不正確，請重新整理頁面',
     invalid_credentials: '帳號或密碼錯誤',
@@ -25,6 +25,7 @@
     session_expired: '登入已逾時，請重新登入',
     invalid_api_key: '請重新登入',
     receipt_already_awarded: '這筆交易編號已經用於其他會員或不同金額的集點，請按「下一位」重新開始',
+    receipt_already_has_claim: '這張收據已印出領取碼，且金額或來店與此不同；請確認收據後重新輸入，或請顧客用領取碼集點',
     request_id_reused: '這筆兌換編號已經用於其他會員或商品，請按「下一位」重新開始',
     grant_used: '這個獎勵已經兌換過了',
     grant_not_found: '找不到這個獎勵，請重新查詢會員',
