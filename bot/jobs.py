@@ -12,7 +12,7 @@ from flask.cli import AppGroup
 
 from bot.push import deliver
 from bot.services import Services, services
-from models.ledger import expire_due, members_with_due_lots
+from models.expiry import expire_due, members_with_due_lots
 
 
 def run_expiry(svc: Services) -> dict[str, int]:

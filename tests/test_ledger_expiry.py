@@ -31,7 +31,8 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 from sqlalchemy import func, select
 
 from models.errors import DomainError
-from models.ledger import InsufficientBalance, LedgerEntry, award, balance, correct, expire_due, members_with_due_lots
+from models.expiry import expire_due, members_with_due_lots
+from models.ledger import InsufficientBalance, LedgerEntry, award, balance, correct
 from models.reward import create_item, redeem_item
 from models.rule import get_rule, update_rule
 from tests.test_ledger_properties import seed_store

@@ -34,7 +34,8 @@ from sqlalchemy import func, select
 
 from models import metadata
 from models.errors import Conflict, DomainError, InvalidInput, NotFound
-from models.ledger import Award, InsufficientBalance, LedgerEntry, award, balance, correct, expire_due, lock_member, spend
+from models.expiry import expire_due
+from models.ledger import Award, InsufficientBalance, LedgerEntry, award, balance, correct, lock_member, spend
 from models.member import complete_join, ensure_member
 from models.reward import Redemption, RewardGrant, create_item, redeem_item, use_grant
 from models.rule import get_rule, update_rule
