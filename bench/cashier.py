@@ -23,43 +23,33 @@ import argparse
 import http.client
 import json
 import os
-import random
-import re
-import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 import urllib.request
-import uuid
 from collections import Counter
-from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.cashier_db import STORE, prepare_database, seed_members, verify  # noqa: E402
+from bench.cashier_inprocess import in_process, profile_workers, summarise_profile  # noqa: E402
+from bench.cashier_load import REQUEST_TIMEOUT, Sample, percentile, run_load  # noqa: E402
+from bench.common import free_port  # noqa: E402
+
 SECRET_KEY = "bench-cashier-secret-key"
 ADMIN_TOKEN = "bench-cashier-admin-token"
 CHANNEL_SECRET = "bench-cashier-channel-secret"
 ACCESS_TOKEN = "bench-cashier-access-token"
-STORE = "BENCH01"
 PASSWORD = "bench-cashier-pw"
 TARGET_P99_MS = 50.0
-REQUEST_TIMEOUT = 15.0
-AMOUNTS = [55, 80, 120, 135, 150, 210, 260, 320, 480, 650]
 
 
 # -- processes ------------------------------------------------------------------------------------
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class Child:
     """A child process in its own session; stopped by its pid / process group only."""
 
@@ -143,140 +133,6 @@ def start_gunicorn(args: argparse.Namespace, env: dict[str, str], logdir: Path) 
     return child, port
 
 
-# -- database ---------------------------------------------------------------------------------------
-def prepare_database(url: str) -> str:
-    """Create the database if missing, then rebuild its schema by the migrations."""
-    import psycopg
-    from sqlalchemy import text
-    from sqlalchemy.engine import make_url
-
-    from bot.config import normalise_database_url
-    from bot.db import make_engine, upgrade
-
-    url = normalise_database_url(url)
-    parsed = make_url(url)
-    admin = parsed.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
-    with psycopg.connect(admin, autocommit=True) as conn:
-        if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (parsed.database,)).fetchone() is None:
-            conn.execute(f'CREATE DATABASE "{parsed.database}"')
-    engine = make_engine(url)
-    with engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-        conn.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
-    upgrade(url)
-    return url
-
-
-def seed_members(url: str, n: int) -> list[str]:
-    """``n`` LINE users who joined, made by the models in one transaction; their member numbers."""
-    from datetime import UTC, date, datetime
-
-    from bot import lineevents as ev
-    from bot.config import Settings
-    from bot.db import Database
-    from models.member import complete_join, ensure_member
-
-    now, terms = datetime.now(UTC), Settings().terms_version
-    db = Database(url)
-    numbers = []
-    try:
-        with db.transaction() as s:
-            for i in range(n):
-                member = ensure_member(s, ev.new_user_id(), now=now)
-                member.display_name = f"會員{i:04d}"
-                complete_join(s, member, now=now, birthday_on=date(1990, 5, 20), terms_version=terms, consented_at=now,
-                              phone=f"09{i:08d}", gender="female")
-                numbers.append(member.member_no)
-    finally:
-        db.dispose()
-    return numbers
-
-
-def verify(url: str, samples: list["Sample"], fake_url: str) -> tuple[bool, list[str]]:
-    """The database agrees with what the cashiers were told; every award's push went out once."""
-    from sqlalchemy import func, select
-
-    from bot.db import Database
-    from models.ledger import Award, LedgerEntry
-    from models.outbox import OutboxMessage
-    from models.store import Store
-
-    ok_awards = [s for s in samples if s.award_status == 201]
-    lines, good = [], True
-    db = Database(url)
-    try:
-        # pushes go out after each response; give the last ones a moment
-        deadline = time.monotonic() + 15
-        while True:
-            with db.sessions() as s:
-                outbox = dict(s.execute(select(OutboxMessage.status, func.count()).where(OutboxMessage.purpose == "award")
-                                        .group_by(OutboxMessage.status)).all())
-            if not outbox.get("pending") or time.monotonic() > deadline:
-                break
-            time.sleep(0.3)
-        with db.sessions() as s:
-            store_id = s.scalar(select(Store.id).where(Store.code == STORE))
-            n_awards = s.scalar(select(func.count()).select_from(Award).where(Award.store_id == store_id))
-            db_points, db_stamps, db_rewards = s.execute(
-                select(func.coalesce(func.sum(Award.points), 0), func.coalesce(func.sum(Award.stamps), 0),
-                       func.coalesce(func.sum(Award.rewards), 0)).where(Award.store_id == store_id)).one()
-            ledger = dict(s.execute(select(LedgerEntry.reason, func.sum(LedgerEntry.amount))
-                                    .where(LedgerEntry.store_id == store_id).group_by(LedgerEntry.reason)).all())
-            receipts = s.scalar(select(func.count(func.distinct(Award.receipt_id))).where(Award.store_id == store_id))
-            member_ids = [m for (m,) in s.execute(select(Award.member_id).distinct())]
-    finally:
-        db.dispose()
-    sent_points = sum(s.points for s in ok_awards)
-    sent_stamps = sum(s.stamps for s in ok_awards)
-    sent_rewards = sum(s.rewards for s in ok_awards)
-    replayed = sum(1 for s in samples if s.award_status == 200)
-    ledger_awarded = ledger.get("award", 0)
-
-    def check(label: str, cond: bool) -> None:
-        nonlocal good
-        good &= cond
-        lines.append(f"  {'ok  ' if cond else 'FAIL'} {label}")
-
-    check(f"awards in DB {n_awards} == successful award responses {len(ok_awards)} (replayed answers: {replayed})",
-          n_awards == len(ok_awards) and replayed == 0)
-    check(f"distinct receipts {receipts} == awards {n_awards}", receipts == n_awards)
-    check(f"award points/stamps/rewards in DB {db_points}/{db_stamps}/{db_rewards} == responses "
-          f"{sent_points}/{sent_stamps}/{sent_rewards}",
-          (db_points, db_stamps, db_rewards) == (sent_points, sent_stamps, sent_rewards))
-    check(f"ledger 'award' entries sum {ledger_awarded} == points + stamps awarded {db_points + db_stamps}",
-          ledger_awarded == db_points + db_stamps)
-    check(f"award pushes in the outbox {dict(outbox)}: all {n_awards} sent",
-          outbox.get("sent", 0) == n_awards and sum(outbox.values()) == n_awards)
-    pushes = count_pushes(url, fake_url, member_ids)
-    check(f"pushes received by the fake LINE server {pushes} == awards {n_awards}", pushes == n_awards)
-    return good, lines
-
-
-def count_pushes(url: str, fake_url: str, member_ids: list[int]) -> int:
-    """Deliveries of kind push, over every member who got an award (the fake's helper endpoint)."""
-    from sqlalchemy import select
-
-    from bot.db import Database
-    from models.member import Member
-
-    db = Database(url)
-    try:
-        with db.sessions() as s:
-            users = list(s.scalars(select(Member.line_user_id).where(Member.id.in_(member_ids)))) if member_ids else []
-    finally:
-        db.dispose()
-    host = fake_url.removeprefix("http://")
-    conn = http.client.HTTPConnection(host, timeout=10)
-    total = 0
-    for user in users:
-        conn.request("GET", f"/__fake__/messages?userId={user}")
-        resp = conn.getresponse()
-        total += sum(1 for m in json.loads(resp.read())["messages"] if m["kind"] == "push")
-    conn.close()
-    return total
-
-
 # -- the API, as a client -------------------------------------------------------------------------------
 class Api:
     def __init__(self, port: int) -> None:
@@ -326,87 +182,6 @@ def setup_counter(port: int, cashiers: int) -> list[str]:
         api.close()
 
 
-# -- load -------------------------------------------------------------------------------------------------
-@dataclass
-class Sample:
-    start: float
-    scan_status: int | str
-    scan_s: float
-    award_status: int | str | None = None
-    award_s: float = 0.0
-    points: int = 0
-    stamps: int = 0
-    rewards: int = 0
-
-    @property
-    def ok(self) -> bool:
-        return self.scan_status == 200 and self.award_status == 201
-
-
-def post(conn: http.client.HTTPConnection, path: str, body: dict, headers: dict) -> tuple[int | str, dict | None, float, http.client.HTTPConnection]:
-    data = json.dumps(body).encode()
-    t0 = time.perf_counter()
-    try:  # http.client reconnects by itself after "Connection: close" (sync workers)
-        conn.request("POST", path, data, headers)
-        resp = conn.getresponse()
-        raw = resp.read()
-        status: int | str = resp.status
-    except (OSError, http.client.HTTPException) as exc:
-        dt = time.perf_counter() - t0
-        conn.close()
-        return type(exc).__name__, None, dt, http.client.HTTPConnection(conn.host, conn.port, timeout=REQUEST_TIMEOUT)
-    dt = time.perf_counter() - t0
-    try:
-        payload = json.loads(raw) if raw else None
-    except ValueError:
-        payload = None
-    return status, payload, dt, conn
-
-
-def cashier(port: int, auth: str, cards: list[str], stop_at: float, seed: int, out: list[Sample], think: float = 0.0) -> None:
-    rng = random.Random(seed)
-    headers = {"Content-Type": "application/json", "Authorization": f"Bearer {auth}"}
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=REQUEST_TIMEOUT)
-    while True:
-        start = time.perf_counter()
-        if start >= stop_at:
-            break
-        token = rng.choice(cards)
-        status, _, scan_s, conn = post(conn, "/api/v1/scan", {"token": token}, headers)
-        sample = Sample(start, status, scan_s)
-        if status == 200:
-            body = {"token": token, "amount": rng.choice(AMOUNTS), "visit": True, "receipt_id": str(uuid.uuid4())}
-            sample.award_status, payload, sample.award_s, conn = post(conn, "/api/v1/awards", body, headers)
-            if sample.award_status in (200, 201) and payload:
-                award = payload["award"]
-                sample.points, sample.stamps, sample.rewards = award["points"], award["stamps"], award["rewards_issued"]
-        out.append(sample)
-        if think:  # the next customer steps up (0.5x to 1.5x the mean)
-            time.sleep(min(think * rng.uniform(0.5, 1.5), max(0.0, stop_at - time.perf_counter())))
-    conn.close()
-
-
-def run_load(port: int, auths: list[str], cards: list[str], seconds: float, seed: int, think: float = 0.0) -> tuple[list[Sample], float, float]:
-    """Every cashier loops until ``seconds`` are over; returns samples, start and end time."""
-    outs: list[list[Sample]] = [[] for _ in auths]
-    start = time.perf_counter()
-    stop_at = start + seconds
-    threads = [threading.Thread(target=cashier, args=(port, a, cards, stop_at, seed * 1000 + i, outs[i], think), daemon=True)
-               for i, a in enumerate(auths)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(seconds + REQUEST_TIMEOUT * 3)
-    return [s for out in outs for s in out], start, stop_at
-
-
-def percentile(values: list[float], q: float) -> float:
-    if not values:
-        return float("nan")
-    v = sorted(values)
-    return v[min(len(v) - 1, max(0, round(q * (len(v) - 1))))]
-
-
 # -- CPU per pair (independent of what else the machine runs) ----------------------------------------------------
 TICK = os.sysconf("SC_CLK_TCK")
 
@@ -449,171 +224,6 @@ class CpuMeter:
         self.used = {name: sum(t - self.before[name].get(pid, 0.0) for pid, t in pids.items())
                      for name, pids in after.items()}
         return self.used
-
-
-# -- one request at a time, in-process: SQL statements, CPU per request, CPU profile ------------------------------
-@dataclass
-class InProcess:
-    sql: dict[str, int]
-    cpu_ms: dict[str, float]
-    samples: list[Sample]  # the awards made here, checked afterwards like the others
-    profile: list[str]
-
-
-def in_process(env: dict[str, str], auth: str, cards: list[str], pairs: int, profile: bool) -> InProcess:
-    """The app in this process (same settings and database), one request at a time: SQL statements of a
-    scan and an award (and after the award's response: its push), CPU time per request (the CPU clock,
-    so other processes on the machine do not count), and with ``profile`` a cProfile on the CPU clock."""
-    import cProfile
-    import io
-    import pstats
-
-    from sqlalchemy import event
-
-    from bot import create_app
-    from bot.config import Settings
-
-    app = create_app(Settings.from_env(environ=env, dotenv=False))
-    count = [0]
-    event.listen(app.extensions["loyalty"].db.engine, "before_cursor_execute", lambda *a: count.__setitem__(0, count[0] + 1))
-    client = app.test_client()
-    headers = {"Authorization": f"Bearer {auth}"}
-    sql: dict[str, int] = {}
-    cpu: dict[str, list[float]] = {"scan": [], "award": []}
-    samples: list[Sample] = []
-    prof = cProfile.Profile(time.process_time)
-
-    def post(path: str, body: dict, name: str, i: int):  # type: ignore[no-untyped-def]
-        count[0] = 0
-        profiled = profile and i >= pairs // 2  # the first half measures CPU without the profiler's overhead
-        t0 = time.process_time()
-        if profiled:
-            prof.enable()
-        resp = client.post(path, json=body, headers=headers, buffered=False)
-        payload = resp.get_json()
-        n = count[0]
-        resp.close()  # runs what comes after the response (the award's push), as a WSGI server does
-        prof.disable()
-        if i == 0:
-            sql[name], sql[f"{name} after response"] = n, count[0] - n
-        elif 2 < i and not profiled:  # the first few warm caches
-            cpu[name].append((time.process_time() - t0) * 1e3)
-        return resp.status_code, payload
-
-    try:
-        for i in range(pairs):
-            card = cards[i % len(cards)]
-            status, _ = post("/api/v1/scan", {"token": card}, "scan", i)
-            sample = Sample(time.perf_counter(), status, 0.0)
-            status, payload = post("/api/v1/awards", {"token": card, "amount": AMOUNTS[i % len(AMOUNTS)], "visit": True,
-                                                      "receipt_id": f"in-process-{uuid.uuid4()}"}, "award", i)
-            award = (payload or {}).get("award") or {}
-            sample.award_status = status
-            sample.points, sample.stamps, sample.rewards = award.get("points", 0), award.get("stamps", 0), award.get("rewards_issued", 0)
-            samples.append(sample)
-    finally:
-        app.extensions["loyalty"].db.dispose()
-    lines: list[str] = []
-    if profile:
-        stats = pstats.Stats(prof, stream=io.StringIO())
-        total = stats.total_tt  # type: ignore[attr-defined]
-        rows = sorted(((v[3], func) for func, v in stats.stats.items()), reverse=True)  # type: ignore[attr-defined]
-        notable = {("linebot/v3/messaging/models/message.py", "from_dict"), ("linebot/v3/messaging/models/flex_message.py", "to_dict"),
-                   ("linebot/v3/messaging/api/messaging_api.py", "push_message"), ("sqlalchemy/orm/session.py", "execute"),
-                   ("sqlalchemy/orm/session.py", "commit"), ("flask/app.py", "wsgi_app")}
-        n = pairs - pairs // 2
-        lines.append(f"  cProfile on the CPU clock, {n} scan+award pairs in-process (pushes included; the profiler inflates"
-                     f" times several-fold): {total / n * 1e3:.1f} ms CPU per pair; cumulative:")
-        shown = 0
-        for cum, (file, line, name) in rows:
-            rel = file.replace(str(ROOT / ".venv" / "lib" / "python3.11" / "site-packages") + "/", "").replace(str(ROOT) + "/", "")
-            if rel.startswith(("bot/", "models/", "handlers/")) or (rel, name) in notable:
-                lines.append(f"    {100 * cum / total:5.1f}%  {cum / n * 1e3:6.1f} ms/pair  {name} ({rel}:{line})")
-                shown += 1
-                if shown >= 24:
-                    break
-    return InProcess(sql, {k: percentile(v, 0.5) for k, v in cpu.items()}, samples, lines)
-
-
-# -- profiling ----------------------------------------------------------------------------------------------
-def profile_workers(pids: list[int], seconds: float, logdir: Path) -> tuple[list[subprocess.Popen], dict[int, Path]] | None:
-    """py-spy on every worker for ``seconds``: on-CPU samples of all threads (--nonblocking: the workers are
-    never paused), raw collapsed stacks.  The load is CPU-bound, so CPU is what to cut."""
-    spy = shutil.which("py-spy", path=str(ROOT / ".venv" / "bin")) or shutil.which("py-spy")
-    if not spy:
-        print("  (py-spy not installed: `.venv/bin/pip install py-spy` to profile)")
-        return None
-    procs, files = [], {}
-    for pid in pids:
-        out = logdir / f"pyspy-{pid}.txt"
-        files[pid] = out
-        procs.append(subprocess.Popen([spy, "record", "--pid", str(pid), "--duration", str(int(max(1, seconds))),
-                                       "--rate", "250", "--format", "raw", "--nonblocking", "--output", str(out)],
-                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-    return procs, files
-
-
-PROJECT_FRAME = re.compile(r" \((bot|models|handlers)/")
-
-
-def summarise_profile(files: dict[int, Path], top: int = 16) -> list[str]:
-    """Where the workers' time inside requests goes: categories, project functions (inclusive), leaves."""
-    inclusive: Counter[str] = Counter()
-    leaves: Counter[str] = Counter()
-    kinds: Counter[str] = Counter()
-    total = 0
-    for path in files.values():
-        if not path.exists():
-            continue
-        for line in path.read_text(errors="replace").splitlines():
-            stack, _, count = line.rpartition(" ")
-            if not count.isdigit() or "handle_request (gunicorn" not in stack:
-                continue  # not serving a request (its response, and the push sent after it): waiting for one
-            n, frames = int(count), stack.split(";")
-            total += n
-            leaves[_short(frames[-1])] += n
-            for f in {_short(f) for f in frames if PROJECT_FRAME.search(f)}:
-                inclusive[f] += n
-            kinds[_kind(frames)] += n
-    if not total:
-        return ["  (no samples inside requests)"]
-    out = [f"  {total} on-CPU samples serving requests (all workers); by kind:"]
-    out += [f"    {100 * n / total:5.1f}%  {k}" for k, n in kinds.most_common()]
-    out.append("  project functions, inclusive share:")
-    out += [f"    {100 * n / total:5.1f}%  {name}" for name, n in inclusive.most_common(top)]
-    out.append("  leaf functions (self time):")
-    out += [f"    {100 * n / total:5.1f}%  {name}" for name, n in leaves.most_common(10)]
-    return out
-
-
-def _kind(frames: list[str]) -> str:
-    stack = ";".join(frames)
-    leaf = ";".join(frames[-4:])
-    if "_safe_deliver" in stack or "deliver (bot/push.py" in stack:
-        where = "push to LINE after the response (outbox deliver)"
-    elif "scan (bot/cashier_api.py" in stack:
-        where = "scan"
-    elif "create_award (bot/cashier_api.py" in stack:
-        where = "award"
-    else:
-        where = "other (framework, auth, session)"
-    if "psycopg" in leaf and ("wait" in leaf or "_execute_send" in leaf or "_exec_command" in leaf):
-        what = "psycopg send/receive"
-    elif "linebot" in stack or "pydantic" in leaf:
-        what = "LINE SDK / pydantic"
-    elif "sqlalchemy" in leaf or "psycopg" in leaf:
-        what = "SQLAlchemy/psycopg CPU"
-    elif "urllib3" in leaf or "socket" in leaf or "http/client" in leaf:
-        what = "HTTP to LINE"
-    else:
-        what = "other CPU"
-    return f"{where}: {what}"
-
-
-def _short(frame: str) -> str:
-    """'func (path/file.py:123)' -> 'func (path/file.py)', so the lines of one function add up."""
-    name, _, where = frame.partition(" (")
-    return f"{name} ({where.rsplit(':', 1)[0].rstrip(')')})"
 
 
 # -- report ---------------------------------------------------------------------------------------------------

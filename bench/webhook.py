@@ -15,7 +15,6 @@ import contextlib
 import os
 import random
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -30,13 +29,13 @@ from sqlalchemy.engine import make_url
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import PipeChild, conninfo  # noqa: E402
+from bench.common import CpuMeter, PipeChild, conninfo, free_port, proc_field  # noqa: E402
 from bench.loadgen import percentile_ms, run_load, run_paced  # noqa: E402
 from bot import lineevents as ev  # noqa: E402
 
 SECRET, TOKEN, TEXT = "bench-channel-secret", "bench-access-token", "會員卡"
 TARGET_P99_MS, TARGET_RATIO, TARGET_RSS_MB = 100.0, 0.5, 150.0
-CLK, CORES = os.sysconf("SC_CLK_TCK"), os.cpu_count() or 1
+CORES = os.cpu_count() or 1
 MAX_POOL = 200_000  # pre-generated requests per slice, at most
 STARTED: list = []  # every FakeProcess and Gunicorn; main() stops them all, whatever happens
 
@@ -142,48 +141,7 @@ def pg_backends(url: str) -> list[int]:
                                            " AND pid <> pg_backend_pid()")]
 
 
-# -- processes and CPU accounting ------------------------------------------------------------
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def proc_field(pid: int, index: int) -> int:
-    """A numeric field of /proc/<pid>/stat, counted after the command name (0 = state)."""
-    try:
-        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[index])
-    except (OSError, IndexError, ValueError):
-        return -1
-
-
-def cpu_seconds(pid: int) -> float:
-    return (max(0, proc_field(pid, 11)) + max(0, proc_field(pid, 12))) / CLK  # utime + stime
-
-
-def busy_seconds() -> float:
-    f = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
-    return (sum(f) - f[3] - f[4]) / CLK  # everything but idle and iowait, all cores
-
-
-class CpuMeter:
-    """CPU seconds used by each group of processes, and by everything else on the machine."""
-
-    def __init__(self, groups: dict[str, list[int]]) -> None:
-        self.groups, self.used = groups, Counter()
-
-    def __enter__(self) -> "CpuMeter":
-        self.t0, self.busy0 = time.perf_counter(), busy_seconds()
-        self.start = {g: {p: cpu_seconds(p) for p in pids} for g, pids in self.groups.items()}
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        for group, pids in self.start.items():
-            self.used[group] = sum(max(0.0, cpu_seconds(p) - s0) for p, s0 in pids.items())
-        self.used["other"] = max(0.0, busy_seconds() - self.busy0 - sum(self.used.values()))
-        self.used["wall"] = time.perf_counter() - self.t0
-
-
+# -- gunicorn --------------------------------------------------------------------------------
 class Gunicorn:
     def __init__(self, app: str, env: dict[str, str], args: argparse.Namespace, log: Path) -> None:
         self.port, self.log = free_port(), log
