@@ -19,6 +19,7 @@ from sqlalchemy import Boolean, ForeignKey, Index, Integer, Numeric, String, Uni
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from models.base import Base, IntPK, Timestamp, TXN_KEY, txn_cache, insert_for
+from models.card import PREFETCH_KEY as CARD_PREFETCH
 from models.errors import Conflict, DomainError, InvalidInput, NotFound
 from models.member import Member, holds_lock, mark_locked
 from models.rule import EarningRule, capped, earn_for
@@ -187,7 +188,7 @@ def add_entry(
         created_at=now,
     )
     session.add(entry)
-    session.info.get(TXN_KEY, {}).pop("card_summary", None)  # models.card.prefetch: figures from before this entry
+    session.info.get(TXN_KEY, {}).pop(CARD_PREFETCH, None)  # models.card.prefetch: figures from before this entry
     cached = session.info.get(TXN_KEY, {}).get("balances", {}).get(member_id)
     if cached is not None:
         cached[currency] += amount
