@@ -21,8 +21,9 @@ SETTINGS = "settings:manage"
 
 
 def row(user: AdminUser) -> dict[str, Any]:
+    locked = user.locked_until is not None and user.locked_until > services().now()
     return {**user_json(user), "created_at": user.created_at.isoformat(),
-            "locked_until": user.locked_until.isoformat() if user.locked_until else None}
+            "locked_until": user.locked_until.isoformat() if user.locked_until else None, "locked": locked}
 
 
 def _text(body: dict[str, Any], name: str, *, max_len: int, default: str | None = None) -> str:

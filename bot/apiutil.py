@@ -4,10 +4,11 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from flask import Flask, g, request
+from flask import Flask, Response, g, request
 from sqlalchemy.orm import Session
 
 from bot.services import services
+from models.dashboard import TAIPEI
 from models.errors import InvalidInput
 
 
@@ -23,6 +24,20 @@ def init_request_session(app: Flask) -> None:
         session: Session | None = g.pop("db", None)
         if session is not None:
             session.close()
+
+
+BUSINESS_DATE_HEADER = "X-Business-Date"
+
+
+def init_business_date(app: Flask) -> None:
+    """Every API answer says which day it is in Taipei by the app's clock, so pages never take
+    "today" (a default period, a preset, tomorrow 10:00) from the browser's clock."""
+
+    @app.after_request
+    def _stamp(response: Response) -> Response:
+        if request.path.startswith("/api/"):
+            response.headers[BUSINESS_DATE_HEADER] = services().now().astimezone(TAIPEI).date().isoformat()
+        return response
 
 
 def json_body() -> dict[str, Any]:

@@ -37,7 +37,8 @@ SETTINGS_MORE_SCHEMAS: dict[str, Any] = {
         "The whole key, `pos_<key_id>_<secret>`: shown this once (only a SHA-256 of the secret is stored). "
         "The POS sends it as `Authorization: Bearer …`")}, note={"type": "string"})]},
     "AdminAccount": {"allOf": [ref("AdminUser"), _obj(created_at=TIME, locked_until={
-        **TIME_OR_NULL, "description": "Set after five wrong passwords in a row; a new password ends it"})]},
+        **TIME_OR_NULL, "description": "Set after five wrong passwords in a row; a new password ends it"},
+        locked={"type": "boolean", "description": "Whether the lock is still on now, by the server's clock"})]},
     "AdminAccountList": _obj(["users"], users={"type": "array", "items": ref("AdminAccount")}),
     "AdminAccountRequest": _obj(["email", "password", "role"], email={"type": "string", "format": "email", "description": "The sign-in name"},
                                 password={"type": "string", "minLength": 8, "maxLength": 200}, role=ROLE,

@@ -48,10 +48,6 @@ Timestamp = Annotated[datetime, mapped_column(UTCDateTime())]
 Str64 = Annotated[str, mapped_column(String(64))]
 
 
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
 def insert_for(session: Session):  # type: ignore[no-untyped-def]
     """The ``insert`` of the session's dialect, for ``on_conflict_do_nothing`` (PostgreSQL and
     SQLite both have it; SQLAlchemy's generic insert does not)."""

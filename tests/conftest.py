@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -19,6 +19,7 @@ from bot.config import Settings
 from bot.db import make_engine, upgrade
 from bot.fakeline import FakeLine
 from models import metadata
+from models.dashboard import TAIPEI
 
 CHANNEL_SECRET = "test-channel-secret"
 ACCESS_TOKEN = "test-access-token"
@@ -110,21 +111,63 @@ def fake_line(_fake_line_server):  # type: ignore[no-untyped-def]
         pytest.fail("LINE API spec violations:\n" + "\n".join(violations))
 
 
-@dataclass
+#: Where the app's clock starts in every test: TEST_CLOCK_START (ISO 8601 with an offset), by
+#: default a Monday morning in Taipei. `.ci/test-suite` runs the passes on awkward dates (a Taipei
+#: year end at 23:30, a 29 February), so a test that assumes a calendar fails in CI, not next week.
+CLOCK_START = datetime.fromisoformat(os.environ.get("TEST_CLOCK_START") or "2026-11-23T10:00:00+08:00").astimezone(UTC)
+
+
 class Clock:
-    now: datetime = field(default_factory=lambda: datetime(2026, 11, 23, 2, 0, tzinfo=UTC))
+    """The app's only clock in tests. Setting ``now`` (or ``advance``) also moves every browser
+    page that watches it (tests/e2e), so pages run on the app's clock too."""
+
+    def __init__(self, now: datetime = CLOCK_START) -> None:
+        self._now = now
+        self.watchers: list[Callable[[datetime], None]] = []
+
+    @property
+    def now(self) -> datetime:
+        return self._now
+
+    @now.setter
+    def now(self, value: datetime) -> None:
+        self._now = value
+        for watch in self.watchers:
+            watch(value)
 
     def __call__(self) -> datetime:
-        return self.now
+        return self._now
 
     def advance(self, **delta: float) -> datetime:
-        self.now = self.now + timedelta(**delta)
-        return self.now
+        self.now = self._now + timedelta(**delta)
+        return self._now
+
+    def today(self) -> date:
+        """Today in Taipei, the business calendar."""
+        return self._now.astimezone(TAIPEI).date()
+
+    def set_taipei(self, hour: int, minute: int = 0, *, days: int = 0) -> datetime:
+        """Moves to hh:mm in Taipei on the Taipei day ``days`` after today."""
+        self.now = taipei_time(self.today() + timedelta(days=days), hour, minute)
+        return self._now
+
+
+def taipei_time(day: date, hour: int = 0, minute: int = 0) -> datetime:
+    """hh:mm on ``day`` in Taipei, as the UTC instant the app stores."""
+    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=TAIPEI).astimezone(UTC)
 
 
 @pytest.fixture
 def clock() -> Clock:
     return Clock()
+
+
+@pytest.fixture
+def business_hours(clock: Clock) -> Clock:
+    """10:00 in Taipei on the clock's day: messages are not held by quiet hours (21:00–09:00 by default).
+    Tests of sending use it; the day stays whatever TEST_CLOCK_START made it."""
+    clock.set_taipei(10)
+    return clock
 
 
 @pytest.fixture
@@ -185,9 +228,10 @@ def client(app):  # type: ignore[no-untyped-def]
 class LineActions:
     """Acts as LINE: builds events, signs them, posts them to /callback."""
 
-    def __init__(self, client, fake) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, client, fake, birthday: date) -> None:  # type: ignore[no-untyped-def]
         self.client = client
         self.fake = fake
+        self.birthday = birthday  # what ``join`` answers unless told otherwise
 
     def post(self, *events: dict, secret: str = CHANNEL_SECRET, signature: str | None = None):  # type: ignore[no-untyped-def]
         for event in events:
@@ -225,19 +269,32 @@ class LineActions:
         deliveries = self.fake.messages_to(user_id)
         return deliveries[-1]["messages"] if deliveries else []
 
-    def join(self, user_id: str, *, birthday: str = "1990-05-20", phone: str = "0912345678") -> None:
+    def join(self, user_id: str, *, birthday: str | None = None, phone: str = "0912345678") -> None:
         """Follow and complete the join flow."""
         self.follow(user_id)
         self.tap(user_id, "action=join")
         self.tap(user_id, "action=join_step&v=yes")
-        self.tap(user_id, "action=join_step", {"date": birthday})
+        self.tap(user_id, "action=join_step", {"date": birthday or self.birthday.isoformat()})
         self.say(user_id, phone)
         self.tap(user_id, "action=join_step&v=female")
 
 
 @pytest.fixture
-def line(client, fake_line) -> LineActions:  # type: ignore[no-untyped-def]
-    return LineActions(client, fake_line)
+def line(client, fake_line, clock) -> LineActions:  # type: ignore[no-untyped-def]
+    return LineActions(client, fake_line, birthday=far_birthday(clock.today()))
+
+
+def far_birthday(today: date) -> date:
+    """A 1990 birthday half a year from ``today``: members made by tests are nowhere near their
+    birthday or its month, whatever day the clock starts on (day ≤ 28: every year has it)."""
+    ahead = today + timedelta(days=182)
+    return date(1990, ahead.month, min(ahead.day, 28))
+
+
+def next_birthday(today: date, born: date) -> date:
+    """The first day after ``today`` that is ``born``'s birthday."""
+    this_year = born.replace(year=today.year)
+    return this_year if this_year > today else born.replace(year=today.year + 1)
 
 
 class Counter:

@@ -76,6 +76,32 @@ def test_five_failures_lock_the_account_for_a_while(client, accounts, clock):
     assert sign_in(client, "marketer@brand.tw").status_code == 200
 
 
+def test_the_lock_is_judged_by_the_servers_clock(client, accounts, clock):
+    """The console shows 「已鎖定」 from ``locked``: the server's clock decides, not the browser's."""
+    owner = bearer(client, "owner@brand.tw")
+    for _ in range(5):
+        sign_in(client, "marketer@brand.tw", "guess-guess")
+    row = lambda: next(u for u in client.get("/api/v1/admin/users", headers=owner).get_json()["users"] if u["email"] == "marketer@brand.tw")  # noqa: E731
+    assert row()["locked"] is True and row()["locked_until"] == (clock.now + timedelta(minutes=15)).isoformat()
+    clock.advance(minutes=16)
+    assert row()["locked"] is False
+
+
+def test_every_api_answer_says_which_day_it_is_in_taipei(client, accounts, clock):
+    """Pages take "today" from X-Business-Date: the app's clock, in Taipei, on every API answer."""
+    clock.set_taipei(7, 30)  # still yesterday in UTC
+    for path in ("/api/v1/admin/dashboard", "/api/v1/admin/nope", "/api/v1/scan"):
+        resp = client.get(path, headers=bearer(client, "analyst@brand.tw"))
+        assert resp.headers["X-Business-Date"] == clock.today().isoformat(), path
+    clock.set_taipei(23, 59)
+    assert client.get("/api/v1/admin/dashboard", headers=bearer(client, "analyst@brand.tw")).headers["X-Business-Date"] == clock.today().isoformat()
+    before = clock.today()
+    clock.advance(minutes=1)  # midnight in Taipei: a new business day
+    day = client.get("/api/v1/admin/dashboard", headers=bearer(client, "analyst@brand.tw")).headers["X-Business-Date"]
+    assert day == (before + timedelta(days=1)).isoformat()
+    assert "X-Business-Date" not in client.get("/admin").headers  # pages get it from their API calls
+
+
 def test_sessions_expire_and_sign_out_ends_them(client, accounts, clock):
     auth = bearer(client, "analyst@brand.tw")
     clock.advance(hours=7, minutes=59)

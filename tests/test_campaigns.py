@@ -16,7 +16,10 @@ from models.ledger import award
 from models.member import Member, complete_join, ensure_member
 from models.rule import get_rule
 from models.store import Actor
-from tests.conftest import all_text
+from tests.conftest import all_text, taipei_time
+
+#: Sending runs in shop hours; quiet hours are tested on purpose where they matter.
+pytestmark = pytest.mark.usefixtures("business_hours")
 
 
 @pytest.fixture
@@ -162,12 +165,12 @@ def test_frequency_cap_holds_across_campaigns(app, client, counter, crowd, fake_
 
 
 def test_quiet_hours_wait_for_the_morning(app, client, counter, crowd, fake_line, clock):
-    clock.now = clock.now.replace(hour=14)  # 22:00 in Taipei
+    clock.set_taipei(22)
     c = create(client, counter)
     send(client, counter, c["id"])
     assert multicasts(fake_line) == []
     shown = client.get(f"/api/v1/admin/campaigns/{c['id']}", headers=counter.admin).get_json()
-    assert shown["status"] == "scheduled" and shown["scheduled_at"].startswith("2026-11-24T01:00")  # 09:00 Taipei
+    assert shown["status"] == "scheduled" and shown["scheduled_at"] == taipei_time(clock.today() + timedelta(days=1), 9).isoformat()
     clock.advance(hours=11)
     assert run_due(app.extensions["loyalty"]) == {c["id"]: "sent"}
     assert len(multicasts(fake_line)) == 3

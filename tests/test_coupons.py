@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-from tests.conftest import Counter, all_text
+from tests.conftest import Counter, all_text, next_birthday, taipei_time
 
 
 def template(client, counter, **overrides):  # type: ignore[no-untyped-def]
@@ -136,11 +136,11 @@ def test_tier_upgrade_coupon(client, counter, tiers, make_member):
 
 def test_birthday_coupon_once_a_year_and_expiry_reminder_once(app, client, counter, line, make_member, fake_line, clock):
     template(client, counter, name="生日禮", trigger="birthday", valid_days=10, min_spend=0)
-    user, _ = make_member()  # born 1990-05-20 (conftest), today is 2026-11-23
+    user, _ = make_member()  # born half a year from today (conftest)
     runner = app.test_cli_runner()
     runner.invoke(args=["loyalty", "daily"])
     assert not any("生日快樂" in all_text(d["messages"]) for d in fake_line.messages_to(user))
-    clock.now = clock.now.replace(year=2027, month=5, day=1)
+    clock.now = taipei_time(next_birthday(clock.today(), line.birthday).replace(day=1), 10)  # the birthday month begins
     for _ in range(2):
         out = runner.invoke(args=["loyalty", "daily"])
         assert out.exit_code == 0, out.output

@@ -1,7 +1,7 @@
 """Consumers in chat: follow, unfollow, re-follow, and every step of the join flow."""
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import select
 
@@ -119,7 +119,7 @@ def test_future_birthday_is_refused(line, db, clock):
     line.follow(user)
     line.tap(user, "action=join")
     line.tap(user, "action=join_step&v=yes")
-    line.tap(user, "action=join_step", {"date": "2027-01-01"})
+    line.tap(user, "action=join_step", {"date": (clock.today() + timedelta(days=1)).isoformat()})
     assert step(db, user) == "birthday"
     assert "未來" in all_text(line.last(user))
     line.say(user, "生日快樂")

@@ -2,13 +2,23 @@
 blocked members skipped, the frequency cap shared with campaigns, two workers send once."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import func, select
 
 from bot import lineevents as ev
 from bot.journeys import process_due, run_journeys, send_run
 from models.journey import JourneyRun
-from tests.conftest import all_text
+from tests.conftest import all_text, next_birthday, taipei_time
+
+#: Sending runs in shop hours; quiet hours are tested on purpose where they matter.
+pytestmark = pytest.mark.usefixtures("business_hours")
+
+
+def birthday_of(line, clock):  # type: ignore[no-untyped-def]
+    """The next birthday of the members ``make_member`` makes (half a year from the clock's day)."""
+    return next_birthday(clock.today(), line.birthday)
 
 
 def enable(client, counter, kind, **changes):  # type: ignore[no-untyped-def]
@@ -48,16 +58,17 @@ def test_welcome_journey_with_coupon_once(client, counter, line, make_member, fa
     assert report(client, counter, "welcome")["sent"] == 1
 
 
-def test_birthday_journey_once_a_year(app, client, counter, make_member, fake_line, clock):
+def test_birthday_journey_once_a_year(app, client, counter, line, make_member, fake_line, clock):
     client.get("/api/v1/admin/journeys", headers=counter.admin)
     enable(client, counter, "birthday", days_before=3)
-    user, _ = make_member()  # born on 20 May
+    user, _ = make_member()
     svc = app.extensions["loyalty"]
-    clock.now = clock.now.replace(year=2027, month=5, day=17)
+    birthday = birthday_of(line, clock)
+    clock.now = taipei_time(birthday - timedelta(days=3), 10)
     for _ in range(3):
         run_journeys(svc)
     assert said(fake_line, user, "生日快樂") == 1
-    clock.now = clock.now.replace(year=2028, day=19)
+    clock.now = taipei_time(birthday.replace(year=birthday.year + 1) - timedelta(days=1), 10)
     run_journeys(svc)
     assert said(fake_line, user, "生日快樂") == 2
 
@@ -109,20 +120,20 @@ def test_blocked_member_is_skipped(app, client, counter, line, make_member, fake
     enable(client, counter, "birthday")
     user, _ = make_member()
     line.post(ev.unfollow_event(user))
-    clock.now = clock.now.replace(year=2027, month=5, day=20)
+    clock.now = taipei_time(birthday_of(line, clock), 10)
     run_journeys(app.extensions["loyalty"])
     assert said(fake_line, user, "生日快樂") == 0
     assert report(client, counter, "birthday")["skipped"] == {"unreachable": 1}
 
 
-def test_cap_holds_across_journeys_and_campaigns(app, client, counter, make_member, fake_line, clock):
+def test_cap_holds_across_journeys_and_campaigns(app, client, counter, line, make_member, fake_line, clock):
     svc = app.extensions["loyalty"]
     svc.settings = svc.settings.with_overrides(marketing_per_week=1)
     fake_line.quota_value = 10_000
     client.get("/api/v1/admin/journeys", headers=counter.admin)
     enable(client, counter, "birthday")
     user, _ = make_member()
-    clock.now = clock.now.replace(year=2027, month=5, day=19)
+    clock.now = taipei_time(birthday_of(line, clock) - timedelta(days=1), 10)
     from bot import tasks
 
     c = client.post("/api/v1/admin/campaigns", json={"name": "春季", "kind": "text", "content": {"text": "春季新品"}}, headers=counter.admin).get_json()
@@ -134,11 +145,11 @@ def test_cap_holds_across_journeys_and_campaigns(app, client, counter, make_memb
     assert report(client, counter, "birthday")["skipped"] == {"capped": 1}
 
 
-def test_quiet_hours_postpone_a_run(app, client, counter, make_member, fake_line, clock):
+def test_quiet_hours_postpone_a_run(app, client, counter, line, make_member, fake_line, clock):
     client.get("/api/v1/admin/journeys", headers=counter.admin)
     enable(client, counter, "birthday")
     user, _ = make_member()
-    clock.now = clock.now.replace(year=2027, month=5, day=20, hour=15)  # 23:00 Taipei
+    clock.now = taipei_time(birthday_of(line, clock), 23)
     run_journeys(app.extensions["loyalty"])
     assert said(fake_line, user, "生日快樂") == 0
     clock.advance(hours=10)  # 09:00 Taipei
@@ -146,7 +157,7 @@ def test_quiet_hours_postpone_a_run(app, client, counter, make_member, fake_line
     assert said(fake_line, user, "生日快樂") == 1
 
 
-def test_two_workers_scanning_at_once_send_once(app, client, counter, make_member, fake_line, clock, is_postgres):
+def test_two_workers_scanning_at_once_send_once(app, client, counter, line, make_member, fake_line, clock, is_postgres):
     if not is_postgres:
         pytest.skip("concurrency is proven on PostgreSQL; SQLite serialises writers")
     from tests.test_concurrency_pg import run_together
@@ -154,7 +165,7 @@ def test_two_workers_scanning_at_once_send_once(app, client, counter, make_membe
     client.get("/api/v1/admin/journeys", headers=counter.admin)
     enable(client, counter, "birthday")
     users = [make_member(f"壽星{i}")[0] for i in range(5)]
-    clock.now = clock.now.replace(year=2027, month=5, day=20)
+    clock.now = taipei_time(birthday_of(line, clock), 10)
     svc = app.extensions["loyalty"]
     run_together(2, lambda i: run_journeys(svc))
     assert all(said(fake_line, u, "生日快樂") == 1 for u in users)

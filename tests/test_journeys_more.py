@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 from decimal import Decimal
 
+import pytest
 from sqlalchemy import select
 
 from bot.daily import run_daily
@@ -14,6 +15,9 @@ from models.coupon import Coupon
 from models.member import Member
 from tests.conftest import all_text
 from tests.test_journeys import enable, report, said
+
+#: Sending runs in shop hours; quiet hours are tested on purpose where they matter.
+pytestmark = pytest.mark.usefixtures("business_hours")
 
 
 def pushes(fake_line, user, words) -> list[str]:  # type: ignore[no-untyped-def]
@@ -50,6 +54,7 @@ def test_tier_expiring_once_per_period_with_what_it_takes(app, client, counter, 
     client.get("/api/v1/admin/journeys", headers=counter.admin)
     enable(client, counter, "tier_expiring", text="{name}，您的「{tier}」快到期了", days_before=14)
     start = clock.now
+    first_end, second_end = (f"{clock.today() + timedelta(days=365 * n):%Y/%m/%d}" for n in (1, 2))  # on 2026-11-23: 2027/11/23, 2028/11/22
     short, short_no = make_member("阿短")
     kept, kept_no = make_member("阿保")
     counter.award(short_no, "S-1", amount=3500)  # silver until start + 365 days
@@ -66,7 +71,7 @@ def test_tier_expiring_once_per_period_with_what_it_takes(app, client, counter, 
     run_daily(svc)
     sent = pushes(fake_line, short, "保級")
     assert len(sent) == 1
-    assert "阿短，您的「銀卡」快到期了" in sent[0] and "2027/11/23" in sent[0] and "再消費 NT$3,000 即可保級" in sent[0]
+    assert "阿短，您的「銀卡」快到期了" in sent[0] and first_end in sent[0] and "再消費 NT$3,000 即可保級" in sent[0]
     assert pushes(fake_line, kept, "快到期了") == []
     switch(client, counter, "tier_expiring", False)  # switched off later: the built-in reminder knows it was said
     clock.advance(days=1)
@@ -75,13 +80,13 @@ def test_tier_expiring_once_per_period_with_what_it_takes(app, client, counter, 
     switch(client, counter, "tier_expiring", True)
     counter.award(short_no, "S-2", amount=3000)  # keeps the tier
     clock.now = start + timedelta(days=366)
-    run_daily(svc)  # renewed until 2028/11/22
+    run_daily(svc)  # renewed until second_end
     assert len(pushes(fake_line, short, "資格已續約")) == 1
     clock.now = start + timedelta(days=365 + 352)  # the next period: S-2 counted for the last one, not this one
     run_journeys(svc)
     run_journeys(svc)
     sent = pushes(fake_line, short, "保級")
-    assert len(sent) == 2 and "2028/11/22" in sent[1] and "再消費 NT$3,000" in sent[1]
+    assert len(sent) == 2 and second_end in sent[1] and "再消費 NT$3,000" in sent[1]
     assert report(client, counter, "tier_expiring")["sent"] == 3  # both members in the second period
 
 

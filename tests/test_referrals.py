@@ -4,6 +4,7 @@ and exactness under concurrent requests (PostgreSQL)."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from urllib.parse import quote, unquote
 
 from sqlalchemy import func, select
@@ -255,15 +256,17 @@ def test_report_per_referrer_and_in_total_over_a_period(client, line, make_membe
     other = new_friend(line, "小明")
     line.say(other, f"邀請碼 {code}")
     counter.award(member_no(db, friend), "R-1", amount=100)
-    resp = client.get("/api/v1/admin/referrals?from=2026-11-01&to=2026-11-30", headers=counter.admin)
+    today = clock.today()
+    resp = client.get(f"/api/v1/admin/referrals?from={today.replace(day=1)}&to={today}", headers=counter.admin)
     assert resp.status_code == 200
     body = resp.get_json()
     assert body["totals"] == {"invited": 2, "joined": 1, "purchased": 1, "rewarded": 1, "referrers": 1}
     [row] = body["referrers"]
     assert (row["member_no"], row["name"], row["code"], row["invited"], row["rewarded"]) == (member_no(db, referrer), "阿美", code, 2, 1)
-    later = client.get("/api/v1/admin/referrals?from=2026-12-01", headers=counter.admin).get_json()
+    tomorrow = today + timedelta(days=1)
+    later = client.get(f"/api/v1/admin/referrals?from={tomorrow}", headers=counter.admin).get_json()
     assert later["totals"]["invited"] == 0 and later["referrers"] == []
-    assert client.get("/api/v1/admin/referrals?from=2026-12-01&to=2026-11-01", headers=counter.admin).status_code == 422
+    assert client.get(f"/api/v1/admin/referrals?from={tomorrow}&to={today}", headers=counter.admin).status_code == 422
     assert client.get("/api/v1/admin/referrals?from=yesterday", headers=counter.admin).get_json()["code"] == "invalid_period"
 
 

@@ -339,7 +339,7 @@ def test_every_menu_action_gets_a_sensible_answer(run_deploy, line, counter, mak
             if kind == "join":
                 line.say(user, "取消")  # leave the join flow, or it answers the next taps
     profile = all_text(replies_to(line, member, "action=profile"))
-    assert "1990/05/20" in profile and "0912345678" not in profile and "女" in profile
+    assert f"{line.birthday:%Y/%m/%d}" in profile and "0912345678" not in profile and "女" in profile
     assert fake_line.violations == []
 
 

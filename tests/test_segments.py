@@ -21,6 +21,7 @@ PEOPLE = {
     "D": (120, 50, 3, 100, date(1970, 12, 31), "other"),
     "E": (330, 300, 2, 2000, date(1995, 1, 20), "male"),
 }
+F_BORN = date(1999, 3, 3)  # F never bought
 # R orders by last visit, F by visits, M by spend (quintiles of 5 members: 1..5)
 EXPECTED = {
     "A": (5, 5, 5, "重要價值", "E0"),
@@ -31,6 +32,13 @@ EXPECTED = {
 }
 
 
+def aged(clock, low: int, high: int) -> set[str]:
+    """Who is between ``low`` and ``high`` years old on the clock's day (F too), counted by hand."""
+    today = clock.today()
+    born = {name: p[4] for name, p in PEOPLE.items()} | {"F": F_BORN}
+    return {n for n, b in born.items() if low <= today.year - b.year - ((today.month, today.day) < (b.month, b.day)) <= high}
+
+
 @pytest.fixture
 def people(db, clock):  # type: ignore[no-untyped-def]
     """Five members with purchase histories, and one who never bought (F)."""
@@ -39,7 +47,7 @@ def people(db, clock):  # type: ignore[no-untyped-def]
         store = create_store(s, code="SEG", name="分群店", now=clock.now)
         actor = Actor(store_id=store.id, kind="system")
         rule = get_rule(s)
-        for i, (name, (first, last, visits, spend, born, gender)) in enumerate({**PEOPLE, "F": (0, 0, 0, 0, date(1999, 3, 3), "female")}.items()):
+        for i, (name, (first, last, visits, spend, born, gender)) in enumerate({**PEOPLE, "F": (0, 0, 0, 0, F_BORN, "female")}.items()):
             m = ensure_member(s, f"U{i:032x}", now=clock.now - timedelta(days=400))
             m.display_name = f"會員{name}"
             complete_join(s, m, now=clock.now - timedelta(days=400), birthday_on=born, terms_version="t", consented_at=clock.now, phone=f"09{i:08d}", gender=gender)
@@ -84,7 +92,7 @@ def names(resp) -> set[str]:  # type: ignore[no-untyped-def]
     return {m["name"].removeprefix("會員") for m in resp.get_json()["sample"]}
 
 
-def test_rules_combine_with_and_or_not(client, counter, people):
+def test_rules_combine_with_and_or_not(client, counter, people, clock):
     recompute(client, counter)
     important = {"field": "rfm_class", "op": "in", "value": ["重要價值", "重要保持", "重要發展", "重要挽留"]}
     assert names(preview(client, counter, important)) == {"A", "B", "C"}
@@ -94,7 +102,7 @@ def test_rules_combine_with_and_or_not(client, counter, people):
     dormant = {"field": "nes", "op": "in", "value": ["S2", "S3"]}
     assert names(preview(client, counter, {"or": [dormant, {"field": "m_score", "op": "lte", "value": 1}]})) == {"B", "D", "E"}
     assert names(preview(client, counter, {"field": "birthday_month", "op": "eq", "value": 3})) == {"A", "C", "F"}
-    assert names(preview(client, counter, {"field": "age", "op": "between", "value": [25, 40]})) == {"A", "C", "E", "F"}  # 36, 26, 31, 27
+    assert names(preview(client, counter, {"field": "age", "op": "between", "value": [25, 40]})) == aged(clock, 25, 40)  # on 2026-11-23: A, C, E, F
     assert names(preview(client, counter, {"field": "visits", "op": "lte", "value": 1})) == {"C", "F"}
     assert names(preview(client, counter, {"field": "total_spend", "op": "gte", "value": 3000})) == {"A", "B", "C"}
     assert names(preview(client, counter, {"field": "last_visit_within_days", "op": "lte", "value": 60})) == {"A", "C", "D"}
@@ -203,18 +211,19 @@ def test_scoped_tokens_and_audit_log(client, counter, people):
 
 def test_dashboard_for_a_period(client, counter, people, clock):
     recompute(client, counter)
-    resp = client.get("/api/v1/admin/dashboard?from=2026-05-01&to=2026-11-23", headers=counter.admin)
+    start, end = clock.today() - timedelta(days=206), clock.today()
+    resp = client.get(f"/api/v1/admin/dashboard?from={start}&to={end}", headers=counter.admin)
     assert resp.status_code == 200, resp.get_json()
     d = resp.get_json()
     assert d["members"]["total"] == 6 and d["members"]["reachable"] == 6
-    # visits since 1 May: A (all 5: from 200 days ago), B (visits at 300..100 days ago: the last 2), C 1, D 3, E none
+    # visits in the last 207 days: A (all 5: from 200 days ago), B (visits at 300..100 days ago: the last 2), C 1, D 3, E none
     assert d["visitors"] == 4 and d["regulars"] == 3
     assert d["gender"] == {"female": 3, "male": 2, "other": 1}
-    assert sum(d["age"].values()) == 6 and d["age"]["30–39"] == 2  # A 36, E 31
+    assert sum(d["age"].values()) == 6 and d["age"]["30–39"] == len(aged(clock, 30, 39))  # on 2026-11-23: A 36, E 31
     assert d["visit_frequency"]["0"] == 2  # E and F
     assert d["rfm"]["重要價值"] == 1 and d["nes"]["S3"] == 2
-    assert len(d["trend"]) == (date(2026, 11, 23) - date(2026, 5, 1)).days + 1
+    assert len(d["trend"]) == 207 and d["trend"][0]["day"] == start.isoformat() and d["trend"][-1]["day"] == end.isoformat()
     assert sum(t["visits"] for t in d["trend"]) == 5 + 2 + 1 + 3  # A, B, C, D inside the period
     assert d["top_stores"][0]["code"] == "SEG"
-    bad = client.get("/api/v1/admin/dashboard?from=2026-12-01&to=2026-11-01", headers=counter.admin)
+    bad = client.get(f"/api/v1/admin/dashboard?from={end}&to={start}", headers=counter.admin)
     assert bad.status_code == 422 and bad.get_json()["code"] == "invalid_period"

@@ -8,6 +8,9 @@ import pytest
 from bot import tasks
 from tests.conftest import REQUIRE_SERVICES, all_text
 
+#: Sending runs in shop hours; quiet hours are tested on purpose where they matter.
+pytestmark = pytest.mark.usefixtures("business_hours")
+
 
 @pytest.fixture
 def redis_url() -> str:  # type: ignore[no-untyped-def]

@@ -3,9 +3,15 @@ award's push, in a receipt claim's reply and in the daily job's message at a per
 the birthday and expiry journeys replace the daily job's built-in messages."""
 from __future__ import annotations
 
+import pytest
+
 from bot.daily import run_daily
 from tests.conftest import all_text
 from tests.test_journeys import enable
+
+#: Sending runs in shop hours; quiet hours are tested on purpose where they matter.
+pytestmark = pytest.mark.usefixtures("business_hours")
+
 
 BUILT_IN = "恭喜升級為「{tier}」！輸入「會員權益」"  # handlers/texts.py tier_upgraded
 

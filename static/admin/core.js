@@ -7,7 +7,8 @@ window.Admin = (() => {
   const SESSION_KEY = 'admin.session';
   const TIMEOUT_MS = 20000;
   const t = (key, vars) => I18N.t(key, vars);
-  const state = { session: null, charts: [], timers: [], lookups: null };
+  // today: the Taipei date the server last answered with (X-Business-Date); the browser's clock is never asked
+  const state = { session: null, charts: [], timers: [], lookups: null, today: null };
 
   class ApiError extends Error {
     constructor(status, body) {
@@ -67,6 +68,8 @@ window.Admin = (() => {
     } finally {
       clearTimeout(timer);
     }
+    const day = resp.headers.get('X-Business-Date');
+    if (day) state.today = day;
     if (raw && resp.ok) return resp;
     const data = await resp.json().catch(() => null);
     if (!resp.ok) {
@@ -130,10 +133,15 @@ window.Admin = (() => {
     time: (iso) => (iso ? new Date(iso).toLocaleString(locale(), { timeZone: 'Asia/Taipei', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hour12: false }) : '–'),
     gender: (g) => t(`gender.${g || 'unknown'}`),
   };
-  /** Today as YYYY-MM-DD in Taipei, the business calendar the API counts in. */
-  function taipeiDay(offsetDays = 0, from = new Date()) {
-    const d = new Date(from.getTime() + offsetDays * 86400000);
-    return d.toLocaleDateString('sv-SE', { timeZone: 'Asia/Taipei' });
+  /** Today as YYYY-MM-DD in Taipei, as the server's clock says: every API answer carries it. */
+  function today() {
+    if (!state.today) throw new Error('the server has not said which day it is yet (X-Business-Date)');
+    return state.today;
+  }
+  /** The Taipei day `offsetDays` from `from` (YYYY-MM-DD, by default the server's today). */
+  function taipeiDay(offsetDays = 0, from = today()) {
+    const noon = new Date(`${from}T12:00:00+08:00`);
+    return new Date(noon.getTime() + offsetDays * 86400000).toLocaleDateString('sv-SE', { timeZone: 'Asia/Taipei' });
   }
 
   // ── page building blocks ────────────────────────────────
@@ -161,7 +169,7 @@ window.Admin = (() => {
   }
 
   return {
-    pages: {}, state, ApiError, el, $, api, lookups, describe, toast, fail, ask, fmt, taipeiDay, t, can,
+    pages: {}, state, ApiError, el, $, api, lookups, describe, toast, fail, ask, fmt, today, taipeiDay, t, can,
     loadSession, setSession, pageHead, card, badge, empty, link, table, every, cleanup,
     onSignedOut: () => {}, go: () => {},
   };

@@ -11,20 +11,23 @@
   const NES = ['N', 'E0', 'S1', 'S2', 'S3'];
   const inOrder = (counts, keys) => keys.filter((k) => k in counts).map((k) => [k, counts[k]]); // JSON keys arrive sorted
 
-  function period() {
+  /** The period asked for in the URL; without one the server picks its default (the last 30
+   * days to its today) and says which it chose in `period`. */
+  function asked() {
     const q = new URLSearchParams(location.search);
-    const to = q.get('to') || Admin.taipeiDay();
-    const from = q.get('from') || Admin.taipeiDay(-29, new Date(`${to}T12:00:00+08:00`));
-    return { from, to, days: Math.round((new Date(to) - new Date(from)) / 86400000) + 1 };
+    const p = new URLSearchParams();
+    for (const k of ['from', 'to']) if (q.get(k)) p.set(k, q.get(k));
+    return p.toString() ? `?${p}` : '';
   }
+  const span = ({ from, to }) => ({ from, to, days: Math.round((new Date(to) - new Date(from)) / 86400000) + 1 });
 
   function periodPicker(p) {
     const apply = (from, to) => Admin.go(`/admin/dashboard?from=${from}&to=${to}`);
     const fromIn = el('input', { type: 'date', value: p.from, 'aria-label': t('dash.from') });
     const toIn = el('input', { type: 'date', value: p.to, 'aria-label': t('dash.to') });
     const presets = el('div', { class: 'segmented', role: 'group', 'aria-label': t('dash.period') }, PRESETS.map((n) => el('button', {
-      type: 'button', text: t('dash.lastDays', { n }), 'aria-pressed': String(p.to === Admin.taipeiDay() && p.days === n),
-      onclick: () => apply(Admin.taipeiDay(-(n - 1)), Admin.taipeiDay()),
+      type: 'button', text: t('dash.lastDays', { n }), 'aria-pressed': String(p.to === Admin.today() && p.days === n),
+      onclick: () => apply(Admin.taipeiDay(-(n - 1)), Admin.today()),
     })));
     const custom = el('form', { onsubmit: (ev) => { ev.preventDefault(); apply(fromIn.value, toIn.value); } },
       fromIn, el('span', { class: 'muted', text: '–' }), toIn, el('button', { class: 'secondary', type: 'submit', text: t('dash.apply') }));
@@ -63,8 +66,8 @@
   }
 
   Admin.pages.dashboard = async (main) => {
-    const p = period();
-    const d = await Admin.api(`/api/v1/admin/dashboard?from=${p.from}&to=${p.to}`);
+    const d = await Admin.api(`/api/v1/admin/dashboard${asked()}`);
+    const p = span(d.period);
     const m = d.members;
     const sub = `${fmt.date(`${d.period.from}T12:00:00+08:00`)} – ${fmt.date(`${d.period.to}T12:00:00+08:00`)}`;
     main.append(Admin.pageHead(t('dash.title'), sub, periodPicker(p)));

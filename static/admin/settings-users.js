@@ -12,7 +12,7 @@
 
   function status(u) {
     if (!u.active) return badge(t('users.disabled'), 'bad');
-    if (u.locked_until && new Date(u.locked_until) > new Date()) return badge(t('users.locked'), 'warn');
+    if (u.locked) return badge(t('users.locked'), 'warn');
     return badge(t('users.active'), 'ok');
   }
 

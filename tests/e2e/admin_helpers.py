@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from tests.e2e.conftest import ACTION_TIMEOUT_MS, SCREENSHOTS
+from tests.e2e.conftest import ACTION_TIMEOUT_MS, SCREENSHOTS, on_app_clock
 
 EMAIL, PASSWORD = "mkt@brand.tw", "s3cret-pass"
 DESKTOP = {"width": 1280, "height": 900}
@@ -19,8 +19,8 @@ def expect():  # type: ignore[no-untyped-def]
     return _expect
 
 
-def open_page(browser, live_url: str, viewport: dict[str, int], errors: list[str]):  # type: ignore[no-untyped-def]
-    context = browser.new_context(viewport=viewport, locale="zh-TW", timezone_id="Asia/Taipei", device_scale_factor=1)
+def open_page(browser, live_url: str, viewport: dict[str, int], errors: list[str], clock):  # type: ignore[no-untyped-def]
+    context = on_app_clock(browser.new_context(viewport=viewport, locale="zh-TW", timezone_id="Asia/Taipei", device_scale_factor=1), clock)
     context.set_default_timeout(ACTION_TIMEOUT_MS)
     page = context.new_page()
     page.on("pageerror", lambda exc: errors.append(f"page error: {exc}"))
@@ -36,10 +36,10 @@ def open_page(browser, live_url: str, viewport: dict[str, int], errors: list[str
 
 
 @pytest.fixture
-def console(browser, live_url, app):  # type: ignore[no-untyped-def]
-    """A 1280px page and a marketer-manager account (role given by the test with ``account``)."""
+def console(browser, live_url, app, clock):  # type: ignore[no-untyped-def]
+    """A 1280px page on the app's clock and a marketer-manager account (role given by the test with ``account``)."""
     errors: list[str] = []
-    context, page = open_page(browser, live_url, DESKTOP, errors)
+    context, page = open_page(browser, live_url, DESKTOP, errors, clock)
     yield page
     found = list(errors)
     context.close()

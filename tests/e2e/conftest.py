@@ -83,15 +83,28 @@ def browser():  # type: ignore[no-untyped-def]
         browser.close()
 
 
+def on_app_clock(context, clock):  # type: ignore[no-untyped-def]
+    """Runs the context's pages on the app's clock: Date, timers and performance start at the
+    app's now and flow from there, and moving the app's clock moves the pages' clock with it."""
+    context.clock.install(time=clock.now)
+
+    def follow(now) -> None:  # type: ignore[no-untyped-def]
+        context.clock.set_system_time(now)
+
+    clock.watchers.append(follow)
+    context.on("close", lambda _: clock.watchers.remove(follow) if follow in clock.watchers else None)
+    return context
+
+
 @pytest.fixture
-def page(browser):  # type: ignore[no-untyped-def]
-    """A phone-sized page; any JavaScript error or console error fails the test."""
-    context = browser.new_context(
+def page(browser, clock):  # type: ignore[no-untyped-def]
+    """A phone-sized page on the app's clock; any JavaScript error or console error fails the test."""
+    context = on_app_clock(browser.new_context(
         viewport={"width": 390, "height": 844},
         device_scale_factor=2,
         locale="zh-TW",
         timezone_id="Asia/Taipei",
-    )
+    ), clock)
     context.set_default_timeout(ACTION_TIMEOUT_MS)
     page = context.new_page()
     errors: list[str] = []

@@ -4,6 +4,7 @@ and read its report, and the settings pages. Every page is saved as artifacts/sc
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 
@@ -60,11 +61,35 @@ def test_sign_in_and_read_the_dashboard(console, live_url, app, client, counter,
     check(console.get_by_role("heading", name="登入行銷後台")).to_be_visible()  # the token was revoked and forgotten
 
 
+def test_pages_take_today_from_the_server_not_the_browser(console, live_url, app, client, counter, make_member, clock):  # noqa: F811
+    """A browser whose clock is 40 days ahead (a tablet left on the wrong date): the dashboard's
+    default period, its presets and a campaign's default time still follow the server's day."""
+    check = expect()
+    shop_history(client, counter, make_member, clock)
+    make_account(app, "marketer")
+    console.context.clock.set_system_time(clock.now + timedelta(days=40))  # the browser's clock only
+    sign_in(console, live_url, "/admin/dashboard")
+    today = clock.today()
+    dates = console.locator(".period input[type=date]")
+    check(dates.nth(0)).to_have_value((today - timedelta(days=29)).isoformat())
+    check(dates.nth(1)).to_have_value(today.isoformat())
+    check(console.get_by_role("button", name="近 30 天")).to_have_attribute("aria-pressed", "true")
+    check(console.locator(".kpi").nth(2).locator(".value")).to_have_text("2")  # joined in the server's last 30 days
+    console.get_by_role("button", name="近 7 天").click()
+    check(console).to_have_url(f"{live_url}/admin/dashboard?from={today - timedelta(days=6)}&to={today}")
+    check(console.get_by_role("button", name="近 7 天")).to_have_attribute("aria-pressed", "true")
+
+    console.get_by_role("link", name="推播活動").click()
+    console.get_by_role("link", name="新增推播").click()
+    console.get_by_label("排程發送").check()
+    check(console.get_by_label("發送時間（台北）")).to_have_value(f"{today + timedelta(days=1)}T10:00")  # tomorrow 10:00
+
+
 def test_dashboard_on_a_tablet(browser, live_url, app, client, counter, make_member, clock):  # type: ignore[no-untyped-def]
     shop_history(client, counter, make_member, clock)
     make_account(app, "analyst")
     errors: list[str] = []
-    context, page = open_page(browser, live_url, TABLET, errors)
+    context, page = open_page(browser, live_url, TABLET, errors, clock)
     try:
         sign_in(page, live_url)
         expect()(page.locator(".kpi")).to_have_count(6)
@@ -156,6 +181,7 @@ def test_build_a_segment_with_the_form_and_save_it(console, live_url, app, clien
     shoot(console, "08-segments")
 
 
+@pytest.mark.usefixtures("business_hours")  # sent now, not held by quiet hours
 def test_compose_a_campaign_send_it_to_line_and_read_the_report(console, live_url, app, client, counter, make_member, clock, fake_line):  # noqa: F811
     check = expect()
     shop_history(client, counter, make_member, clock)

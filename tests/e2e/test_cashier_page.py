@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.cashier_helpers import card_token, member_state, qr_png, write_y4m
+from tests.e2e.conftest import on_app_clock
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -49,7 +50,7 @@ def _chromium_present() -> None:
 
 
 @pytest.fixture
-def page(_chromium_present, browser, camera, live_url):  # type: ignore[no-untyped-def]
+def page(_chromium_present, browser, camera, live_url, clock):  # type: ignore[no-untyped-def]
     """A phone-sized page in a Chromium whose camera films ``camera``; JS errors fail the test.
 
     The fake-camera flags are per process, so this launches its own Chromium through the
@@ -58,9 +59,9 @@ def page(_chromium_present, browser, camera, live_url):  # type: ignore[no-untyp
         executable_path=CHROMIUM, headless=True,
         args=[*CHROMIUM_ARGS, *CAMERA_ARGS, f"--use-file-for-fake-video-capture={camera}"],
     )
-    context = chromium.new_context(
+    context = on_app_clock(chromium.new_context(
         viewport={"width": 390, "height": 844}, device_scale_factor=2, locale="zh-TW", timezone_id="Asia/Taipei",
-    )
+    ), clock)
     context.grant_permissions(["camera"], origin=live_url)
     context.set_default_timeout(10_000)
     page = context.new_page()

@@ -7,7 +7,7 @@ import urllib.request
 
 import pytest
 
-from tests.e2e.conftest import ACTION_TIMEOUT_MS, SCREENSHOTS
+from tests.e2e.conftest import ACTION_TIMEOUT_MS, SCREENSHOTS, on_app_clock
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -19,9 +19,9 @@ def expect():  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def desk(browser, live_url):  # type: ignore[no-untyped-def]
+def desk(browser, live_url, clock):  # type: ignore[no-untyped-def]
     """A desktop-sized page; page errors, console errors and requests leaving this server fail the test."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-TW", timezone_id="Asia/Taipei")
+    context = on_app_clock(browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-TW", timezone_id="Asia/Taipei"), clock)
     context.set_default_timeout(ACTION_TIMEOUT_MS)
     page = context.new_page()
     errors: list[str] = []
