@@ -20,10 +20,10 @@ test: $(STAMP)  ## the suite on SQLite, then on PostgreSQL (TEST_DATABASE_URL, d
 	bash .ci/test-suite
 
 migrate: $(STAMP)
-	$(VENV)/bin/flask --app bot db upgrade
+	APP_ENV=$${APP_ENV:-development} $(VENV)/bin/flask --app bot db upgrade
 
 run: $(STAMP)
-	$(VENV)/bin/gunicorn 'bot:create_app()' --bind 127.0.0.1:8000
+	APP_ENV=$${APP_ENV:-development} $(VENV)/bin/gunicorn 'bot:create_app()' --bind 127.0.0.1:8000
 
 clean:
 	rm -rf $(VENV) instance artifacts .pytest_cache

@@ -51,6 +51,8 @@ sys.path.insert(0, str(ROOT))
 
 from bench.common import PipeChild, conninfo, recreate_database  # noqa: E402
 
+os.environ.setdefault("APP_ENV", "development")  # a developer's machine: the app (and its Celery worker) on bench secrets
+
 ADMIN = "bench-campaign-admin-token"
 TOKEN = "bench-campaign-access-token"
 MULTICAST = "/v2/bot/message/multicast"

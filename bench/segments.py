@@ -124,9 +124,10 @@ def build_database(url: str, members: int, awards: int, now: datetime) -> None:
 
 def make_app(url: str, now: datetime):  # type: ignore[no-untyped-def]
     from bot import create_app
+    from bot.config import Settings
 
-    app = create_app(database_url=url, admin_token=ADMIN, log_level="WARNING",
-                     line_channel_secret="bench-segments-channel-secret", secret_key="bench-segments-secret-key")
+    app = create_app(Settings(app_env="development", database_url=url, admin_token=ADMIN, log_level="WARNING",
+                     line_channel_secret="bench-segments-channel-secret", secret_key="bench-segments-secret-key"))
     app.extensions["loyalty"].clock = lambda: now  # both sides compute for the same instant
     return app
 

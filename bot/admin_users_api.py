@@ -21,9 +21,7 @@ SETTINGS = "settings:manage"
 
 
 def row(user: AdminUser) -> dict[str, Any]:
-    locked = user.locked_until is not None and user.locked_until > services().now()
-    return {**user_json(user), "created_at": user.created_at.isoformat(),
-            "locked_until": user.locked_until.isoformat() if user.locked_until else None, "locked": locked}
+    return {**user_json(user), "created_at": user.created_at.isoformat(), "failed_logins": user.failed_logins}
 
 
 def _text(body: dict[str, Any], name: str, *, max_len: int, default: str | None = None) -> str:

@@ -5,11 +5,15 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from flask import Flask, Response, g, request
+from flask.json.provider import DefaultJSONProvider
 from sqlalchemy.orm import Session
+from werkzeug.routing import IntegerConverter
 
 from bot.services import services
 from models.dashboard import TAIPEI
 from models.errors import InvalidInput
+from models.limits import MAX_DB_INT, MAX_PURCHASE
+from models.segment_rules import adhoc_query
 
 
 def init_request_session(app: Flask) -> None:
@@ -40,6 +44,34 @@ def init_business_date(app: Flask) -> None:
         return response
 
 
+class IdConverter(IntegerConverter):
+    """``<int:…>`` in every route: an id past a BIGINT names nothing (404), rather than failing the query."""
+
+    def __init__(self, map, *args: Any, **kwargs: Any) -> None:  # type: ignore[no-untyped-def]  # noqa: A002 - werkzeug's name
+        kwargs.setdefault("max", MAX_DB_INT)
+        super().__init__(map, *args, **kwargs)
+
+
+def init_id_converter(app: Flask) -> None:
+    app.url_map.converters["int"] = IdConverter
+
+
+def adhoc_segment_query():  # type: ignore[no-untyped-def]
+    """models.segment_rules.adhoc_query on the request's session, with SEGMENT_QUERY_TIMEOUT_MS."""
+    return adhoc_query(g.db, timeout_ms=services().settings.segment_query_timeout_ms)
+
+
+class JSONProvider(DefaultJSONProvider):
+    """Flask's JSON, except that a body nested past the parser's recursion limit is invalid JSON
+    (``get_json`` answers None or 400 as for any bad body) rather than a RecursionError (a 500)."""
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        try:
+            return super().loads(s, **kwargs)
+        except RecursionError as exc:
+            raise ValueError("JSON nested too deeply") from exc
+
+
 def json_body() -> dict[str, Any]:
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
@@ -64,12 +96,16 @@ def parse_amount(value: Any, *, required: bool = False) -> Decimal | None:
         raise InvalidInput("amount must be a number", code="invalid_amount") from exc
     if not amount.is_finite() or amount < 0 or amount.as_tuple().exponent < -2:  # type: ignore[operator]
         raise InvalidInput("amount must be ≥ 0 with at most 2 decimals", code="invalid_amount")
+    if amount > MAX_PURCHASE:  # the same refusal as models.ledger.check_purchase's
+        raise InvalidInput(f"amount must be between 0 and {MAX_PURCHASE:,}", code="invalid_amount",
+                           details={"field": "amount", "max": str(MAX_PURCHASE)})
     return amount
 
 
 def parse_int(body: dict[str, Any], name: str) -> int:
+    """A whole number that fits a BIGINT (ids; amounts are bounded further by their domain rule)."""
     value = body.get(name)
-    if isinstance(value, bool) or not isinstance(value, int):
+    if isinstance(value, bool) or not isinstance(value, int) or abs(value) > MAX_DB_INT:
         raise InvalidInput(f"{name} must be an integer", code=f"invalid_{name}", details={"field": name})
     return value
 

@@ -10,6 +10,7 @@ from bot.config import Settings
 from bot.db import Database
 from bot.errors import register_error_handlers
 from bot.line import LineGateway
+from bot.security import init_security
 from bot.services import Services
 from handlers.referral import notify as referral_notify
 from handlers.texts import Texts
@@ -25,7 +26,11 @@ def create_app(settings: Settings | None = None, **overrides: object) -> Flask:
     app = Flask(__name__, static_folder="../static", static_url_path="/static")
     app.config["SECRET_KEY"] = settings.secret_key
     app.config["JSON_AS_ASCII"] = False
+    from bot.apiutil import JSONProvider
+
+    app.json = JSONProvider(app)
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    init_security(app, max_request_bytes=settings.max_request_bytes)  # first: refusals open nothing
     svc = app.extensions["loyalty"] = Services(
         settings=settings,
         db=Database(settings.database_url),
@@ -36,17 +41,22 @@ def create_app(settings: Settings | None = None, **overrides: object) -> Flask:
     # words the pushes, queued in that same transaction through this notifier on every session.
     svc.db.sessions.configure(info={NOTIFY_KEY: partial(referral_notify, texts=svc.texts)})
 
-    from bot import admin_api, admin_users_api, campaign_api, cashier_api, claims, cli, console_api, coupon_api, docs, journey_api, members_api, openapi, pages, referral_api, web, webhook
-    from bot.apiutil import init_business_date, init_request_session
+    from bot import admin_api, admin_users_api, campaign_api, cashier_api, claims, cli, console_api, coupon_api, docs, journey_api, members_api, openapi, pages, referral_api, staff_api, tokens_api, web, webhook
+    from bot.apiutil import init_business_date, init_id_converter, init_request_session
 
+    init_id_converter(app)  # before the blueprints' rules are built
     init_request_session(app)
     init_business_date(app)
-    for blueprint in (web.bp, webhook.bp, pages.bp, cashier_api.bp, coupon_api.bp, members_api.bp, campaign_api.bp, journey_api.bp, referral_api.bp, console_api.bp, admin_api.bp, admin_users_api.bp, claims.bp, openapi.bp, docs.bp):
+    for blueprint in (web.bp, webhook.bp, pages.bp, cashier_api.bp, coupon_api.bp, members_api.bp, campaign_api.bp, journey_api.bp, referral_api.bp, console_api.bp, admin_api.bp, admin_users_api.bp, staff_api.bp, tokens_api.bp, claims.bp, openapi.bp, docs.bp):
         app.register_blueprint(blueprint)
     if settings.dev_tools:
         from bot import simulator
 
         app.register_blueprint(simulator.bp)
+    if settings.trusted_proxies:  # the client's address as the proxies in front report it (sign-in throttles)
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies, x_proto=settings.trusted_proxies)  # type: ignore[method-assign]
     register_error_handlers(app)
     cli.register(app)
     return app

@@ -19,7 +19,14 @@ def _serializer() -> URLSafeTimedSerializer:
 
 
 def issue_staff_token(staff: Staff) -> str:
-    return _serializer().dumps({"sid": staff.id, "store": staff.store_id, "role": staff.role})
+    """Signed and stateless, but carrying the account's token version: a new password, a disable or
+    "sign out everywhere" moves the version on, and every older token is refused."""
+    return _serializer().dumps({"sid": staff.id, "store": staff.store_id, "role": staff.role, "v": staff.token_version})
+
+
+def client_address() -> str:
+    """The caller's address; behind proxies (TRUSTED_PROXIES) the one they report (werkzeug's ProxyFix, bot/app.py)."""
+    return request.remote_addr or "unknown"
 
 
 def _bearer() -> str:
@@ -49,6 +56,8 @@ def current_actor() -> Actor:
         staff = session.get(Staff, data.get("sid"))
         if staff is None or not staff.is_active or staff.store_id != data.get("store"):
             raise AuthError("This account is no longer active", code="unauthorized")
+        if data.get("v", 0) != staff.token_version:
+            raise AuthError("You were signed out; sign in again", code="session_revoked")
         actor = Actor(store_id=staff.store_id, kind="staff", staff_id=staff.id, role=staff.role)
     g.actor = actor
     return actor

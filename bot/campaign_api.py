@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, g, request
 from sqlalchemy import select
 
-from bot.apiutil import json_body
+from bot.apiutil import adhoc_segment_query, json_body
 from bot.auth import require_scope
 from bot.services import services
 from bot.tasks import start_campaign
@@ -36,7 +36,8 @@ def campaign_json(c: Campaign) -> dict:  # type: ignore[type-arg]
 
 def quota_estimate(campaign: Campaign) -> dict:  # type: ignore[type-arg]
     svc = services()
-    numbers = estimate(g.db, campaign, svc.now())
+    with adhoc_segment_query():
+        numbers = estimate(g.db, campaign, svc.now())
     limit, used = svc.line.quota()
     remaining = None if limit is None else max(0, limit - used)
     over = remaining is not None and numbers["messages_estimate"] > remaining
@@ -48,7 +49,9 @@ def quota_estimate(campaign: Campaign) -> dict:  # type: ignore[type-arg]
 def create():  # type: ignore[no-untyped-def]
     campaign = create_campaign(g.db, json_body(), now=services().now(), check_message=check_message)
     g.db.commit()
-    return {**campaign_json(campaign), "estimate": estimate(g.db, campaign, services().now())}, 201
+    with adhoc_segment_query():
+        numbers = estimate(g.db, campaign, services().now())
+    return {**campaign_json(campaign), "estimate": numbers}, 201
 
 
 @bp.get("/campaigns")

@@ -4,10 +4,12 @@ Each route parses input, makes one domain call, serialises, commits; pushes go o
 """
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import Blueprint, g
 
 from bot.apiutil import decimal_str, json_body, parse_amount, parse_int, parse_str
-from bot.auth import current_actor, issue_staff_token, require_actor
+from bot.auth import client_address, current_actor, issue_staff_token, require_actor
 from bot.push import enqueue_award_push, send_after_response
 from bot.services import services
 from models.card import read_card_token
@@ -19,7 +21,8 @@ from models.outbox import queued_in
 from models.member import Member, get_by_member_no
 from models.reward import list_items, open_grants, redeem_item, use_grant
 from models.rule import get_rule
-from models.store import Staff, Store, authenticate_staff
+from models.store import AuthError, Staff, Store, authenticate_staff
+from models.throttle import count_use
 from bot.serialize import entry_json, member_summary
 
 bp = Blueprint("cashier_api", __name__, url_prefix="/api/v1")
@@ -33,15 +36,36 @@ def resolve_member(body: dict) -> Member:  # type: ignore[type-arg]
         number = read_card_token(
             svc.settings.secret_key, token.strip(), now=svc.now(), max_age=svc.settings.card_token_ttl_seconds
         )
+    elif isinstance(number, str) and number.strip():
+        _count_typed_number()
     if not isinstance(number, str) or not number.strip():
         raise InvalidInput("Send the card's token or a member_no", code="member_required")
     return get_by_member_no(g.db, number.strip())
 
 
+TYPED_LIMIT, TYPED_WINDOW = 300, timedelta(minutes=10)
+
+
+def _count_typed_number() -> None:
+    """A member number sent instead of a QR token counts against the credential: 300 in 10 minutes
+    (the cashier page sends the number with each action after a scan), more than any till needs,
+    far fewer than walking 90 million random numbers takes. Committed at once (the route has only
+    read so far), so a refusal or a wrong number still counts."""
+    actor, svc = current_actor(), services()
+    who = f"typed:{actor.kind}:{actor.staff_id or actor.api_key_id}"
+    try:
+        count_use(g.db, who, limit=TYPED_LIMIT, window=TYPED_WINDOW, now=svc.now())
+    finally:
+        g.db.commit()
+
+
 @bp.post("/auth/login")
 def login():  # type: ignore[no-untyped-def]
     body = json_body()
-    staff = authenticate_staff(g.db, str(body.get("username", "")), str(body.get("password", "")))
+    staff = authenticate_staff(g.db, str(body.get("username", "")), str(body.get("password", "")), address=client_address(), now=services().now())
+    g.db.commit()  # a failure counts even though the answer is a refusal; a success clears this address's count
+    if staff is None:
+        raise AuthError("Wrong username or password", code="invalid_credentials")
     store = g.db.get(Store, staff.store_id)
     return {
         "token": issue_staff_token(staff),

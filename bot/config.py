@@ -1,6 +1,8 @@
 """Settings: built once from the environment by the app factory, then frozen.
 
-Nothing else in the project reads ``os.environ``.
+Nothing else in the project reads ``os.environ``. ``APP_ENV`` unset means production: the
+development values below are published in this repository, so only ``APP_ENV=development`` (a
+developer's machine), ``test`` (the suite) or the demo (``python -m bot.demo``) may run on them.
 """
 from __future__ import annotations
 
@@ -25,11 +27,45 @@ REQUIRED_IN_PRODUCTION = (
     "DATABASE_URL",
 )
 
+APP_ENVS = ("production", "development", "test")
+
 DEV_SECRET = "dev-only-secret-not-for-production"
+DEMO_ADMIN_TOKEN = "demo-admin-token"  # bot/demo.py's, when ADMIN_TOKEN is unset
+
+# The secrets, by variable; production refuses a value anyone can read in this repository.
+SECRET_FIELDS = {
+    "LINE_CHANNEL_SECRET": "line_channel_secret",
+    "LINE_CHANNEL_ACCESS_TOKEN": "line_channel_access_token",
+    "SECRET_KEY": "secret_key",
+    "ADMIN_TOKEN": "admin_token",
+}
+PUBLISHED_SECRETS = frozenset({DEV_SECRET, DEMO_ADMIN_TOKEN})
 
 
 class ConfigError(RuntimeError):
     """The environment cannot start the app; the message names what is missing."""
+
+
+def read_env(environ: Mapping[str, str] | None = None, dotenv: bool = True) -> dict[str, str]:
+    """The variables: ``.env`` in the project folder when present, then the process environment."""
+    env: dict[str, str] = {}
+    if dotenv and (ROOT / ".env").exists():
+        env.update({k: v for k, v in dotenv_values(ROOT / ".env").items() if v is not None})
+    env.update(os.environ if environ is None else environ)
+    return env
+
+
+def production_refusal(missing: list[str], published: list[str]) -> ConfigError | None:
+    """Why production cannot start, naming the variables; None when it can."""
+    reasons = []
+    if missing:
+        reasons.append("missing environment variable(s) " + ", ".join(missing))
+    if published:
+        reasons.append("development value(s), published in this repository, in " + ", ".join(published))
+    if not reasons:
+        return None
+    return ConfigError("Refusing to start in production: " + "; ".join(reasons)
+                       + " (APP_ENV unset is production; a developer's machine sets APP_ENV=development)")
 
 
 def normalise_database_url(url: str) -> str:
@@ -65,9 +101,29 @@ class Settings:
     quiet_hours_start: int = 21
     quiet_hours_end: int = 9
     line_multicast_rps: float = 200.0
+    segment_query_timeout_ms: int = 10_000
     redis_url: str | None = None
     log_level: str = "INFO"
+    max_request_bytes: int = 1_048_576  # every route: a larger body is refused (413) before it is read
+    trusted_proxies: int = 0  # proxies in front that set X-Forwarded-For (Heroku's router: 1); sign-in throttles key on the client's address
     extra: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        """Settings made in code (tests, the demo, overrides) obey the environment's rules too."""
+        if self.app_env not in APP_ENVS:
+            raise ConfigError(f"APP_ENV must be one of {', '.join(APP_ENVS)}, not {self.app_env!r}")
+        if self.max_request_bytes < 1:
+            raise ConfigError("MAX_REQUEST_BYTES must be a positive number of bytes")
+        if self.is_production:
+            values = {name: getattr(self, attr) for name, attr in SECRET_FIELDS.items()}
+            refusal = production_refusal(
+                [name for name, value in values.items() if name != "ADMIN_TOKEN" and not (value or "").strip()],
+                [name for name, value in values.items() if value in PUBLISHED_SECRETS],
+            )
+            if refusal:
+                raise refusal
+            if self.dev_tools:
+                raise ConfigError("Refusing to start in production with DEV_TOOLS (the chat simulator)")
 
     @property
     def is_production(self) -> bool:
@@ -81,20 +137,18 @@ class Settings:
         return replace(self, **overrides)  # type: ignore[arg-type]
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None, dotenv: bool = True) -> "Settings":
-        env: dict[str, str] = {}
-        if dotenv and (ROOT / ".env").exists():
-            env.update({k: v for k, v in dotenv_values(ROOT / ".env").items() if v is not None})
-        env.update(os.environ if environ is None else environ)
-
-        app_env = env.get("APP_ENV", "development").strip().lower()
+    def from_env(cls, environ: Mapping[str, str] | None = None, dotenv: bool = True, *,
+                 default_env: str = "production") -> "Settings":
+        """``default_env`` is what an unset APP_ENV means: production, except for the demo."""
+        env = read_env(environ, dotenv)
+        app_env = (env.get("APP_ENV") or default_env).strip().lower()  # another value: __post_init__ names it
         if app_env == "production":
-            missing = [name for name in REQUIRED_IN_PRODUCTION if not env.get(name)]
-            if missing:
-                raise ConfigError(
-                    "Refusing to start in production: missing environment variable(s) "
-                    + ", ".join(missing)
-                )
+            refusal = production_refusal(
+                [name for name in REQUIRED_IN_PRODUCTION if not (env.get(name) or "").strip()],
+                [name for name in SECRET_FIELDS if env.get(name) in PUBLISHED_SECRETS],
+            )
+            if refusal:
+                raise refusal
         defaults = cls()
         settings = cls(
             app_env=app_env,
@@ -124,11 +178,15 @@ class Settings:
             quiet_hours_start=int(env.get("QUIET_HOURS_START") or defaults.quiet_hours_start),
             quiet_hours_end=int(env.get("QUIET_HOURS_END") or defaults.quiet_hours_end),
             line_multicast_rps=float(env.get("LINE_MULTICAST_RPS") or defaults.line_multicast_rps),
+            segment_query_timeout_ms=int(env.get("SEGMENT_QUERY_TIMEOUT_MS") or defaults.segment_query_timeout_ms),
             redis_url=env.get("REDIS_URL") or None,
+            max_request_bytes=int(env.get("MAX_REQUEST_BYTES") or defaults.max_request_bytes),
+            trusted_proxies=int(env.get("TRUSTED_PROXIES") or defaults.trusted_proxies),
         )
         if not settings.is_production and DEV_SECRET in (
             settings.line_channel_secret,
             settings.secret_key,
         ):
-            log.warning("Using development secrets: set LINE_CHANNEL_SECRET and SECRET_KEY for real use")
+            log.warning("Using development secrets (APP_ENV=%s): set LINE_CHANNEL_SECRET and SECRET_KEY for real use",
+                        settings.app_env)
         return settings

@@ -5,10 +5,10 @@ A sign-in answers an ordinary ``adm_`` token with the role's scopes (models/admi
 console calls the same admin routes, under the same scope checks and audit log, as any token."""
 from __future__ import annotations
 
-from flask import Blueprint, g, request
+from flask import Blueprint, g
 
 from bot.apiutil import json_body, parse_int, parse_str
-from bot.auth import _bearer, require_scope
+from bot.auth import _bearer, client_address, require_scope
 from bot.serialize import entry_json
 from bot.services import services
 from models import admin
@@ -22,7 +22,7 @@ from models.segment import Segment
 from models.segment_rules import FIELDS
 from models.store import Actor, AuthError, list_stores
 from models.tag import list_tags
-from models.tier import all_tiers
+from models.tier import all_tiers, tier_color
 
 bp = Blueprint("console_api", __name__, url_prefix="/api/v1/admin")
 CURRENCIES = {"stamps": "stamp", "points": "point"}
@@ -30,17 +30,20 @@ CURRENCIES = {"stamps": "stamp", "points": "point"}
 
 @bp.post("/auth/login")
 def login():  # type: ignore[no-untyped-def]
-    """Email and password → a bearer token for SESSION_HOURS. Wrong ones: 401; five in a row lock the account."""
+    """Email and password → a bearer token for SESSION_HOURS. Wrong ones: 401; repeated ones from one
+    address wait longer each time (429 with retry_after_seconds, models/throttle.py)."""
     body, now = json_body(), services().now()
-    user = check_credentials(g.db, email=str(body.get("email", "")), password=str(body.get("password", "")), now=now)
+    user, missed = check_credentials(g.db, email=str(body.get("email", "")), password=str(body.get("password", "")),
+                                     address=client_address(), now=now)
     if user is None:
         g.db.commit()  # the failure counts even though the answer is a refusal
         raise AuthError("Wrong email or password", code="invalid_credentials")
     token, plain = open_session(g.db, user, now=now)
     admin.record(g.db, actor=f"token:{token.id}:{token.name}", action="POST /api/v1/admin/auth/login",
-                 details={"email": user.email, "ip": request.remote_addr}, now=now)
+                 details={"email": user.email, "ip": client_address(), "failed_attempts": missed}, now=now)
     g.db.commit()
-    return {"token": plain, "expires_at": token.expires_at.isoformat() if token.expires_at else None, "user": user_json(user)}
+    return {"token": plain, "expires_at": token.expires_at.isoformat() if token.expires_at else None, "user": user_json(user),
+            "failed_attempts": missed}
 
 
 @bp.get("/auth/me")
@@ -72,7 +75,7 @@ def lookups():  # type: ignore[no-untyped-def]
     """The choices the console's forms offer, with the rule fields straight from the rule compiler."""
     session = g.db
     return {
-        "tiers": [{"code": t.code, "name": t.name, "color": t.color} for t in all_tiers(session)],
+        "tiers": [{"code": t.code, "name": t.name, "color": tier_color(t)} for t in all_tiers(session)],
         "stores": [{"code": s.code, "name": s.name} for s in list_stores(session)],
         "tags": [t.name for t in list_tags(session)],
         "segments": [{"id": s.id, "name": s.name, "rule": s.rule} for s in session.query(Segment).order_by(Segment.name)],

@@ -4,20 +4,21 @@ from __future__ import annotations
 
 import uuid
 
-from flask import Blueprint, g
+from flask import Blueprint, g, request
 
 from bot.apiutil import json_body, parse_amount, parse_str
 from bot.auth import current_actor, require_actor, require_admin, require_scope
 from bot.push import enqueue_messages, send_after_response
 from bot.services import services
 from handlers.messages import text
+from models import admin
 from models.coupon import (
     CouponTemplate, check_redeemable, coupon_json, create_template, get_by_code, issue, read_coupon_token,
     redeem, revoke, void_redemption,
 )
 from models.errors import InvalidInput, NotFound
 from models.member import Member, get_by_member_no
-from models.store import Store
+from models.store import Staff, Store
 from models.tier import all_tiers, apply_tier_fields, create_tier, get_tier, tier_json
 
 bp = Blueprint("coupon_api", __name__, url_prefix="/api/v1")
@@ -60,8 +61,15 @@ def redeem_coupon():  # type: ignore[no-untyped-def]
 @bp.post("/coupons/void-redemption")
 @require_actor
 def void():  # type: ignore[no-untyped-def]
-    body = json_body()
-    coupon = void_redemption(g.db, code=coupon_from(body), reason=parse_str(body, "reason") or "", actor=current_actor(), now=services().now())
+    """Once per coupon (409 coupon_void_limit after that); written to the admin audit log with the change."""
+    body, actor, now = json_body(), current_actor(), services().now()
+    reason = parse_str(body, "reason") or ""
+    coupon = void_redemption(g.db, code=coupon_from(body), reason=reason, actor=actor, now=now)
+    staff = g.db.get(Staff, actor.staff_id) if actor.staff_id else None
+    store = g.db.get(Store, actor.store_id)
+    admin.record(g.db, actor=f"staff:{staff.id}:{staff.username}" if staff else f"{actor.kind}:{actor.api_key_id}",
+                 action=f"POST {request.path}", details={"coupon": coupon.code, "reason": reason.strip(), "store": store.code if store else None},
+                 now=now)
     payload = {"coupon": _with_template(coupon)}
     g.db.commit()
     return payload

@@ -12,7 +12,7 @@ import logging
 from werkzeug.serving import make_server
 
 from bot.app import create_app
-from bot.config import Settings
+from bot.config import DEMO_ADMIN_TOKEN, Settings
 from bot.db import upgrade
 from bot.fakeline import FakeLine
 
@@ -73,13 +73,13 @@ def main(argv: list[str] | None = None) -> None:
     fake = FakeLine(mode=None)
     fake_url = fake.start()
     base = f"http://{args.host}:{args.port}"
-    env_settings = Settings.from_env()
+    env_settings = Settings.from_env(default_env="development")  # the one caller that asks for the published values
     settings = env_settings.with_overrides(
         line_api_base_url=fake_url,
         line_data_api_base_url=fake_url,
         public_base_url=base,
         dev_tools=True,
-        admin_token=env_settings.admin_token or "demo-admin-token",
+        admin_token=env_settings.admin_token or DEMO_ADMIN_TOKEN,
     )
     upgrade(settings.database_url)
     app = create_app(settings)

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify
-from werkzeug.exceptions import HTTPException
+from flask import Flask, current_app, jsonify
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from models.errors import DomainError
 
@@ -19,6 +19,11 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def _domain(exc: DomainError):  # type: ignore[no-untyped-def]
         return error_response(exc.status, exc.code, exc.message, exc.details)
+
+    @app.errorhandler(RequestEntityTooLarge)
+    def _too_large(exc: RequestEntityTooLarge):  # type: ignore[no-untyped-def]
+        limit = current_app.config["MAX_CONTENT_LENGTH"]  # bot/security.py: by Content-Length, or cut off mid-stream
+        return error_response(413, "request_too_large", f"The request body is larger than {limit} bytes", {"max_bytes": limit})
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):  # type: ignore[no-untyped-def]

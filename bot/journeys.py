@@ -23,6 +23,7 @@ from models.journey import Journey, JourneyRun, due_runs, recent_marketing, trig
 from models.ledger import Award
 from models.member import Member
 from models.outbox import queued_in
+from models.placeholder import render
 from models.rule import get_rule
 from models.segment import MemberStats, compute_stats
 from models.segment_rules import compile_rule
@@ -108,14 +109,14 @@ def send_run(svc: Services, run_id: int) -> str:
             return "quiet_hours"
         if recent_marketing(session, member.id, now) >= svc.settings.marketing_per_week:
             return _skip(run, "capped")
-        lines = [journey.text.format(**_values(session, member, run, svc)), *_said(session, journey, member, run, svc, now)]
+        lines = [render(journey.text, _values(session, member, run, svc)), *_said(session, journey, member, run, svc, now)]
         if journey.coupon_template_id:
             template = session.get(CouponTemplate, journey.coupon_template_id)
             got = issue(session, template=template, member_id=member.id, source="journey", occasion=f"journey:{journey.kind}:{run.occasion}"[:64], now=now)
             if got.coupon is not None:
                 run.coupon_id = got.coupon.id
                 lines.append(svc.texts("coupon_received", name=template.name))
-        enqueue_messages(session, member, f"journey:{journey.kind}", [text("\n".join(lines))], now=now)
+        enqueue_messages(session, member, f"journey:{journey.kind}", [text("\n".join(lines))], now=now)  # text() cuts at 5,000
         session.add(MarketingSend(member_id=member.id, source=f"journey:{journey.kind}", sent_at=now))
         run.status, run.sent_at = "sent", now
         queued = queued_in(session)

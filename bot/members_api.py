@@ -1,14 +1,14 @@
 """Marketers' admin API: members, tags, segments (RFM, NES, rules), tokens and the audit log."""
 from __future__ import annotations
 
-import csv
 import io
 
 from flask import Blueprint, Response, g, request
 from sqlalchemy import func, or_, select
 
-from bot.apiutil import json_body, parse_str
+from bot.apiutil import adhoc_segment_query, json_body, parse_str
 from bot.auth import require_scope
+from bot.csvexport import csv_writer
 from bot.serialize import entry_json, member_summary
 from bot.services import services
 from models import admin
@@ -23,6 +23,7 @@ from models.tag import add_tag, create_rule_tag, list_tags, refresh_rule_tags, r
 
 bp = Blueprint("members_api", __name__, url_prefix="/api/v1/admin")
 READ, CAMPAIGNS, SETTINGS = "members:read", "campaigns:manage", "settings:manage"
+MAX_PAGE = 100_000
 
 
 def member_row(m: Member) -> dict:  # type: ignore[type-arg]
@@ -35,8 +36,8 @@ def _page() -> tuple[int, int]:
         page, per = int(request.args.get("page", 1)), int(request.args.get("per_page", 50))
     except ValueError as exc:
         raise InvalidInput("page and per_page are numbers", code="invalid_page") from exc
-    if page < 1 or not 1 <= per <= 500:
-        raise InvalidInput("page ≥ 1, per_page 1 to 500", code="invalid_page")
+    if not 1 <= page <= MAX_PAGE or not 1 <= per <= 500:
+        raise InvalidInput(f"page 1 to {MAX_PAGE:,}, per_page 1 to 500", code="invalid_page")
     return page, per
 
 
@@ -51,15 +52,16 @@ def members():  # type: ignore[no-untyped-def]
 
         try:
             rule = json.loads(request.args["rule"])
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:
             raise InvalidInput("rule is JSON", code="invalid_rule") from exc
-    query = members_query(g.db, rule, services().now())
-    q = (request.args.get("q") or "").strip()
-    if q:
-        like = f"%{q}%"
-        query = query.where(or_(Member.display_name.ilike(like), Member.member_no == q, Member.phone.like(like)))
-    total = g.db.scalar(select(func.count()).select_from(query.subquery()))
-    rows = g.db.scalars(query.order_by(Member.id.desc()).offset((page - 1) * per).limit(per))
+    with adhoc_segment_query():
+        query = members_query(g.db, rule, services().now())
+        q = (request.args.get("q") or "").strip()
+        if q:
+            like = f"%{q}%"
+            query = query.where(or_(Member.display_name.ilike(like), Member.member_no == q, Member.phone.like(like)))
+        total = g.db.scalar(select(func.count()).select_from(query.subquery()))
+        rows = list(g.db.scalars(query.order_by(Member.id.desc()).offset((page - 1) * per).limit(per)))
     return {"total": total, "page": page, "per_page": per, "members": [member_row(m) for m in rows]}
 
 
@@ -119,7 +121,8 @@ def add_rule_tag():  # type: ignore[no-untyped-def]
     body = json_body()
     if not isinstance(body.get("rule"), dict):
         raise InvalidInput("rule is a segment rule object", code="invalid_rule", details={"path": "/"})
-    tag = create_rule_tag(g.db, parse_str(body, "name", max_len=60) or "", body["rule"], now=services().now())
+    with adhoc_segment_query():  # tags its members now
+        tag = create_rule_tag(g.db, parse_str(body, "name", max_len=60) or "", body["rule"], now=services().now())
     g.db.commit()
     return {"name": tag.name, "kind": tag.kind, "rule": tag.rule}, 201
 
@@ -127,7 +130,8 @@ def add_rule_tag():  # type: ignore[no-untyped-def]
 @bp.post("/segments/preview")
 @require_scope(READ)
 def segment_preview():  # type: ignore[no-untyped-def]
-    total, sample = preview(g.db, json_body().get("rule"), services().now())
+    with adhoc_segment_query():
+        total, sample = preview(g.db, json_body().get("rule"), services().now())
     return {"count": total, "sample": [member_row(m) for m in sample]}
 
 
@@ -143,7 +147,8 @@ def save_segment():  # type: ignore[no-untyped-def]
     body, now = json_body(), services().now()
     name = parse_str(body, "name", max_len=120) or ""
     rule = body.get("rule")
-    total, _ = preview(g.db, rule, now)  # validates the rule
+    with adhoc_segment_query():
+        total, _ = preview(g.db, rule, now)  # validates the rule
     if g.db.scalar(select(Segment.id).where(Segment.name == name)):
         raise InvalidInput("A segment with this name exists", code="segment_exists", details={"field": "name"})
     segment = Segment(name=name, rule=rule or {}, created_at=now, updated_at=now)
@@ -163,13 +168,14 @@ def get_segment(segment_id: int) -> Segment:
 @require_scope(READ)
 def export_segment(segment_id: int):  # type: ignore[no-untyped-def]
     segment = get_segment(segment_id)
-    query = members_query(g.db, segment.rule, services().now()).order_by(Member.id)
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = csv_writer(out)  # defuses formulas: a display name is anyone's text
     writer.writerow(["member_no", "name", "phone", "gender", "birthday_on", "joined_at", "reachable"])
-    for m in g.db.scalars(query.execution_options(yield_per=1000)):
-        writer.writerow([m.member_no, m.display_name or "", m.phone or "", m.gender or "",
-                         m.birthday_on.isoformat() if m.birthday_on else "", m.joined_at.isoformat() if m.joined_at else "", m.is_reachable])
+    with adhoc_segment_query():
+        query = members_query(g.db, segment.rule, services().now()).order_by(Member.id)
+        for m in g.db.scalars(query.execution_options(yield_per=1000)):
+            writer.writerow([m.member_no, m.display_name or "", m.phone or "", m.gender or "",
+                             m.birthday_on.isoformat() if m.birthday_on else "", m.joined_at.isoformat() if m.joined_at else "", m.is_reachable])
     resp = Response("\ufeff" + out.getvalue(), mimetype="text/csv; charset=utf-8")  # BOM: Excel reads UTF-8
     resp.headers["Content-Disposition"] = f"attachment; filename=segment-{segment.id}.csv"
     return resp
@@ -208,15 +214,6 @@ def dashboard_route():  # type: ignore[no-untyped-def]
     if start > end or (end - start).days > 366:
         raise InvalidInput("from must be before to, at most a year apart", code="invalid_period")
     return dashboard(g.db, start=start, end=end, now=services().now())
-
-
-@bp.post("/tokens")
-@require_scope(SETTINGS)
-def create_token():  # type: ignore[no-untyped-def]
-    body = json_body()
-    token, plain = admin.create_token(g.db, name=str(body.get("name") or ""), scopes=body.get("scopes"), now=services().now())
-    g.db.commit()
-    return {"name": token.name, "scopes": token.scopes, "token": plain, "note": "Shown once."}, 201
 
 
 @bp.get("/audit")

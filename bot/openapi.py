@@ -10,7 +10,7 @@ from flask import Blueprint
 
 from bot.openapi_console import CONSOLE_PATHS, CONSOLE_SCHEMAS
 from bot.openapi_rules import RULE_SCHEMAS
-from bot.openapi_schemas import CAMPAIGNS, PURCHASE_422, READ, RESPONSES, SCHEMAS, SECURITY_SCHEMES, SETTINGS, op, path_param, query_param, ref
+from bot.openapi_schemas import CAMPAIGNS, CORRECTION_422, PURCHASE_422, READ, RESPONSES, SCHEMAS, SECURITY_SCHEMES, SETTINGS, op, path_param, query_param, ref
 from bot.openapi_settings import SETTINGS_MORE_PATHS, SETTINGS_MORE_SCHEMAS
 
 bp = Blueprint("openapi", __name__)
@@ -21,8 +21,11 @@ SEGMENT_ID = path_param("segment_id", "integer")
 CAMPAIGN_ID = path_param("campaign_id", "integer")
 NO_MEMBER = {"404": "No such member (member_not_found)"}
 NO_CAMPAIGN = {"404": "No such campaign (campaign_not_found)"}
+SLOW = {"503": "query_too_slow: the rule's query ran past SEGMENT_QUERY_TIMEOUT_MS on PostgreSQL (details.timeout_ms); "
+               "narrow the rule, or try again later"}
+TOO_LARGE = "rule_too_large (details.limit, details.max: see SegmentRule)"
 PAGING = [
-    query_param("page", {"type": "integer", "minimum": 1, "default": 1}, "Page number, from 1"),
+    query_param("page", {"type": "integer", "minimum": 1, "maximum": 100_000, "default": 1}, "Page number, from 1"),
     query_param("per_page", {"type": "integer", "minimum": 1, "maximum": 500, "default": 50}, "Members per page"),
 ]
 RULE_QUERY = {"name": "rule", "in": "query", "required": False, "content": {"application/json": {"schema": ref("SegmentRule")}},
@@ -51,7 +54,8 @@ COUNTER_PATHS: dict[str, Any] = {
                                    "already used for another member or reward; request_in_progress: a request with this request_id is still "
                                    "being processed, retry it. Repeating the same redemption answers 200, replayed: true"})},
     "/api/v1/grants/{grant_id}/use": {"post": op("Hand over a stamp-card reward", body="MemberRef", params=[path_param("grant_id", "integer")], errors=("404", "409", "422"))},
-    "/api/v1/corrections": {"post": op("Manager's compensating ledger entry", body="CorrectionRequest", status="201", errors=("403", "404", "409", "422"))},
+    "/api/v1/corrections": {"post": op("Manager's compensating ledger entry", body="CorrectionRequest", status="201", errors={
+        "403": "", "404": "", "409": "insufficient_balance (a negative correction past the balance)", "422": CORRECTION_422})},
     "/api/v1/members/{member_no}/ledger": {"get": op("A member's last 50 ledger entries", params=[MEMBER_NO], errors=("404",))},
     "/api/v1/claims": {"post": op("One-time receipt claim code and its LINE link (idempotent on store + receipt_id)", body="ClaimRequest", ok="Claim",
                                   status="201", ok_text="Created", also={"200": ("The code made earlier for this receipt and purchase (replayed: true)", "Claim")},
@@ -62,7 +66,13 @@ COUNTER_PATHS: dict[str, Any] = {
     "/api/v1/coupons/check": {"post": op("Check a coupon for this store and amount without redeeming it", body="CouponRef", errors=("404", "409", "422"))},
     "/api/v1/coupons/redeem": {"post": op("Redeem a coupon exactly once", body="CouponRef", errors=("404", "409", "422"), description=(
         "409 codes: coupon_expired, coupon_voided, coupon_wrong_store, coupon_min_spend, coupon_already_redeemed, coupon_token_invalid."))},
-    "/api/v1/coupons/void-redemption": {"post": op("Manager: undo a redemption (recorded)", body="VoidRequest", errors=("403", "404", "409", "422"))},
+    "/api/v1/coupons/void-redemption": {"post": op("Manager: undo a redemption (recorded)", body="VoidRequest", errors={
+        "403": "manager_only, or coupon_wrong_store (another store redeemed it)", "404": "", "422": "reason_required, coupon_required",
+        "409": "coupon_not_redeemed, coupon_token_invalid; coupon_void_limit: this coupon's redemption was voided once already (details: voids, limit), "
+               "so a void and a new redemption cannot repeat"}, description=(
+        "A coupon's redemption can be voided once; the coupon is usable again, and its next redemption is final. "
+        "Each void is a coupon event (kind voided, with the reason) and an entry in GET /api/v1/admin/audit "
+        "(actor staff:<id>:<username>, details: coupon, reason, store)."))},
 }
 
 SETTINGS_PATHS: dict[str, Any] = {
@@ -84,10 +94,26 @@ SETTINGS_PATHS: dict[str, Any] = {
     },
     "/api/v1/admin/earning-rule": {"get": admin("The earning rules", SETTINGS, ok="EarningRule"),
                                    "put": admin("Change the earning rules", SETTINGS, body="EarningRule", ok="EarningRule", errors=("422",))},
-    "/api/v1/admin/tokens": {"post": admin(
-        "Create a scoped admin token (shown once)", SETTINGS, body="TokenRequest", ok="TokenCreated", status="201",
-        description="Send it as `Authorization: Bearer adm_…`; it can call the routes of its scopes only.",
-        errors={"422": "invalid_token: name missing, or scopes not a non-empty list of members:read, campaigns:manage, settings:manage (details.field)"})},
+    "/api/v1/admin/tokens": {
+        "post": admin("Create a scoped admin token (shown once)", SETTINGS, body="TokenRequest", ok="TokenCreated", status="201",
+                      description="Send it as `Authorization: Bearer adm_…`; it can call the routes of its scopes only. One made through "
+                                  "a console user's session is revoked when that user is disabled or changes their password.",
+                      errors={"422": "invalid_token: name missing, scopes not a non-empty list of the scopes, or expires_in_days "
+                                     "out of 1–3650 (details.field)"}),
+        "get": admin("List admin tokens, newest first (revoked and expired ones too; never their secrets)", SETTINGS, ok="TokenList",
+                     params=[query_param("sessions", {"type": "string", "enum": ["0", "1"]}, "1: console sign-in sessions too")]),
+    },
+    "/api/v1/admin/tokens/{token_id}": {"delete": admin(
+        "Revoke a token (or a console session): refused from the next request on", SETTINGS, ok="TokenInfo",
+        params=[path_param("token_id", "integer")], errors={"404": "token_not_found"})},
+    **{f"/api/v1/admin/stores/{{code}}/staff/{{username}}/{action}": {"post": admin(
+        summary, SETTINGS, ok="StaffAccount", body=body, params=[STORE_CODE, path_param("username")],
+        errors={"404": "store_not_found, staff_not_found", **({"422": "weak_password (details.field)"} if body else {})})}
+       for action, summary, body in (
+           ("disable", "Disable a staff account: refused at once on every device", None),
+           ("enable", "Enable a staff account again", None),
+           ("password", "Set a staff member's new password; signs them out everywhere", "PasswordRequest"),
+           ("sign-out", "Sign a staff member out on every device", None))},
     "/api/v1/admin/audit": {"get": admin("The audit log: the 100 newest admin changes", SETTINGS, ok="AuditLog")},
 }
 
@@ -96,7 +122,8 @@ MEMBER_PATHS: dict[str, Any] = {
         "Search and list members", READ, ok="MemberPage", params=[
             query_param("q", {"type": "string"}, "Name contains, phone contains, or the exact member number"), *PAGING, RULE_QUERY],
         description="Joined members, newest first.",
-        errors={"422": "invalid_page (page ≥ 1, per_page 1–500), or invalid_rule (not JSON, or details.path points at the bad part)"})},
+        errors={"422": f"invalid_page (page 1–100,000, per_page 1–500), invalid_rule (not JSON, or details.path points at the bad part), "
+                       f"or {TOO_LARGE}", **SLOW})},
     "/api/v1/admin/members/{member_no}": {"get": admin(
         "A member's profile, balances, ledger, coupons, tags, RFM/NES and messages", READ, ok="MemberDetail", params=[MEMBER_NO], errors=NO_MEMBER)},
     "/api/v1/admin/members/{member_no}/tags": {"post": admin(
@@ -110,22 +137,24 @@ MEMBER_PATHS: dict[str, Any] = {
         "get": admin("List tags, manual and rule", READ, ok="TagList"),
         "post": admin("Create a rule tag", CAMPAIGNS, body="RuleTagRequest", ok="Tag", status="201",
                       description="Members matching the rule are tagged now and on every recompute; members who stop matching lose the tag.",
-                      errors={"422": "invalid_json, invalid_name, invalid_rule (details.path), or tag_exists"}),
+                      errors={"422": f"invalid_json, invalid_name, invalid_rule (details.path), {TOO_LARGE}, or tag_exists", **SLOW}),
     },
     "/api/v1/admin/segments/preview": {"post": admin(
         "Count the members a rule selects, with a sample", READ, body="PreviewRequest", ok="SegmentPreview",
-        errors={"422": "invalid_json, or invalid_rule (details.path points at the bad part)"})},
+        errors={"422": f"invalid_json, invalid_rule (details.path points at the bad part), or {TOO_LARGE}", **SLOW})},
     "/api/v1/admin/segments": {
         "get": admin("List saved segments", READ, ok="SegmentList"),
         "post": admin("Save a segment (a named rule)", CAMPAIGNS, body="SegmentRequest", ok="SegmentCreated", status="201",
-                      errors={"422": "invalid_json, invalid_name, invalid_rule (details.path), or segment_exists"}),
+                      errors={"422": f"invalid_json, invalid_name, invalid_rule (details.path), {TOO_LARGE}, or segment_exists", **SLOW}),
     },
     "/api/v1/admin/segments/{segment_id}/members.csv": {"get": admin(
         "Export a segment's members as CSV", READ, params=[SEGMENT_ID], ok_content=CSV, ok_text=(
             "UTF-8 CSV with a BOM (Excel), `Content-Disposition: attachment; filename=segment-<id>.csv`. "
-            "Columns: member_no, name, phone, gender, birthday_on, joined_at, reachable."),
+            "Columns: member_no, name, phone, gender, birthday_on, joined_at, reachable. A text cell that starts with =, +, -, @, "
+            "a tab or a carriage return (a display name is anyone's text) starts with a single quote instead, so a spreadsheet "
+            "shows it as text and never runs it as a formula (OWASP CSV injection)."),
         description="The segment's rule is evaluated now; members in member-number order.",
-        errors={"404": "No such segment (segment_not_found)"})},
+        errors={"404": "No such segment (segment_not_found)", **SLOW})},
     "/api/v1/admin/segments/recompute": {"post": admin(
         "Recompute RFM/NES stats and refresh rule tags", CAMPAIGNS, ok="Recompute",
         description="Scores every member who bought in the RFM window (RFM_WINDOW_DAYS) against the purchase cycle (PURCHASE_CYCLE_DAYS). No body.")},
@@ -144,17 +173,18 @@ CAMPAIGN_PATHS: dict[str, Any] = {
     "/api/v1/admin/campaigns": {
         "post": admin("Compose a campaign (a draft)", CAMPAIGNS, body="CampaignRequest", ok="CampaignCreated", status="201",
                       description="Nothing is sent until POST …/send. The estimate counts joined, reachable members.",
-                      errors={"422": "invalid_json, invalid_campaign (details.field: name, kind, content, holdout_pct, segment_id, scheduled_at), or invalid_rule"}),
+                      errors={"422": "invalid_json, invalid_campaign (details.field: name, kind, content, holdout_pct, segment_id, scheduled_at), "
+                                     f"invalid_rule, or {TOO_LARGE}", **SLOW}),
         "get": admin("List campaigns", READ, ok="CampaignList"),
     },
     "/api/v1/admin/campaigns/{campaign_id}": {"get": admin("A campaign with its report", READ, ok="CampaignDetail", params=[CAMPAIGN_ID], errors=NO_CAMPAIGN)},
     "/api/v1/admin/campaigns/{campaign_id}/estimate": {"get": admin(
-        "Audience and messages against the remaining monthly LINE quota", READ, ok="QuotaEstimate", params=[CAMPAIGN_ID], errors=NO_CAMPAIGN)},
+        "Audience and messages against the remaining monthly LINE quota", READ, ok="QuotaEstimate", params=[CAMPAIGN_ID], errors={**NO_CAMPAIGN, **SLOW})},
     "/api/v1/admin/campaigns/{campaign_id}/send": {"post": admin(
         "Send now, or schedule for scheduled_at", CAMPAIGNS, body="SendRequest", ok="CampaignSending", status="202", ok_text="Scheduled, or sending started",
         params=[CAMPAIGN_ID], description="Send `{}` normally. Over the remaining quota it needs `{\"confirm_over_quota\": true}`.",
         errors={**NO_CAMPAIGN, "409": "over_quota (details: the estimate; confirm or narrow the target), or campaign_not_draft",
-                "422": "invalid_json (send a JSON object, {} is enough)"})},
+                "422": "invalid_json (send a JSON object, {} is enough)", **SLOW})},
     "/api/v1/admin/campaigns/{campaign_id}/cancel": {"post": admin(
         "Cancel a draft or scheduled campaign", CAMPAIGNS, ok="Campaign", params=[CAMPAIGN_ID], description="No body.",
         errors={**NO_CAMPAIGN, "409": "campaign_not_cancellable (already sending, sent or cancelled)"})},
@@ -176,7 +206,8 @@ JOURNEY_PATHS: dict[str, Any] = {
         errors={"422": "invalid_days (not a whole number)"})},
     "/api/v1/admin/journeys/{kind}": {"put": admin(
         "Switch an automation on or off, or edit it", CAMPAIGNS, body="JourneyUpdate", ok="Journey", params=[JOURNEY_KIND], errors={
-            **NO_JOURNEY, "422": "invalid_json, invalid_journey (details.field: an unknown field, text, coupon_template_id, …), or invalid_rule"})},
+            **NO_JOURNEY, "422": "invalid_json, invalid_journey (details.field: an unknown field, text, coupon_template_id, …), invalid_rule, "
+                                 f"or {TOO_LARGE}"})},
     "/api/v1/admin/journeys/{kind}/report": {"get": admin(
         "An automation's report: triggered, sent, skipped (why), coupons, revenue", READ, ok="JourneyReport", params=[JOURNEY_KIND, DAYS],
         errors={**NO_JOURNEY, "422": "invalid_days (not a whole number)"})},

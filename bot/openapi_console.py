@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.openapi_schemas import ADJUST, READ, TIME, TIME_OR_NULL, _obj, op, path_param, ref
+from bot.openapi_schemas import ADJUST, CORRECTION_422, CORRECTION_AMOUNT, READ, TIME, TIME_OR_NULL, _obj, op, path_param, ref
 
 SCOPE_LIST = {"type": "array", "items": {"type": "string"}}
 ADMIN_USER = _obj(email={"type": "string"}, name={"type": "string"}, role={"type": "string", "enum": ["analyst", "marketer", "manager", "owner"]},
@@ -31,7 +31,7 @@ CONSOLE_SCHEMAS: dict[str, Any] = {
                                                   bounds={"type": ["array", "null"], "items": {"type": "integer"}})},
         card=_obj(size={"type": "integer"})),
     "AdjustmentRequest": _obj(["currency", "amount", "reason"], currency={"type": "string", "enum": ["stamps", "points"]},
-                              amount={"type": "integer", "description": "Added when positive, taken off when negative (never below zero); not 0"},
+                              amount=CORRECTION_AMOUNT,
                               reason={"type": "string", "maxLength": 200}),
     "Adjustment": _obj(entry=ref("LedgerEntry"), balances=_obj(stamps={"type": "integer"}, points={"type": "integer"})),
 }
@@ -52,5 +52,5 @@ CONSOLE_PATHS: dict[str, Any] = {
         params=[path_param("member_no", description="The member number")],
         description="A compensating ledger entry (reason `correction`, the reason as its note); the audit log records who made it.",
         errors={"404": "No such member (member_not_found)", "409": "Would take the balance below zero (insufficient_balance)",
-                "422": "invalid_currency, invalid_amount (0 or not a whole number), invalid_reason (missing), invalid_json"})},
+                "422": CORRECTION_422})},
 }

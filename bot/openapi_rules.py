@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from bot.openapi_schemas import ref
-from models.segment_rules import FIELDS, MAX_DEPTH, Field
+from models.segment_rules import (
+    FIELDS, FIRST_DAY, LAST_DAY, MAX_CHILDREN, MAX_CONDITIONS, MAX_DEPTH, MAX_IN_VALUES, MAX_TEXT, MAX_VALUES, Field,
+)
 
 
 FIELD_DOCS = {
@@ -33,23 +35,23 @@ _KIND_TEXT = {"int": "whole number", "number": "number or decimal string", "date
 
 
 def _scalar(field: Field) -> dict[str, Any]:
-    if field.kind == "int":
-        schema: dict[str, Any] = {"type": "integer"}
+    if field.kind in ("int", "number"):
+        schema: dict[str, Any] = {"type": "integer"} if field.kind == "int" else {
+            "type": ["number", "string"], "description": "a number, or a decimal string such as \"1500.50\""}
         if field.bounds:
             schema.update(minimum=field.bounds[0], maximum=field.bounds[1])
         return schema
     return {
-        "number": {"type": ["number", "string"], "description": "a number, or a decimal string such as \"1500.50\""},
-        "date": {"type": "string", "format": "date"},
+        "date": {"type": "string", "format": "date", "description": f"from {FIRST_DAY} to {LAST_DAY}"},
         "bool": {"type": "boolean"},
         "enum": {"type": "string", "enum": list(field.choices)},
-    }.get(field.kind, {"type": "string", "minLength": 1})
+    }.get(field.kind, {"type": "string", "minLength": 1, "maxLength": MAX_TEXT})
 
 
 def _value(field: Field, op_name: str) -> dict[str, Any]:
     scalar = _scalar(field)
     if op_name == "in":
-        return {"type": "array", "minItems": 1, "items": scalar, "description": "in: any of these"}
+        return {"type": "array", "minItems": 1, "maxItems": MAX_IN_VALUES, "items": scalar, "description": "in: any of these"}
     if op_name == "between":
         return {"type": "array", "minItems": 2, "maxItems": 2, "items": scalar, "description": "between: [low, high], both included, low ≤ high"}
     return scalar
@@ -94,17 +96,25 @@ RULE_SCHEMAS: dict[str, Any] = {
             "A segment rule: JSON compiled to one SQL condition over members and their RFM/NES stats.\n\n"
             "    node      := {\"and\": [node, …]} | {\"or\": [node, …]} | {\"not\": node} | condition\n"
             "    condition := {\"field\": FIELD, \"op\": OP, \"value\": VALUE}\n\n"
-            f"Nodes nest at most {MAX_DEPTH} levels. A bad rule answers 422 `invalid_rule` with `details.path`, the JSON pointer "
+            "A bad rule answers 422 `invalid_rule` with `details.path`, the JSON pointer "
             "of the bad part (e.g. `/and/1/value`) and `details.reason`. Stats fields (RFM, NES, visits, spend, last visit) are "
-            "as of the last `POST /api/v1/admin/segments/recompute` (or the nightly job)."
+            "as of the last `POST /api/v1/admin/segments/recompute` (or the nightly job).\n\n"
+            f"**Limits.** Nodes nest at most {MAX_DEPTH} levels; one `and`/`or` has at most {MAX_CHILDREN} children; a rule has at "
+            f"most {MAX_CONDITIONS} conditions; one `in` list has at most {MAX_IN_VALUES} values and all of a rule's lists "
+            f"{MAX_VALUES} together; a text value has at most {MAX_TEXT} characters; dates run from {FIRST_DAY} to {LAST_DAY}. "
+            "A rule past a limit answers 422 `rule_too_large` before anything runs, with `details.path`, `details.reason`, "
+            "`details.limit` (max_depth, max_children, max_conditions, max_in_values or max_values) and `details.max`.\n\n"
+            "**Query time.** Counting, listing, exporting and estimating members by a rule run on PostgreSQL without JIT and "
+            "under a statement timeout (`SEGMENT_QUERY_TIMEOUT_MS`, default 10,000 ms); a query that runs out of time answers "
+            "503 `query_too_slow` (`details.timeout_ms`): narrow the rule, or try again later."
         ),
         "oneOf": [ref("RuleCondition"), ref("RuleAnd"), ref("RuleOr"), ref("RuleNot")],
         "examples": [RULE_EXAMPLE],
     },
     "RuleAnd": {"type": "object", "description": "Every child matches.", "required": ["and"], "additionalProperties": False,
-                "properties": {"and": {"type": "array", "minItems": 1, "items": ref("SegmentRule")}}},
+                "properties": {"and": {"type": "array", "minItems": 1, "maxItems": MAX_CHILDREN, "items": ref("SegmentRule")}}},
     "RuleOr": {"type": "object", "description": "At least one child matches.", "required": ["or"], "additionalProperties": False,
-               "properties": {"or": {"type": "array", "minItems": 1, "items": ref("SegmentRule")}}},
+               "properties": {"or": {"type": "array", "minItems": 1, "maxItems": MAX_CHILDREN, "items": ref("SegmentRule")}}},
     "RuleNot": {"type": "object", "description": "The child does not match.", "required": ["not"], "additionalProperties": False,
                 "properties": {"not": ref("SegmentRule")}},
     "RuleCondition": {

@@ -11,6 +11,11 @@ from models.admin import SCOPES
 from models.campaign import KINDS
 from models.journey import KINDS as JOURNEY_KINDS
 from models.ledger import MAX_AMOUNT
+from models.limits import (
+    MAX_BENEFIT_LENGTH, MAX_CARD_SIZE, MAX_CORRECTION, MAX_DAILY_CAP_POINTS, MAX_DAILY_CAP_STAMPS, MAX_DAYS, MAX_PER_MEMBER_LIMIT,
+    MAX_POINTS_COST, MAX_RATE, MAX_REFERRAL_POINTS, MAX_REFERRAL_STAMPS, MAX_STAMPS_PER_AWARD, MAX_STAMPS_PER_VISIT,
+    MAX_STORE_CODES, MAX_TIER_BENEFITS, MAX_TIER_RANK, MAX_TIER_REMINDER_DAYS, MAX_TIER_THRESHOLD, MAX_TOTAL_STOCK,
+)
 
 READ, CAMPAIGNS, SETTINGS, ADJUST = "members:read", "campaigns:manage", "settings:manage", "members:adjust"
 assert set(SCOPES) == {READ, CAMPAIGNS, SETTINGS, ADJUST}, "admin scopes changed: update the OpenAPI document"
@@ -91,6 +96,27 @@ TIME = {"type": "string", "format": "date-time"}
 TIME_OR_NULL = {"type": ["string", "null"], "format": "date-time"}
 COUNTS = {"type": "object", "additionalProperties": {"type": "integer"}}
 MONEY = {"type": "string", "description": "NT$ as a decimal string", "examples": ["1280.50"]}
+DECIMAL = r"^\d+(\.\d{1,2})?$"
+
+
+def bounded_amount(low: object, high: object, what: str, *, nullable: bool = False) -> dict[str, Any]:
+    """An NT$ (or other decimal) setting: a number or a decimal string from low to high, at most 2 decimals."""
+    kinds = ["number", "string", "null"] if nullable else ["number", "string"]
+    return {"type": kinds, "minimum": float(low), "maximum": float(high), "pattern": DECIMAL,  # type: ignore[arg-type]
+            "description": f"{what}: {low} to {high:,} with at most 2 decimals (a number or a decimal string)"}
+
+
+def bounded_int(low: int, high: int, what: str, *, nullable: bool = False) -> dict[str, Any]:
+    return {"type": ["integer", "null"] if nullable else "integer", "minimum": low, "maximum": high,
+            "description": f"{what}: {low} to {high:,}" + (" (null: none)" if nullable else "")}
+
+
+CORRECTION_AMOUNT = {"type": "integer", "minimum": -MAX_CORRECTION["point"], "maximum": MAX_CORRECTION["point"], "description": (
+    f"Added when positive, taken off when negative (never below zero); not 0. One correction moves at most "
+    f"{MAX_CORRECTION['stamp']:,} stamps or {MAX_CORRECTION['point']:,} points either way (more: 422 amount_too_large, "
+    "details: field, currency, max)")}
+CORRECTION_422 = ("invalid_amount (0 or not a whole number), amount_too_large (details: field, currency, max), invalid_currency, "
+                  "invalid_reason or reason_required (no reason), invalid_json")
 
 
 def _obj(required: list[str] | None = None, doc: str | None = None, **properties: Any) -> dict[str, Any]:
@@ -128,7 +154,7 @@ CASHIER_SCHEMAS: dict[str, Any] = {
         "type": "string", "maxLength": 64, "description": "Idempotency key per store: a retry answers with the original result (200, replayed: true); "
         "the same id for another member or reward is refused (409 request_id_reused)"})]},
     "CorrectionRequest": {"allOf": [MEMBER_REF, _obj(["currency", "amount", "reason"], currency={"type": "string", "enum": ["stamp", "point"]},
-                                                     amount={"type": "integer"}, reason={"type": "string"})]},
+                                                     amount=CORRECTION_AMOUNT, reason={"type": "string"})]},
     "ClaimRequest": _obj(["receipt_id"], receipt_id={
         "type": "string", "maxLength": 64, "description": "Idempotency key per store: a retry of the same purchase answers with the original code "
         "(200, replayed: true); the same id for another amount or visit is refused (409 receipt_already_has_claim), and so is a receipt "
@@ -155,39 +181,70 @@ SETTINGS_SCHEMAS: dict[str, Any] = {
                          name={"type": "string"}, role={"type": "string", "enum": ["cashier", "manager"], "default": "cashier"}),
     "ApiKeyRequest": _obj(label={"type": "string", "default": "POS"}),
     "EarningRule": _obj(
-        stamps_per_visit={"type": "integer", "minimum": 0}, amount_per_stamp={"type": ["string", "null"]},
-        amount_per_point={"type": ["string", "null"]}, min_spend={"type": "string"},
-        daily_cap_stamps={"type": ["integer", "null"]}, daily_cap_points={"type": ["integer", "null"]},
-        card_size={"type": "integer", "minimum": 1, "maximum": 50}, reward_kind={"type": "string", "enum": ["free_item", "coupon"]},
-        reward_name={"type": "string"}, stamp_expiry_days={"type": ["integer", "null"]}, point_expiry_days={"type": ["integer", "null"]},
+        doc=(f"PUT changes only the fields sent; a value out of range answers 422 invalid_rule naming it in details.field. "
+             f"One receipt earns at most {MAX_STAMPS_PER_AWARD} stamps whatever the rule gives (the award says capped: true)."),
+        stamps_per_visit=bounded_int(0, MAX_STAMPS_PER_VISIT, "Stamps a visit earns"),
+        amount_per_stamp=bounded_amount(0, MAX_RATE, "NT$ per stamp; null or 0: no stamps for spending", nullable=True),
+        amount_per_point=bounded_amount(0, MAX_RATE, "NT$ per point; null or 0: no points", nullable=True),
+        min_spend=bounded_amount(0, MAX_AMOUNT, "NT$ below which a purchase earns nothing"),
+        daily_cap_stamps=bounded_int(0, MAX_DAILY_CAP_STAMPS, "Stamps per member per Taipei day", nullable=True),
+        daily_cap_points=bounded_int(0, MAX_DAILY_CAP_POINTS, "Points per member per Taipei day", nullable=True),
+        card_size=bounded_int(1, MAX_CARD_SIZE, "Stamps that fill a card"), reward_kind={"type": "string", "enum": ["free_item", "coupon"]},
+        reward_name={"type": "string", "minLength": 1, "maxLength": 120},
+        stamp_expiry_days=bounded_int(0, MAX_DAYS, "Days stamps last; 0 or null: no expiry", nullable=True),
+        point_expiry_days=bounded_int(0, MAX_DAYS, "Days points last; 0 or null: no expiry", nullable=True),
     ),
     "Tier": _obj(
-        code={"type": "string"}, name={"type": "string"}, rank={"type": "integer", "description": "0 is the entry tier"},
-        metric={"type": "string", "enum": ["spend", "points", "visits"]}, threshold={"type": ["string", "number"]},
-        window_days={"type": "integer"}, period_days={"type": "integer"}, reminder_days={"type": "integer"},
-        earn_multiplier={"type": ["string", "number"]}, benefits={"type": "array", "items": {"type": "string"}},
-        color={"type": "string"}, image_url={"type": ["string", "null"]}, birthday_template_id={"type": ["integer", "null"]},
-        upgrade_template_id={"type": ["integer", "null"]}, richmenu_id={"type": ["string", "null"]},
+        doc="A value out of range answers 422 invalid_tier naming it in details.field.",
+        code={"type": "string", "maxLength": 32}, name={"type": "string", "maxLength": 60},
+        rank={**bounded_int(0, MAX_TIER_RANK, "Order of the tiers"), "description": f"0 is the entry tier; at most {MAX_TIER_RANK}"},
+        metric={"type": "string", "enum": ["spend", "points", "visits"]},
+        threshold=bounded_amount(0, MAX_TIER_THRESHOLD, "NT$, points or visits in the window that qualify"),
+        window_days=bounded_int(1, MAX_DAYS, "Days the threshold looks back"), period_days=bounded_int(1, MAX_DAYS, "Days a tier lasts once reached"),
+        reminder_days=bounded_int(0, MAX_TIER_REMINDER_DAYS, "Days before the period ends to remind"),
+        earn_multiplier=bounded_amount("0.1", 10, "Points multiplier"),
+        benefits={"type": "array", "maxItems": MAX_TIER_BENEFITS, "items": {"type": "string", "maxLength": MAX_BENEFIT_LENGTH}},
+        color={"type": "string", "pattern": "^#[0-9A-Fa-f]{6}$", "description": "#RRGGBB (either case); anything else is 422 invalid_tier (details.field: color). A colour saved before this rule that is not #RRGGBB is shown (and listed) as #6F4E37"}, image_url={"type": ["string", "null"], "maxLength": 1000},
+        birthday_template_id={"type": ["integer", "null"]}, upgrade_template_id={"type": ["integer", "null"]},
+        richmenu_id={"type": ["string", "null"], "maxLength": 80},
     ),
     "CouponTemplate": _obj(
-        ["name", "kind"],
-        name={"type": "string"}, kind={"type": "string", "enum": ["amount_off", "percent_off", "free_item"]},
-        value={"type": ["string", "number"], "description": "NT$ off for amount_off; the percentage off for percent_off (15 = 15% off, shown as 85 折)"},
-        item_name={"type": "string"}, min_spend={"type": ["string", "number"]}, valid_from=TIME, valid_until=TIME,
-        valid_days={"type": "integer", "minimum": 1}, per_member_limit={"type": "integer", "minimum": 1},
-        total_stock={"type": "integer", "minimum": 0}, store_codes={"type": "array", "items": {"type": "string"}},
+        ["name", "kind"], doc="A value out of range answers 422 invalid_template naming it in details.field.",
+        name={"type": "string", "maxLength": 120}, kind={"type": "string", "enum": ["amount_off", "percent_off", "free_item"]},
+        value={**bounded_amount(0, MAX_AMOUNT, "Value"), "description": (
+            f"NT$ off for amount_off (up to {MAX_AMOUNT:,}); the percentage off for percent_off, above 0 and below 100 "
+            "(15 = 15% off, shown as 85 折)")},
+        item_name={"type": "string", "maxLength": 120}, min_spend=bounded_amount(0, MAX_AMOUNT, "NT$ the purchase must reach"),
+        valid_from=TIME, valid_until=TIME,
+        valid_days=bounded_int(1, MAX_DAYS, "Days a coupon lasts after issue"),
+        per_member_limit=bounded_int(1, MAX_PER_MEMBER_LIMIT, "Coupons of this template one member may hold"),
+        total_stock=bounded_int(0, MAX_TOTAL_STOCK, "Coupons of this template in all"),
+        store_codes={"type": "array", "maxItems": MAX_STORE_CODES, "items": {"type": "string"}},
         trigger={"type": "string", "enum": ["welcome", "birthday", "stamp_card", "tier_upgrade", "campaign", "manual"]},
     ),
     "IssueRequest": _obj(["member_no"], member_no={"type": "string"}, occasion={
         "type": "string", "maxLength": 64, "description": "Idempotency key: the same occasion issues once (default: a fresh one each call)"}),
     "IssuedCoupon": _obj(["coupon", "created"], coupon=ref("Coupon"), created={"type": "boolean", "description": "false: this occasion was already issued"}),
     "CouponVoidRequest": _obj(reason={"type": "string"}),
-    "RewardItem": _obj(["name", "points_cost"], name={"type": "string", "maxLength": 120}, points_cost={"type": "integer", "minimum": 1}),
-    "TokenRequest": _obj(["name", "scopes"], name={"type": "string", "minLength": 1},
-                         scopes={"type": "array", "minItems": 1, "uniqueItems": True, "items": {"type": "string", "enum": list(SCOPES)}}),
-    "TokenCreated": _obj(["name", "scopes", "token"], name={"type": "string"}, scopes={"type": "array", "items": {"type": "string", "enum": list(SCOPES)}},
-                         token={"type": "string", "pattern": "^adm_", "description": "adm_<id>_<secret>: shown once, only its hash is stored"},
-                         note={"type": "string"}),
+    "RewardItem": _obj(["name", "points_cost"], name={"type": "string", "maxLength": 120},
+                       points_cost={"type": "integer", "minimum": 1, "maximum": MAX_POINTS_COST}),
+    "TokenRequest": _obj(["name", "scopes"], name={"type": "string", "minLength": 1, "maxLength": 120},
+                         scopes={"type": "array", "minItems": 1, "uniqueItems": True, "items": {"type": "string", "enum": list(SCOPES)}},
+                         expires_in_days={"type": ["integer", "null"], "minimum": 1, "maximum": 3650,
+                                          "description": "Refused after this many days (default: until revoked)"}),
+    "TokenInfo": _obj(["id", "name", "scopes", "active"], id={"type": "integer", "description": "What DELETE /tokens/{id} takes"},
+                      name={"type": "string"}, key_id={"type": "string", "description": "The public part: the token is adm_<key_id>_<secret>"},
+                      scopes={"type": "array", "items": {"type": "string", "enum": list(SCOPES)}},
+                      kind={"type": "string", "enum": ["api", "console"], "description": "console: a console sign-in's session"},
+                      created_at=TIME, expires_at=TIME_OR_NULL, revoked_at=TIME_OR_NULL,
+                      active={"type": "boolean", "description": "Neither revoked nor expired, by the server's clock"},
+                      created_by_id={"type": ["integer", "null"], "description": "The console account that minted it: its tokens are revoked "
+                                     "when it is disabled or its password changes"}),
+    "TokenList": _obj(["tokens"], tokens={"type": "array", "items": ref("TokenInfo")}),
+    "TokenCreated": {"allOf": [ref("TokenInfo"), _obj(["token"], token={"type": "string", "pattern": "^adm_",
+                     "description": "adm_<key_id>_<secret>: shown once, only its hash is stored"}, note={"type": "string"})]},
+    "StaffAccount": _obj(id={"type": "integer"}, username={"type": "string"}, name={"type": "string"},
+                         role={"type": "string", "enum": ["cashier", "manager"]}, active={"type": "boolean"}),
     "AuditLog": _obj(["entries"], doc="The 100 newest entries, newest first", entries={"type": "array", "items": _obj(
         actor={"type": "string", "description": "root, or token:<id>:<name>"}, action={"type": "string", "examples": ["POST /api/v1/admin/campaigns"]},
         details=_obj(doc="The path arguments and JSON body (password, token, secret and api_key redacted)", args={"type": "object"},
@@ -238,7 +295,7 @@ MEMBER_SCHEMAS: dict[str, Any] = {
 CAMPAIGN_STATUS = {"type": "string", "enum": ["draft", "scheduled", "sending", "sent", "cancelled"],
                    "description": "draft → scheduled → sending → sent, or cancelled (only a draft or scheduled campaign)"}
 CAMPAIGN_SCHEMAS: dict[str, Any] = {
-    "TextContent": _obj(["text"], doc="kind text", text={"type": "string"}),
+    "TextContent": _obj(["text"], doc="kind text", text={"type": "string", "maxLength": 5000, "description": "Sent as written (no placeholders); at most LINE's 5,000 characters"}),
     "ImageContent": _obj(["url"], doc="kind image", url={"type": "string", "format": "uri", "description": "https JPEG/PNG"},
                          preview_url={"type": "string", "format": "uri", "description": "default: url"}),
     "FlexContent": _obj(["alt_text", "contents"], doc="kind flex", alt_text={"type": "string"},
@@ -282,7 +339,8 @@ CAMPAIGN_SCHEMAS: dict[str, Any] = {
 
 JOURNEY_FIELDS: dict[str, Any] = {
     "enabled": {"type": "boolean"},
-    "text": {"type": "string", "minLength": 1, "maxLength": 1000, "description": "The message; placeholders {brand} {name} {tier} {reward} {coupon}"},
+    "text": {"type": "string", "minLength": 1, "maxLength": 1000, "description": (
+        "The message; placeholders {brand} {name} {tier} {reward} {coupon}, replaced by their values and nothing else ({{ and }} are a literal brace). Anything else in braces (another name, attribute or index access, a format spec or conversion such as {name:>9} or {name!r}, a lone brace) is 422 invalid_journey with details.field text and details.placeholder. The message sent is cut at LINE's 5,000 characters")},
     "coupon_template_id": {"type": ["integer", "null"], "description": "A coupon issued with the message (null: none)"},
     "delay_minutes": {"type": "integer", "minimum": 0, "maximum": 86400, "description": "Wait this long after the trigger"},
     "days_before": {"type": "integer", "minimum": 0, "maximum": 60, "description": "birthday, tier_expiring, coupon_expiring: how many days ahead"},
@@ -309,7 +367,9 @@ REFERRAL_COUNTS = {s: {"type": "integer"} for s in ("invited", "joined", "purcha
 REFERRAL_SCHEMAS: dict[str, Any] = {
     "ReferralReward": {"description": "What one side gets on the friend's first qualifying purchase; null: nothing", "oneOf": [
         {"type": "null"},
-        _obj(["kind", "amount"], kind={"type": "string", "enum": ["stamps", "points"]}, amount={"type": "integer", "minimum": 1, "maximum": 10000}),
+        _obj(["kind", "amount"], kind={"type": "string", "enum": ["stamps", "points"]}, amount={
+            "type": "integer", "minimum": 1, "maximum": MAX_REFERRAL_POINTS,
+            "description": f"stamps: 1 to {MAX_REFERRAL_STAMPS}; points: 1 to {MAX_REFERRAL_POINTS:,}"}),
         _obj(["kind", "coupon_template_id"], kind={"const": "coupon"}, coupon_template_id={"type": "integer"})]},
     "ReferralProgram": _obj(
         doc="PUT changes only the fields sent", enabled={"type": "boolean", "description": "Off: codes are refused and nothing is rewarded"},

@@ -36,9 +36,8 @@ SETTINGS_MORE_SCHEMAS: dict[str, Any] = {
     "ApiKeyCreated": {"allOf": [ref("ApiKey"), _obj(["api_key"], api_key={"type": "string", "pattern": "^pos_", "description": (
         "The whole key, `pos_<key_id>_<secret>`: shown this once (only a SHA-256 of the secret is stored). "
         "The POS sends it as `Authorization: Bearer …`")}, note={"type": "string"})]},
-    "AdminAccount": {"allOf": [ref("AdminUser"), _obj(created_at=TIME, locked_until={
-        **TIME_OR_NULL, "description": "Set after five wrong passwords in a row; a new password ends it"},
-        locked={"type": "boolean", "description": "Whether the lock is still on now, by the server's clock"})]},
+    "AdminAccount": {"allOf": [ref("AdminUser"), _obj(created_at=TIME, failed_logins={
+        "type": "integer", "minimum": 0, "description": "Wrong passwords since the account's last sign-in (told to the user when they next sign in)"})]},
     "AdminAccountList": _obj(["users"], users={"type": "array", "items": ref("AdminAccount")}),
     "AdminAccountRequest": _obj(["email", "password", "role"], email={"type": "string", "format": "email", "description": "The sign-in name"},
                                 password={"type": "string", "minLength": 8, "maxLength": 200}, role=ROLE,

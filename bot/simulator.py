@@ -18,9 +18,15 @@ from markupsafe import escape
 
 from bot import lineevents as ev
 from bot.errors import error_response
+from bot.security import PAGE_CSP_TAIL
 from bot.services import services
 
 bp = Blueprint("simulator", __name__)
+
+# Its own scripts, styles and /dev/ API; the messages it shows may hold images and media from any
+# host (QR codes at PUBLIC_BASE_URL, campaign images), which is all it loads from elsewhere.
+SIMULATOR_CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src * data: blob:; media-src * blob:; "
+                 "connect-src 'self'; " + PAGE_CSP_TAIL)
 
 
 def _fake(path: str, payload: dict | None = None) -> dict:
@@ -36,7 +42,8 @@ def page():  # type: ignore[no-untyped-def]
     """The page, with this brand's name as the chat's title."""
     html = (Path(current_app.static_folder) / "simulator.html").read_text(encoding="utf-8")  # type: ignore[arg-type]
     brand = escape(services().settings.brand_name)
-    return Response(html.replace('data-bot-name="好日子咖啡"', f'data-bot-name="{brand}"', 1), mimetype="text/html")
+    return Response(html.replace('data-bot-name="好日子咖啡"', f'data-bot-name="{brand}"', 1), mimetype="text/html",
+                    headers={"Content-Security-Policy": SIMULATOR_CSP})
 
 
 @bp.post("/dev/simulator/send")

@@ -15,6 +15,7 @@ from typing import Any
 
 from celery import Celery
 from celery.schedules import crontab
+from celery.signals import beat_init, worker_init
 
 log = logging.getLogger(__name__)
 _pool: ThreadPoolExecutor | None = None
@@ -47,12 +48,29 @@ def make_celery(redis_url: str | None) -> Celery:
 
 
 def _redis_url_from_env() -> str | None:
-    from bot.config import Settings
+    """Only the broker: importing this module (the app factory does) must not judge the settings."""
+    from bot.config import read_env
 
-    return Settings.from_env().redis_url
+    return read_env().get("REDIS_URL") or None
 
 
 celery = make_celery(_redis_url_from_env())
+
+
+@worker_init.connect
+@beat_init.connect
+def _refuse_bad_settings(**_: Any) -> None:
+    """The Procfile's worker and scheduler stop at start on what would stop the web process
+    (SystemExit: Celery logs and ignores a signal handler's ordinary exceptions). A worker
+    handed its app already (tests) has its settings."""
+    from bot.config import ConfigError, Settings
+
+    if _app is not None:
+        return
+    try:
+        Settings.from_env()
+    except ConfigError as exc:
+        raise SystemExit(str(exc)) from exc
 
 
 @celery.task(name="loyalty.run_campaign")

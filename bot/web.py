@@ -9,6 +9,7 @@ from flask import Blueprint, Response, render_template_string
 from sqlalchemy import text
 
 from bot.errors import error_response
+from bot.security import PAGE_CSP_TAIL
 from bot.services import services
 from models.card import CardTokenError, read_card_token, token_expires_in
 from models.coupon import CouponError, read_coupon_token
@@ -74,7 +75,11 @@ TERMS = """<!doctype html><html lang="zh-Hant"><meta charset="utf-8">
 您可以隨時封鎖官方帳號停止接收訊息，或聯絡門市刪除會員資料。</p></body></html>"""
 
 
+TERMS_CSP = "default-src 'none'; style-src 'unsafe-inline'; " + PAGE_CSP_TAIL  # text and its one style attribute
+
+
 @bp.get("/terms")
 def terms():  # type: ignore[no-untyped-def]
     s = services().settings
-    return render_template_string(TERMS, brand=s.brand_name, version=s.terms_version)
+    html = render_template_string(TERMS, brand=s.brand_name, version=s.terms_version)
+    return Response(html, mimetype="text/html", headers={"Content-Security-Policy": TERMS_CSP})

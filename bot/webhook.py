@@ -1,6 +1,9 @@
 """POST /callback: verify, then one transaction per event, then reply.
 
 What LINE gets back:
+- 413 for a body over MAX_REQUEST_BYTES: refused by its Content-Length before this route runs,
+  so it is never read nor its signature computed, or cut off at the limit when it comes chunked
+  (bot/security.py);
 - 400 for a missing or wrong X-Line-Signature (nothing is parsed or stored);
 - 200 when every event was handled, skipped as already processed, or failed
   for a reason a retry would not fix (logged with its webhookEventId);

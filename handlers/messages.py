@@ -31,6 +31,25 @@ from linebot.v3.messaging import (
 from bot.linewire import RawMessage, build, to_wire
 
 BRAND_COLOR = "#6F4E37"
+TEXT_LIMIT = 5000  # LINE refuses a text message longer than this
+
+
+def line_length(body: str) -> int:
+    """Characters as LINE counts them, cautiously: UTF-16 code units (an emoji outside the BMP is two)."""
+    return len(body) if body.isascii() else len(body.encode("utf-16-le")) // 2
+
+
+def fit_text(body: str, limit: int = TEXT_LIMIT) -> str:
+    """``body`` cut to what one text message holds, ending in … when it was cut."""
+    if len(body) * 2 <= limit or line_length(body) <= limit:
+        return body
+    kept, used = [], 0
+    for ch in body:
+        used += 2 if ord(ch) > 0xFFFF else 1
+        if used > limit - 1:
+            break
+        kept.append(ch)
+    return "".join(kept) + "…"
 
 
 def postback_data(action: str, **params: str) -> str:
@@ -39,7 +58,7 @@ def postback_data(action: str, **params: str) -> str:
 
 def text(body: str, quick: Sequence[Action] = ()) -> TextMessage:
     reply = build(QuickReply, items=[build(QuickReplyItem, action=a) for a in quick]) if quick else None
-    return build(TextMessage, text=body, quick_reply=reply)
+    return build(TextMessage, text=fit_text(body), quick_reply=reply)
 
 
 def say(label: str, message: str | None = None) -> MessageAction:

@@ -8,7 +8,7 @@ from linebot.v3.messaging import FlexContainer, FlexMessage, ImageMessage, Messa
 from sqlalchemy import select
 
 from handlers import Context, Input, join
-from handlers.messages import action_bubble, postback, text
+from handlers.messages import TEXT_LIMIT, action_bubble, line_length, postback, text
 from handlers.texts import Texts
 from models.campaign import Campaign, CampaignRecipient
 from models.coupon import CouponTemplate, describe_value, issue
@@ -18,8 +18,11 @@ CLAIM = "claim_offer"
 
 def campaign_messages(kind: str, content: dict[str, Any], *, campaign_id: int, texts: Texts) -> list[Message]:
     """SDK messages for a campaign; raises (KeyError, ValueError, TypeError) on malformed content."""
-    if kind == "text":
-        return [TextMessage(text=str(content["text"]))]
+    if kind == "text":  # sent as written: a campaign's text has no placeholders (multicast cannot personalise)
+        body = str(content["text"])
+        if line_length(body) > TEXT_LIMIT:
+            raise ValueError(f"text is at most {TEXT_LIMIT:,} characters")
+        return [TextMessage(text=body)]
     if kind == "image":
         return [ImageMessage(original_content_url=content["url"], preview_image_url=content.get("preview_url") or content["url"])]
     if kind == "flex":

@@ -1,10 +1,13 @@
 """Every string a member sees, in one table (zh-TW). A brand overrides any key with a JSON file
-named by BRAND_TEXTS_FILE: {"welcome": "...", ...}. Placeholders use str.format names."""
+named by BRAND_TEXTS_FILE: {"welcome": "...", ...}. Placeholders are {name}, and {amount:,} for a number
+with thousands separators (models/placeholder.py: never str.format, no attribute access or other specs)."""
 from __future__ import annotations
 
 import json
 from pathlib import Path
 from typing import Mapping
+
+from models.placeholder import PlaceholderError, check, render
 
 ZH_TW: dict[str, str] = {
     # Follow
@@ -207,7 +210,14 @@ class Texts:
         unknown = set(overrides) - set(ZH_TW)
         if unknown:
             raise ValueError(f"{path}: unknown text keys {sorted(unknown)}")
+        for key, value in overrides.items():
+            if not isinstance(value, str):
+                raise ValueError(f"{path}: {key} is not a text")
+            try:
+                check(value, None, grouping=True)  # a placeholder other than {name} or {name:,} stops the start
+            except PlaceholderError as exc:
+                raise ValueError(f"{path}: {key}: {exc}") from exc
         return cls(overrides, **defaults)
 
     def __call__(self, key: str, **values: object) -> str:
-        return self._table[key].format(**{**self._defaults, **values})
+        return render(self._table[key], {**self._defaults, **values}, grouping=True, strict=True)

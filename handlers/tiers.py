@@ -12,7 +12,7 @@ from handlers import Context, Input
 from handlers.messages import text
 from handlers.texts import Texts
 from models.member import Member
-from models.tier import Tier, all_tiers, current_tier, shortfall
+from models.tier import Tier, all_tiers, current_tier, shortfall, tier_color
 
 TAIPEI = ZoneInfo("Asia/Taipei")
 
@@ -55,7 +55,7 @@ def tier_bubble(tier: Tier, *, mine: bool, note: str | None, t: Texts) -> FlexBu
         header.append(FlexText(text=f"★ {t('tier_current')}", color="#FFFFFF", size="xs"))
     return FlexBubble(
         size="kilo",
-        header=FlexBox(layout="vertical", background_color=tier.color or "#6F4E37", contents=header),
+        header=FlexBox(layout="vertical", background_color=tier_color(tier), contents=header),
         body=FlexBox(layout="vertical", spacing="sm", contents=body),
     )
 

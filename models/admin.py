@@ -7,14 +7,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from models.base import Base, IntPK, Timestamp
-from models.errors import InvalidInput
+from models.errors import InvalidInput, NotFound
 from models.store import AuthError
 
 SCOPES = ("members:read", "campaigns:manage", "settings:manage", "members:adjust")
@@ -33,7 +33,9 @@ class AdminToken(Base):
     revoked_at: Mapped[Timestamp | None]
     # a console session: whose, and until when (tokens made with POST /tokens have neither)
     admin_user_id: Mapped[int | None] = mapped_column(ForeignKey("admin_user.id"), index=True)
-    expires_at: Mapped[Timestamp | None]
+    expires_at: Mapped[Timestamp | None]  # console sessions always; other tokens when made with expires_in_days
+    # the console user who minted it (through their session or a token of theirs): revoked with them
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("admin_user.id"), index=True)
 
 
 class AuditLog(Base):
@@ -50,13 +52,25 @@ def _digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def create_token(session: Session, *, name: str, scopes: list[str], now: datetime) -> tuple[AdminToken, str]:
-    if not name or not name.strip():
-        raise InvalidInput("name is required", code="invalid_token", details={"field": "name"})
-    if not scopes or not isinstance(scopes, list) or set(scopes) - set(SCOPES):
+MAX_TOKEN_DAYS = 3650
+
+
+def create_token(session: Session, *, name: str, scopes: list[str], now: datetime, expires_in_days: int | None = None,
+                 created_by: AdminToken | None = None) -> tuple[AdminToken, str]:
+    """A scoped token, optionally expiring; one made by a console user (``created_by``: the token
+    they called with) is revoked when that user is disabled or changes their password."""
+    if not isinstance(name, str) or not name.strip() or len(name.strip()) > 120:
+        raise InvalidInput("name is required (at most 120 characters)", code="invalid_token", details={"field": "name"})
+    if not scopes or not isinstance(scopes, list) or not all(isinstance(x, str) for x in scopes) or set(scopes) - set(SCOPES):
         raise InvalidInput(f"scopes: a non-empty list of {', '.join(SCOPES)}", code="invalid_token", details={"field": "scopes"})
+    if expires_in_days is not None and (isinstance(expires_in_days, bool) or not isinstance(expires_in_days, int)
+                                        or not 1 <= expires_in_days <= MAX_TOKEN_DAYS):
+        raise InvalidInput(f"expires_in_days: a whole number of days, 1 to {MAX_TOKEN_DAYS}", code="invalid_token",
+                           details={"field": "expires_in_days"})
     token_id, secret = secrets.token_hex(6), secrets.token_urlsafe(24)
-    token = AdminToken(name=name.strip(), token_id=token_id, secret_hash=_digest(secret), scopes=sorted(set(scopes)), created_at=now)
+    maker = created_by and (created_by.admin_user_id or created_by.created_by_id)
+    token = AdminToken(name=name.strip(), token_id=token_id, secret_hash=_digest(secret), scopes=sorted(set(scopes)), created_at=now,
+                       expires_at=now + timedelta(days=expires_in_days) if expires_in_days else None, created_by_id=maker)
     session.add(token)
     session.flush()
     return token, f"adm_{token_id}_{secret}"
@@ -70,6 +84,34 @@ def find_token(session: Session, presented: str) -> AdminToken | None:
         if token is not None and token.revoked_at is None and hmac.compare_digest(token.secret_hash, _digest(parts[2])):
             return token
     return None
+
+
+def list_tokens(session: Session, *, include_sessions: bool = False, limit: int = 200) -> list[AdminToken]:
+    """Tokens newest first (revoked and expired ones too; their secrets are never kept)."""
+    query = select(AdminToken).order_by(AdminToken.id.desc()).limit(limit)
+    if not include_sessions:
+        query = query.where(AdminToken.admin_user_id.is_(None))
+    return list(session.scalars(query))
+
+
+def revoke_token(session: Session, token_id: int, *, now: datetime) -> AdminToken:
+    """From now on the token is refused. Revoking twice changes nothing."""
+    token = session.get(AdminToken, token_id)
+    if token is None:
+        raise NotFound(f"No admin token {token_id}", code="token_not_found")
+    if token.revoked_at is None:
+        token.revoked_at = now
+        session.flush()
+    return token
+
+
+def token_json(token: AdminToken, now: datetime) -> dict[str, Any]:
+    iso = lambda t: t.isoformat() if t else None  # noqa: E731
+    live = token.revoked_at is None and (token.expires_at is None or token.expires_at > now)
+    return {"id": token.id, "name": token.name, "key_id": token.token_id, "scopes": token.scopes,
+            "kind": "console" if token.admin_user_id else "api", "created_at": iso(token.created_at),
+            "expires_at": iso(token.expires_at), "revoked_at": iso(token.revoked_at), "active": live,
+            "created_by_id": token.created_by_id}
 
 
 def authenticate(session: Session, presented: str, *, root_secret: str | None, now: datetime | None = None) -> tuple[str, set[str]]:

@@ -9,8 +9,9 @@ token could; signing in issues a short-lived ``adm_`` token (models/admin.py) ow
     manager    + members:adjust                               (balance corrections with a reason)
     owner      + settings:manage                              (everything: tiers, rules, stores, staff)
 
-Repeated wrong passwords lock the account for a while: the counter lives on the row (several
-workers share it), and a locked account refuses even the right password until the lock ends.
+Wrong passwords are throttled per (account, client address) and per address (models/throttle.py),
+never by a lock on the account that anyone could trigger from anywhere. The account counts its
+failures since the last sign-in, and the next sign-in tells the user (``failed_attempts``).
 """
 from __future__ import annotations
 
@@ -22,9 +23,12 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
 
 import models.store
+from models import throttle
 from models.admin import SCOPES, AdminToken, _digest
 from models.base import Base, IntPK, Timestamp, add_unique
-from models.errors import Conflict, DomainError, InvalidInput, NotFound
+from models.errors import Conflict, InvalidInput, NotFound
+from models.passwords import check_password
+from models.throttle import Attempt
 
 ROLES: dict[str, tuple[str, ...]] = {
     "analyst": ("members:read",),
@@ -32,8 +36,6 @@ ROLES: dict[str, tuple[str, ...]] = {
     "manager": ("members:read", "campaigns:manage", "members:adjust"),
     "owner": SCOPES,
 }
-MAX_FAILURES = 5
-LOCK_MINUTES = 15
 SESSION_HOURS = 8  # a working day; the console asks for the password again after it
 
 
@@ -46,21 +48,14 @@ class AdminUser(Base):
     password_hash: Mapped[str] = mapped_column(String(256))
     role: Mapped[str] = mapped_column(String(16))
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
-    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
-    locked_until: Mapped[Timestamp | None]
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)  # since the last sign-in, told at the next one
+    locked_until: Mapped[Timestamp | None]  # no longer set: sign-ins are throttled per address (models/throttle.py)
     last_login_at: Mapped[Timestamp | None]
     created_at: Mapped[Timestamp]
 
 
-class TooManyAttempts(DomainError):
-    code = "too_many_attempts"
-    status = 429
-
-
-def _hash(password: str) -> str:
-    if len(password) < 8:
-        raise InvalidInput("Password needs at least 8 characters", code="weak_password", details={"field": "password"})
-    return generate_password_hash(password, method=models.store.PASSWORD_METHOD)  # tests make it cheap there
+def _hash(password: str, email: str = "") -> str:
+    return generate_password_hash(check_password(password, name=email), method=models.store.PASSWORD_METHOD)  # tests make it cheap there
 
 
 def _email(email: str) -> str:
@@ -74,7 +69,7 @@ def create_admin_user(session: Session, *, email: str, password: str, role: str,
     if role not in ROLES:
         raise InvalidInput(f"role must be one of {', '.join(ROLES)}", code="invalid_role", details={"field": "role"})
     address = _email(email)
-    user = AdminUser(email=address, display_name=display_name.strip() or address.split("@")[0], password_hash=_hash(password),
+    user = AdminUser(email=address, display_name=display_name.strip() or address.split("@")[0], password_hash=_hash(password, address),
                      role=role, is_active=True, failed_logins=0, created_at=now)
     add_unique(session, user, Conflict(f"{address} already has an account", code="admin_user_exists"))
     return user
@@ -92,8 +87,8 @@ def list_admin_users(session: Session) -> list[AdminUser]:
 
 
 def set_password(session: Session, user: AdminUser, password: str, *, now: datetime) -> None:
-    """A new password also ends the lock and signs the user out everywhere."""
-    user.password_hash, user.failed_logins, user.locked_until = _hash(password), 0, None
+    """A new password also signs the user out everywhere and revokes the tokens they made."""
+    user.password_hash, user.failed_logins, user.locked_until = _hash(password, user.email), 0, None
     revoke_sessions(session, user, now=now)
 
 
@@ -112,33 +107,29 @@ def set_active(session: Session, user: AdminUser, active: bool, *, now: datetime
 
 
 def revoke_sessions(session: Session, user: AdminUser, *, now: datetime) -> None:
-    session.execute(update(AdminToken).where(AdminToken.admin_user_id == user.id, AdminToken.revoked_at.is_(None)).values(revoked_at=now))
+    """Ends the user's console sessions and revokes every token they minted: nothing they made outlives them."""
+    mine = (AdminToken.admin_user_id == user.id) | (AdminToken.created_by_id == user.id)
+    session.execute(update(AdminToken).where(mine, AdminToken.revoked_at.is_(None)).values(revoked_at=now))
 
 
-_DUMMY_HASH = generate_password_hash(secrets.token_hex(8), method="pbkdf2:sha256:1000")
-
-
-def check_credentials(session: Session, *, email: str, password: str, now: datetime) -> AdminUser | None:
-    """The user, or None for a wrong email or password (a failure is counted: the caller commits
-    it before answering, so it survives the refusal). A locked account raises TooManyAttempts."""
+def check_credentials(session: Session, *, email: str, password: str, address: str, now: datetime) -> tuple[AdminUser | None, int]:
+    """(the user and the failures since their last sign-in), or (None, 0) for a wrong email or
+    password; the failure is counted, and the caller commits it before answering. A throttled
+    (account, address) pair or address raises TooManyAttempts before any password is checked."""
+    attempt = Attempt("console", email, address)
+    throttle.check(session, attempt, now=now)
     user = session.scalars(select(AdminUser).where(AdminUser.email == email.strip().lower())).one_or_none()
     if user is None:
-        check_password_hash(_DUMMY_HASH, password)  # about the same time as a real check
-        return None
-    if user.locked_until is not None and user.locked_until > now:
-        wait = int((user.locked_until - now).total_seconds()) + 1
-        raise TooManyAttempts("Too many failed sign-ins; try again later", details={"retry_after_seconds": wait})
-    if user.is_active and check_password_hash(user.password_hash, password):
-        user.failed_logins, user.locked_until, user.last_login_at = 0, None, now
+        check_password_hash(models.store.dummy_hash(), password)  # the same work as a real check: timing tells nothing
+    elif check_password_hash(user.password_hash, password) and user.is_active:
+        missed, user.failed_logins, user.last_login_at = user.failed_logins, 0, now
+        throttle.succeed(session, attempt)
         session.flush()
-        return user
-    # counted in SQL, so two workers refusing at once both count
-    session.execute(update(AdminUser).where(AdminUser.id == user.id).values(failed_logins=AdminUser.failed_logins + 1))
-    session.refresh(user)
-    if user.failed_logins >= MAX_FAILURES:
-        user.failed_logins, user.locked_until = 0, now + timedelta(minutes=LOCK_MINUTES)
-    session.flush()
-    return None
+        return user, missed
+    else:  # counted in SQL, so two workers refusing at once both count
+        session.execute(update(AdminUser).where(AdminUser.id == user.id).values(failed_logins=AdminUser.failed_logins + 1))
+    throttle.fail(session, attempt, now=now)
+    return None, 0
 
 
 def open_session(session: Session, user: AdminUser, *, now: datetime) -> tuple[AdminToken, str]:

@@ -43,7 +43,10 @@ class Base(DeclarativeBase):
 
 
 # Recurring columns
-IntPK = Annotated[int, mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)]
+# 64-bit integers: BIGINT on PostgreSQL; on SQLite every INTEGER already holds 64 bits (and the
+# rowid alias must be spelled INTEGER), so the declared type stays INTEGER there.
+BigInt = BigInteger().with_variant(Integer, "sqlite")
+IntPK = Annotated[int, mapped_column(BigInt, primary_key=True)]
 Timestamp = Annotated[datetime, mapped_column(UTCDateTime())]
 Str64 = Annotated[str, mapped_column(String(64))]
 

@@ -15,8 +15,9 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, ForeignKey, Integer, Numeric, String, UniqueConstraint, func, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from models.base import Base, IntPK, Timestamp
+from models.base import BigInt, Base, IntPK, Timestamp
 from models.errors import Conflict, DomainError, InvalidInput, NotFound
+from models.limits import MAX_DAYS, MAX_PER_MEMBER_LIMIT, MAX_PURCHASE, MAX_STORE_CODES, MAX_TOTAL_STOCK, amount_in, whole_in
 from models.ledger import lock_member
 from models.store import Actor, Forbidden, Store
 
@@ -38,7 +39,7 @@ class CouponTemplate(Base):
     valid_days: Mapped[int | None] = mapped_column(Integer)
     per_member_limit: Mapped[int | None] = mapped_column(Integer)
     total_stock: Mapped[int | None] = mapped_column(Integer)
-    issued_count: Mapped[int] = mapped_column(Integer, default=0)
+    issued_count: Mapped[int] = mapped_column(BigInt, default=0)
     store_codes: Mapped[list[str] | None] = mapped_column(JSON)
     trigger: Mapped[str] = mapped_column(String(16), default="manual")
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -97,21 +98,28 @@ class Issued:
 def _dec(name: str, value: Any, default: Decimal | None = None) -> Decimal:
     if value is None and default is not None:
         return default
-    try:
-        out = Decimal(str(value))
-    except Exception as exc:  # noqa: BLE001
-        raise InvalidInput(f"{name} must be an amount", code="invalid_template", details={"field": name}) from exc
-    if not out.is_finite() or out < 0:
-        raise InvalidInput(f"{name} must be ≥ 0", code="invalid_template", details={"field": name})
+    out = amount_in(value, Decimal(0), MAX_PURCHASE)
+    if out is None:
+        raise InvalidInput(f"{name} must be an amount from 0 to {MAX_PURCHASE:,} with at most 2 decimals", code="invalid_template",
+                           details={"field": name, "max": str(MAX_PURCHASE)})
     return out
 
 
-def _opt_int(name: str, value: Any, minimum: int = 1) -> int | None:
+def _opt_int(name: str, value: Any, minimum: int, maximum: int) -> int | None:
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise InvalidInput(f"{name} must be a whole number ≥ {minimum}", code="invalid_template", details={"field": name})
+    if not whole_in(value, minimum, maximum):
+        raise InvalidInput(f"{name} must be a whole number from {minimum} to {maximum:,}", code="invalid_template",
+                           details={"field": name, "max": maximum})
     return value
+
+
+def _opt_text(name: str, value: Any, max_len: int = 120) -> str | None:
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or len(value.strip()) > max_len:
+        raise InvalidInput(f"{name} is text of at most {max_len} characters", code="invalid_template", details={"field": name})
+    return value.strip() or None
 
 
 def _time(name: str, value: Any) -> datetime | None:
@@ -128,8 +136,8 @@ def _time(name: str, value: Any) -> datetime | None:
 
 def create_template(session: Session, data: dict[str, Any], *, now: datetime) -> CouponTemplate:
     name = data.get("name")
-    if not isinstance(name, str) or not name.strip():
-        raise InvalidInput("name is required", code="invalid_template", details={"field": "name"})
+    if not isinstance(name, str) or not name.strip() or len(name.strip()) > 120:
+        raise InvalidInput("name is required (text, at most 120 characters)", code="invalid_template", details={"field": "name"})
     kind = data.get("kind")
     if kind not in KINDS:
         raise InvalidInput(f"kind must be one of {KINDS}", code="invalid_template", details={"field": "kind"})
@@ -142,23 +150,24 @@ def create_template(session: Session, data: dict[str, Any], *, now: datetime) ->
     if kind == "amount_off" and value <= 0:
         raise InvalidInput("amount_off value must be positive", code="invalid_template", details={"field": "value"})
     valid_from, valid_until = _time("valid_from", data.get("valid_from")), _time("valid_until", data.get("valid_until"))
-    valid_days = _opt_int("valid_days", data.get("valid_days"))
+    valid_days = _opt_int("valid_days", data.get("valid_days"), 1, MAX_DAYS)
     if valid_until is None and valid_days is None:
         raise InvalidInput("Give valid_until (fixed window) or valid_days (after issue)", code="invalid_template", details={"field": "valid_days"})
     if valid_from and valid_until and valid_until <= valid_from:
         raise InvalidInput("valid_until must be after valid_from", code="invalid_template", details={"field": "valid_until"})
     stores = data.get("store_codes")
     if stores is not None:
-        if not isinstance(stores, list) or not all(isinstance(c, str) for c in stores):
-            raise InvalidInput("store_codes is a list of store codes", code="invalid_template", details={"field": "store_codes"})
+        if not isinstance(stores, list) or len(stores) > MAX_STORE_CODES or not all(isinstance(c, str) for c in stores):
+            raise InvalidInput(f"store_codes is a list of at most {MAX_STORE_CODES} store codes", code="invalid_template",
+                               details={"field": "store_codes", "max": MAX_STORE_CODES})
         known = set(session.scalars(select(Store.code).where(Store.code.in_(stores))))
         if set(stores) - known:
             raise InvalidInput(f"Unknown stores: {sorted(set(stores) - known)}", code="invalid_template", details={"field": "store_codes"})
     template = CouponTemplate(
-        name=name.strip(), kind=kind, value=value, item_name=(data.get("item_name") or None),
+        name=name.strip(), kind=kind, value=value, item_name=_opt_text("item_name", data.get("item_name")),
         min_spend=_dec("min_spend", data.get("min_spend"), Decimal(0)), valid_from=valid_from, valid_until=valid_until,
-        valid_days=valid_days, per_member_limit=_opt_int("per_member_limit", data.get("per_member_limit")),
-        total_stock=_opt_int("total_stock", data.get("total_stock"), minimum=0), issued_count=0, store_codes=stores,
+        valid_days=valid_days, per_member_limit=_opt_int("per_member_limit", data.get("per_member_limit"), 1, MAX_PER_MEMBER_LIMIT),
+        total_stock=_opt_int("total_stock", data.get("total_stock"), 0, MAX_TOTAL_STOCK), issued_count=0, store_codes=stores,
         trigger=trigger, is_active=True, created_at=now,
     )
     session.add(template)
@@ -288,7 +297,12 @@ def redeem(session: Session, *, code: str, amount: Decimal | None, actor: Actor,
     return coupon
 
 
+VOIDS_PER_COUPON = 1  # a redemption can be undone once: redeem, void, redeem again, and that one stands
+
+
 def void_redemption(session: Session, *, code: str, reason: str, actor: Actor, now: datetime) -> Coupon:
+    """Undo a redemption (a cancelled sale): the coupon is usable again. Once per coupon, so a
+    manager cannot void and re-redeem one coupon for ever; the row lock makes it once with two managers too."""
     if not actor.is_manager:
         raise Forbidden("Only a manager can void a redemption", code="manager_only")
     if not reason or not reason.strip():
@@ -296,6 +310,12 @@ def void_redemption(session: Session, *, code: str, reason: str, actor: Actor, n
     coupon = get_by_code(session, code)
     if coupon.redeemed_store_id is not None and coupon.redeemed_store_id != actor.store_id:
         raise Forbidden("Only the store that redeemed it can void it", code="coupon_wrong_store")
+    status = session.scalars(select(Coupon.status).where(Coupon.id == coupon.id).with_for_update()).one()
+    voids = session.scalar(select(func.count()).select_from(CouponEvent).where(
+        CouponEvent.coupon_id == coupon.id, CouponEvent.kind == "voided")) or 0  # a withdrawn coupon is never redeemed again
+    if status == "redeemed" and voids >= VOIDS_PER_COUPON:
+        raise Conflict("This coupon's redemption was voided before; a coupon is voided at most once",
+                       code="coupon_void_limit", details={"voids": int(voids), "limit": VOIDS_PER_COUPON})
     flipped = session.execute(
         update(Coupon)
         .where(Coupon.id == coupon.id, Coupon.status == "redeemed")

@@ -23,8 +23,10 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from models.base import Base, IntPK, Timestamp, insert_for
 from models.errors import InvalidInput, NotFound
+from models.placeholder import PlaceholderError, check
 
 RUNS_KEY = "journey_runs"
+PLACEHOLDERS = ("brand", "name", "tier", "reward", "coupon")  # filled by bot/journeys.py, and nothing else
 KINDS = ("welcome", "birthday", "winback", "tier_up", "tier_expiring", "card_almost_full", "coupon_expiring")
 DEFAULT_TEXT = {
     "welcome": "歡迎加入 {brand} 會員！送您一份入會禮，歡迎常來坐坐 ☕",
@@ -109,9 +111,9 @@ def update_journey(session: Session, journey: Journey, data: dict[str, Any], *, 
         if not isinstance(text, str) or not text.strip() or len(text) > 1000:
             raise InvalidInput("text is 1 to 1000 characters", code="invalid_journey", details={"field": "text"})
         try:
-            text.format(brand="", name="", tier="", reward="", coupon="")
-        except (KeyError, IndexError, ValueError) as exc:
-            raise InvalidInput("Placeholders: {brand} {name} {tier} {reward} {coupon}", code="invalid_journey", details={"field": "text"}) from exc
+            check(text, PLACEHOLDERS)
+        except PlaceholderError as exc:
+            raise InvalidInput(f"text: {exc}", code="invalid_journey", details={"field": "text", "placeholder": exc.placeholder[:100]}) from exc
         journey.text = text.strip()
     if "coupon_template_id" in data:
         tid = data["coupon_template_id"]

@@ -15,18 +15,19 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, Numeric, String, UniqueConstraint, func, select
+from sqlalchemy import Boolean, ForeignKey, Index, Numeric, String, UniqueConstraint, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from models.base import Base, IntPK, Timestamp, TXN_KEY, txn_cache, insert_for
+from models.base import BigInt, Base, IntPK, Timestamp, TXN_KEY, txn_cache, insert_for
 from models.card import PREFETCH_KEY as CARD_PREFETCH
 from models.errors import Conflict, DomainError, InvalidInput, NotFound
+from models.limits import MAX_CORRECTION, MAX_PURCHASE, MAX_STAMPS_PER_AWARD
 from models.member import Member, holds_lock, mark_locked
 from models.rule import EarningRule, capped, earn_for
 from models.store import Actor
 
 CURRENCIES = ("stamp", "point")
-MAX_AMOUNT = Decimal(10_000_000)  # NT$ per receipt; check_purchase
+MAX_AMOUNT = MAX_PURCHASE  # NT$ per receipt; check_purchase
 TAIPEI = ZoneInfo("Asia/Taipei")
 
 
@@ -37,7 +38,7 @@ class LedgerEntry(Base):
     id: Mapped[IntPK]
     member_id: Mapped[int] = mapped_column(ForeignKey("member.id"))
     currency: Mapped[str] = mapped_column(String(8))
-    amount: Mapped[int] = mapped_column(Integer)
+    amount: Mapped[int] = mapped_column(BigInt)
     reason: Mapped[str] = mapped_column(String(16))  # award | card_reward | redeem | expire | correction
     store_id: Mapped[int | None] = mapped_column(ForeignKey("store.id"))
     actor_kind: Mapped[str] = mapped_column(String(16))
@@ -60,9 +61,9 @@ class Award(Base):
     member_id: Mapped[int] = mapped_column(ForeignKey("member.id"), index=True)
     amount: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
     visit: Mapped[bool] = mapped_column(Boolean, default=False)
-    stamps: Mapped[int] = mapped_column(Integer, default=0)
-    points: Mapped[int] = mapped_column(Integer, default=0)
-    rewards: Mapped[int] = mapped_column(Integer, default=0)
+    stamps: Mapped[int] = mapped_column(BigInt, default=0)
+    points: Mapped[int] = mapped_column(BigInt, default=0)
+    rewards: Mapped[int] = mapped_column(BigInt, default=0)
     actor_kind: Mapped[str] = mapped_column(String(16))
     staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
     api_key_id: Mapped[int | None] = mapped_column(ForeignKey("api_key.id"))
@@ -303,7 +304,9 @@ def award(
     earned = earn_for(rule, amount=amount, visit=visit, multiplier=multiplier)
     capped_at = (rule.daily_cap_stamps, rule.daily_cap_points)
     today = earned_today(session, member_id, now) if capped_at != (None, None) else {}
-    stamps = capped(earned.stamps, today.get("stamp", 0), rule.daily_cap_stamps)
+    # A receipt earns at most MAX_STAMPS_PER_AWARD stamps whatever the rule says (a big amount at a
+    # small amount_per_stamp): each full card is a reward grant written in this transaction.
+    stamps = min(capped(earned.stamps, today.get("stamp", 0), rule.daily_cap_stamps), MAX_STAMPS_PER_AWARD)
     points = capped(earned.points, today.get("point", 0), rule.daily_cap_points)
     common = dict(member_id=member_id, reason="award", actor=actor, now=now, receipt_id=receipt_id, award_id=inserted)
     if stamps:
@@ -347,6 +350,12 @@ def correct(
         raise InvalidInput("A reason is required", code="reason_required")
     if amount == 0:
         raise InvalidInput("amount must not be zero", code="invalid_amount")
+    if currency not in CURRENCIES:
+        raise InvalidInput(f"currency must be one of {CURRENCIES}", code="invalid_currency", details={"field": "currency"})
+    most = MAX_CORRECTION[currency]
+    if abs(amount) > most:
+        raise InvalidInput(f"One correction moves at most {most:,} {currency}s either way", code="amount_too_large",
+                           details={"field": "amount", "currency": currency, "max": most})
     lock_member(session, member_id)
     if amount < 0:
         return spend(session, member_id=member_id, currency=currency, amount=-amount, reason="correction", actor=actor, now=now, note=note.strip())

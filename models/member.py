@@ -1,6 +1,7 @@
 """Members: LINE friends, and the friends who joined the programme."""
 from __future__ import annotations
 
+import secrets
 from datetime import date, datetime
 
 from sqlalchemy import Boolean, Date, ForeignKey, String, bindparam, select
@@ -69,8 +70,21 @@ def luhn_digit(digits: str) -> str:
 
 
 def member_no_for(member_id: int) -> str:
+    """The sequential number members who joined before random numbers keep (and benchmarks use)."""
     base = str(MEMBER_NO_BASE + member_id)
     return base + luhn_digit(base)
+
+
+def random_member_no(session: Session) -> str:
+    """A new member's number: 8 random digits (not starting with 0) and a check digit, the same
+    shape as the old sequential ones, so a neighbour's number cannot be worked out from one's own.
+    A number already given is drawn again (the unique constraint guards the rest)."""
+    for _ in range(10):
+        base = str(10_000_000 + secrets.randbelow(90_000_000))
+        number = base + luhn_digit(base)
+        if session.scalar(select(Member.id).where(Member.member_no == number)) is None:
+            return number
+    raise RuntimeError("could not draw a free member number")  # 90 million numbers: not in this universe
 
 
 def is_valid_member_no(value: str) -> bool:
@@ -191,7 +205,7 @@ def complete_join(
         from models.journey import trigger
 
         member.joined_at = now
-        member.member_no = member_no_for(member.id)
+        member.member_no = random_member_no(session)
         session.flush()
         trigger(session, "welcome", member_id=member.id, occasion="welcome", now=now)
     session.flush()

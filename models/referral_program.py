@@ -16,6 +16,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from models.base import Base, Timestamp, insert_for
 from models.coupon import CouponTemplate
 from models.errors import InvalidInput
+from models.limits import MAX_REFERRAL_POINTS, MAX_REFERRAL_STAMPS
 
 PROGRAM_ID = 1
 REWARD_KINDS = ("stamps", "points", "coupon")
@@ -86,8 +87,8 @@ def _set_reward(session: Session, program: ReferralProgram, side: str, value: An
             template_id = value.get("coupon_template_id")
             if isinstance(template_id, bool) or not isinstance(template_id, int) or session.get(CouponTemplate, template_id) is None:
                 raise _bad(side + "_reward", "coupon_template_id names no coupon template")
-        else:
-            amount = _whole(side + "_reward", value.get("amount"), 1, 10_000)
+        else:  # stamps are few (each full card is a reward grant), points many
+            amount = _whole(side + "_reward", value.get("amount"), 1, MAX_REFERRAL_STAMPS if kind == "stamps" else MAX_REFERRAL_POINTS)
     setattr(program, f"{side}_reward", kind)
     setattr(program, f"{side}_amount", amount)
     setattr(program, f"{side}_template_id", template_id)

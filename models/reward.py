@@ -7,8 +7,9 @@ from datetime import datetime
 from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from models.base import Base, IntPK, Timestamp, insert_for
+from models.base import BigInt, Base, IntPK, Timestamp, insert_for
 from models.errors import Conflict, InvalidInput, NotFound
+from models.limits import MAX_POINTS_COST
 from models.ledger import add_entry, balance, lock_member, spend
 from models.rule import EarningRule
 from models.store import Actor
@@ -51,7 +52,7 @@ class Redemption(Base):
     request_id: Mapped[str] = mapped_column(String(64))
     member_id: Mapped[int] = mapped_column(ForeignKey("member.id"), index=True)
     reward_item_id: Mapped[int] = mapped_column(ForeignKey("reward_item.id"))
-    points: Mapped[int] = mapped_column(Integer)
+    points: Mapped[int] = mapped_column(BigInt)
     ledger_entry_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_entry.id"))
     created_at: Mapped[Timestamp]
 
@@ -90,7 +91,6 @@ def open_grants(session: Session, member_id: int) -> list[RewardGrant]:
     )
 
 
-MAX_POINTS_COST = 1_000_000
 ITEM_FIELDS = ("name", "points_cost", "active")
 
 

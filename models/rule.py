@@ -10,6 +10,9 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from models.base import Base, Timestamp, txn_cache, insert_for
 from models.errors import InvalidInput
+from models.limits import (
+    MAX_CARD_SIZE, MAX_DAILY_CAP_POINTS, MAX_DAILY_CAP_STAMPS, MAX_DAYS, MAX_PURCHASE, MAX_RATE, MAX_STAMPS_PER_VISIT, amount_in, whole_in,
+)
 
 RULE_ID = 1
 REWARD_KINDS = ("free_item", "coupon")
@@ -93,53 +96,64 @@ def get_rule(session: Session) -> EarningRule:
     return rule
 
 
-def _nonneg_int(name: str, value: Any, *, allow_none: bool) -> int | None:
-    if value is None and allow_none:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise InvalidInput(f"{name} must be a whole number ≥ 0", code="invalid_rule", details={"field": name})
-    return value
+# name: (lowest, highest, whether null is allowed). Null caps mean no cap, null periods no expiry.
+WHOLE_FIELDS: dict[str, tuple[int, int, bool]] = {
+    "stamps_per_visit": (0, MAX_STAMPS_PER_VISIT, False),
+    "daily_cap_stamps": (0, MAX_DAILY_CAP_STAMPS, True),
+    "daily_cap_points": (0, MAX_DAILY_CAP_POINTS, True),
+    "card_size": (1, MAX_CARD_SIZE, False),
+    "stamp_expiry_days": (0, MAX_DAYS, True),
+    "point_expiry_days": (0, MAX_DAYS, True),
+}
+RATE_FIELDS = ("amount_per_stamp", "amount_per_point")  # null or 0: that way of earning is off
+MAX_REWARD_NAME = 120
 
 
-def _amount(name: str, value: Any, *, allow_none: bool) -> Decimal | None:
-    if value is None and allow_none:
+def _bad(name: str, message: str) -> InvalidInput:
+    return InvalidInput(message, code="invalid_rule", details={"field": name})
+
+
+def _whole(name: str, value: Any) -> int | None:
+    low, high, nullable = WHOLE_FIELDS[name]
+    if value is None and nullable:
         return None
-    try:
-        amount = Decimal(str(value))
-    except Exception as exc:  # noqa: BLE001 - any unparsable value is the caller's mistake
-        raise InvalidInput(f"{name} must be an amount", code="invalid_rule", details={"field": name}) from exc
-    if not amount.is_finite() or amount < 0:
-        raise InvalidInput(f"{name} must be an amount ≥ 0", code="invalid_rule", details={"field": name})
-    return amount
+    if not whole_in(value, low, high):
+        raise _bad(name, f"{name} must be a whole number from {low} to {high:,}" + (" (or null)" if nullable else ""))
+    return int(value)
+
+
+def _rate(name: str, value: Any) -> Decimal | None:
+    if value is None:
+        return None
+    amount = amount_in(value, Decimal(0), MAX_RATE)
+    if amount is None:
+        raise _bad(name, f"{name} must be null (or 0: off), or NT$0.01 to {MAX_RATE:,} with at most 2 decimals")
+    return amount or None
 
 
 def update_rule(session: Session, changes: dict[str, Any], *, now) -> EarningRule:  # type: ignore[no-untyped-def]
     rule = get_rule(session)
     unknown = set(changes) - set(DEFAULTS)
     if unknown:
-        raise InvalidInput(f"Unknown fields: {', '.join(sorted(unknown))}", code="invalid_rule")
+        raise _bad(sorted(unknown)[0], f"Unknown fields: {', '.join(sorted(unknown))}")
     for name, value in changes.items():
-        if name in ("amount_per_stamp", "amount_per_point"):
-            parsed = _amount(name, value, allow_none=True)
-            setattr(rule, name, parsed if parsed else None)
+        if name in RATE_FIELDS:
+            setattr(rule, name, _rate(name, value))
         elif name == "min_spend":
-            setattr(rule, name, _amount(name, value, allow_none=False))
+            amount = amount_in(value, Decimal(0), MAX_PURCHASE)
+            if amount is None:
+                raise _bad(name, f"min_spend must be NT$0 to {MAX_PURCHASE:,} with at most 2 decimals")
+            rule.min_spend = amount
         elif name == "reward_kind":
             if value not in REWARD_KINDS:
-                raise InvalidInput(f"reward_kind must be one of {REWARD_KINDS}", code="invalid_rule")
+                raise _bad(name, f"reward_kind must be one of {REWARD_KINDS}")
             rule.reward_kind = value
         elif name == "reward_name":
-            if not isinstance(value, str) or not value.strip():
-                raise InvalidInput("reward_name is required", code="invalid_rule")
+            if not isinstance(value, str) or not value.strip() or len(value.strip()) > MAX_REWARD_NAME:
+                raise _bad(name, f"reward_name is required (text, at most {MAX_REWARD_NAME} characters)")
             rule.reward_name = value.strip()
-        elif name == "card_size":
-            size = _nonneg_int(name, value, allow_none=False)
-            if not size or size > 50:
-                raise InvalidInput("card_size must be 1 to 50", code="invalid_rule")
-            rule.card_size = size
         else:
-            nullable = name != "stamps_per_visit"
-            setattr(rule, name, _nonneg_int(name, value, allow_none=nullable))
+            setattr(rule, name, _whole(name, value))
     rule.updated_at = now
     session.flush()
     return rule

@@ -27,7 +27,7 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Integer, Numeric, String, and_, case, delete, func, insert, literal, select, text
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from models.base import Base, IntPK, Timestamp
+from models.base import BigInt, Base, IntPK, Timestamp
 from models.ledger import Award
 
 CLASSES = {
@@ -44,7 +44,7 @@ class MemberStats(Base):
     __tablename__ = "member_stats"
 
     member_id: Mapped[int] = mapped_column(ForeignKey("member.id"), primary_key=True)
-    visits: Mapped[int] = mapped_column(Integer)
+    visits: Mapped[int] = mapped_column(BigInt)
     spend: Mapped[Decimal] = mapped_column(Numeric(14, 2))
     first_visit_at: Mapped[Timestamp]
     last_visit_at: Mapped[Timestamp]

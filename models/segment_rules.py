@@ -4,19 +4,30 @@
     condition := {"field": FIELD, "op": OP, "value": VALUE}
 
 Errors name the JSON pointer of the bad part (``/and/1/value``) so a form can point at it.
+
+A rule is small by construction: at most MAX_DEPTH levels, MAX_CHILDREN children in one and/or,
+MAX_CONDITIONS conditions, MAX_IN_VALUES values in one ``in`` and MAX_VALUES in all; a bigger one
+is refused (``rule_too_large``, naming the limit) before anything is compiled or sent to the
+database: a 20,000-branch ``or`` kept PostgreSQL in JIT compilation for a quarter of an hour, and a
+70,000-value ``in`` is past its bind parameter limit. Queries a marketer runs at will (preview,
+member search, export, campaign estimate) also run under ``adhoc_query``: no JIT, a statement
+timeout, and ``query_too_slow`` rather than a 500 when it strikes.
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any, Callable
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, and_, exists, extract, false, func, not_, or_, select, true
+from sqlalchemy import ColumnElement, and_, exists, extract, false, func, not_, or_, select, text, true
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from models.errors import InvalidInput
+from models.errors import DomainError, InvalidInput
 from models.ledger import Award
 from models.member import Member
 from models.referral import Referral
@@ -26,14 +37,39 @@ from models.tag import MemberTag, Tag
 from models.tier import Tier
 
 TAIPEI = ZoneInfo("Asia/Taipei")
-MAX_DEPTH = 8
+MAX_DEPTH = 8  # levels of and/or/not
+MAX_CHILDREN = 50  # children of one and/or
+MAX_CONDITIONS = 100  # conditions in a rule
+MAX_IN_VALUES = 500  # values in one `in` list
+MAX_VALUES = 1_000  # values in all the rule's `in` lists (bind parameters)
+MAX_TEXT = 120  # characters of a text value (tag, tier and store codes)
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2999, 12, 31)
+MAX_SPEND = 10**10  # NT$, total_spend
 
 
 class RuleError(InvalidInput):
     code = "invalid_rule"
 
     def __init__(self, path: str, reason: str) -> None:
-        super().__init__(f"{path or '/'}: {reason}", code="invalid_rule", details={"path": path or "/", "reason": reason})
+        super().__init__(f"{path or '/'}: {reason}", code=self.code, details={"path": path or "/", "reason": reason})
+
+
+class RuleTooLarge(RuleError):
+    """A rule past one of the size limits; ``details.limit`` names it and ``details.max`` gives it."""
+
+    code = "rule_too_large"
+
+    def __init__(self, path: str, limit: str, maximum: int, reason: str) -> None:
+        super().__init__(path, reason)
+        self.details.update(limit=limit, max=maximum)
+
+
+class QueryTooSlow(DomainError):
+    """An ad-hoc segment query ran into the statement timeout (503: the rule is valid, the database
+    would not spend more time on it now; narrow the rule, or try later)."""
+
+    code = "query_too_slow"
+    status = 503
 
 
 @dataclass(frozen=True)
@@ -55,7 +91,7 @@ FIELDS: dict[str, Field] = {
     "last_visit_on": Field(("gte", "lte", "between"), "date"),
     "last_visit_within_days": Field(("lte",), "int", bounds=(0, 10000)),
     "visits": Field(("eq", "gte", "lte", "between"), "int", bounds=(0, 10**6)),
-    "total_spend": Field(("gte", "lte", "between"), "number"),
+    "total_spend": Field(("gte", "lte", "between"), "number", bounds=(0, MAX_SPEND)),
     "birthday_month": Field(("eq", "in"), "int", bounds=(1, 12)),
     "gender": Field(("eq", "in"), "enum", ("male", "female", "other")),
     "age": Field(("gte", "lte", "between"), "int", bounds=(0, 130)),
@@ -80,18 +116,25 @@ def _scalar(path: str, field: Field, value: Any) -> Any:
             raise RuleError(path, "a number is expected") from exc
         if isinstance(value, bool) or not number.is_finite():
             raise RuleError(path, "a number is expected")
+        if field.bounds and not field.bounds[0] <= number <= field.bounds[1]:
+            raise RuleError(path, f"must be between {field.bounds[0]} and {field.bounds[1]}")
         return number
     if field.kind == "date":
         try:
-            return date.fromisoformat(str(value))
+            day = date.fromisoformat(str(value))
         except ValueError as exc:
             raise RuleError(path, "a date like 2026-01-31 is expected") from exc
+        if not FIRST_DAY <= day <= LAST_DAY:
+            raise RuleError(path, f"a date from {FIRST_DAY} to {LAST_DAY} is expected")
+        return day
     if field.kind == "bool":
         if not isinstance(value, bool):
             raise RuleError(path, "true or false is expected")
         return value
     if not isinstance(value, str) or not value:
         raise RuleError(path, "a text value is expected")
+    if len(value) > MAX_TEXT:
+        raise RuleError(path, f"at most {MAX_TEXT} characters")
     if field.kind == "enum" and value not in field.choices:
         raise RuleError(path, f"must be one of {', '.join(map(str, field.choices))}")
     return value
@@ -135,14 +178,47 @@ def _dates(col, op: str, value: Any) -> ColumnElement[bool]:  # type: ignore[no-
     return and_(col >= _day_start(value[0]), col < _day_start(value[1] + timedelta(days=1)))
 
 
+def check_size(rule: Any) -> None:
+    """Refuse a rule past the size limits, walking it once without recursion (and so before any of
+    it is compiled: a rule of 20,000 conditions is refused in microseconds)."""
+    conditions = values = 0
+    stack: list[tuple[Any, str, int]] = [(rule, "", 0)]
+    while stack:
+        node, path, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise RuleTooLarge(path, "max_depth", MAX_DEPTH, f"rules nest at most {MAX_DEPTH} levels")
+        if not isinstance(node, dict):
+            continue  # the compiler says what is wrong with it
+        for key in ("and", "or"):
+            children = node.get(key)
+            if isinstance(children, list):
+                if len(children) > MAX_CHILDREN:
+                    raise RuleTooLarge(f"{path}/{key}", "max_children", MAX_CHILDREN, f"'{key}' takes at most {MAX_CHILDREN} children")
+                stack.extend((child, f"{path}/{key}/{i}", depth + 1) for i, child in reversed(list(enumerate(children))))
+        if "not" in node:
+            stack.append((node["not"], f"{path}/not", depth + 1))
+        if "field" in node:
+            conditions += 1
+            if conditions > MAX_CONDITIONS:
+                raise RuleTooLarge(path, "max_conditions", MAX_CONDITIONS, f"a rule has at most {MAX_CONDITIONS} conditions")
+            value = node.get("value")
+            if isinstance(value, list):
+                if len(value) > MAX_IN_VALUES:
+                    raise RuleTooLarge(f"{path}/value", "max_in_values", MAX_IN_VALUES, f"a list has at most {MAX_IN_VALUES} values")
+                values += len(value)
+                if values > MAX_VALUES:
+                    raise RuleTooLarge(f"{path}/value", "max_values", MAX_VALUES, f"a rule's lists have at most {MAX_VALUES} values in all")
+
+
 class Compiler:
     def __init__(self, session: Session, now: datetime) -> None:
         self.session, self.now = session, now
         self.today = now.astimezone(TAIPEI).date()
+        self._tiers: dict[str, Tier] | None = None
 
     def node(self, node: Any, path: str = "", depth: int = 0) -> ColumnElement[bool]:
-        if depth > MAX_DEPTH:
-            raise RuleError(path, f"rules nest at most {MAX_DEPTH} levels")
+        if depth == 0:
+            check_size(node)
         if not isinstance(node, dict):
             raise RuleError(path, "an object is expected")
         if "and" in node or "or" in node:
@@ -186,7 +262,9 @@ class Compiler:
 
     def _tier(self, op: str, value: Any) -> ColumnElement[bool]:
         codes = [value] if op == "eq" else value
-        tiers = {t.code: t for t in self.session.scalars(select(Tier))}
+        if self._tiers is None:  # read once per rule, however many tier conditions it has
+            self._tiers = {t.code: t for t in self.session.scalars(select(Tier))}
+        tiers = self._tiers
         unknown = [c for c in codes if c not in tiers]
         if unknown:
             raise RuleError(self.value_path, f"unknown tier {unknown[0]}")
@@ -257,4 +335,25 @@ def preview(session: Session, rule: Any, now: datetime, sample: int = 10) -> tup
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     members = list(session.scalars(query.order_by(Member.id).limit(sample)))
     return int(total), members
+
+
+STATEMENT_TIMEOUT = "57014"  # PostgreSQL's query_canceled, which a statement timeout raises
+
+
+@contextmanager
+def adhoc_query(session: Session, *, timeout_ms: int) -> Iterator[None]:
+    """Run what the block asks of the database as an ad-hoc segment query: on PostgreSQL without JIT
+    compilation (a wide rule's expressions cost far more to compile than to run) and under a
+    statement timeout, both for the rest of the transaction (``SET LOCAL``); a statement that times
+    out raises QueryTooSlow. SQLite has neither setting; the rule limits bound its queries."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT set_config('jit', 'off', true), set_config('statement_timeout', :ms, true)"),
+                        {"ms": str(max(1, int(timeout_ms)))})
+    try:
+        yield
+    except OperationalError as exc:
+        if getattr(exc.orig, "sqlstate", None) != STATEMENT_TIMEOUT:
+            raise
+        raise QueryTooSlow(f"The query took longer than {timeout_ms:,} ms; narrow the rule, or try again later",
+                           details={"timeout_ms": timeout_ms}) from exc
 

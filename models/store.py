@@ -7,12 +7,15 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, String, select
+from sqlalchemy import Boolean, ForeignKey, Integer, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from models.base import Base, IntPK, Timestamp, add_unique
+from models import throttle
 from models.errors import Conflict, DomainError, InvalidInput, NotFound
+from models.passwords import check_password
+from models.throttle import Attempt
 
 ROLES = ("cashier", "manager")
 # werkzeug's scrypt; the method travels inside each hash, so a change here never locks anyone out.
@@ -39,6 +42,8 @@ class Staff(Base):
     role: Mapped[str] = mapped_column(String(16))
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[Timestamp]
+    # in every staff token; a new password or "sign out everywhere" moves it on, and older tokens are refused
+    token_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class ApiKey(Base):
@@ -107,15 +112,13 @@ def create_staff(
 ) -> Staff:
     if role not in ROLES:
         raise InvalidInput(f"role must be one of {', '.join(ROLES)}", code="invalid_role")
-    if len(password) < 8:
-        raise InvalidInput("Password needs at least 8 characters", code="weak_password")
     if not username.strip():
         raise InvalidInput("Username is required", code="invalid_username")
     staff = Staff(
         store_id=store.id,
         username=username.strip().lower(),
         display_name=display_name.strip() or username,
-        password_hash=generate_password_hash(password, method=PASSWORD_METHOD),
+        password_hash=_password_hash(password, username),
         role=role,
         is_active=True,
         created_at=now,
@@ -124,11 +127,57 @@ def create_staff(
     return staff
 
 
-def authenticate_staff(session: Session, username: str, password: str) -> Staff:
+_DUMMY: dict[str, str] = {}
+
+
+def dummy_hash() -> str:
+    """A hash made the way real ones are (PASSWORD_METHOD when called), to check unknown names against."""
+    if PASSWORD_METHOD not in _DUMMY:
+        _DUMMY[PASSWORD_METHOD] = generate_password_hash(secrets.token_hex(8), method=PASSWORD_METHOD)
+    return _DUMMY[PASSWORD_METHOD]
+
+
+def authenticate_staff(session: Session, username: str, password: str, *, address: str, now: datetime) -> Staff | None:
+    """The staff member, or None for a wrong name or password (counted: the caller commits the
+    failure before refusing). Throttled per (name, address) and per address (models/throttle.py)."""
+    attempt = Attempt("staff", username, address)
+    throttle.check(session, attempt, now=now)
     staff = session.scalars(select(Staff).where(Staff.username == username.strip().lower())).one_or_none()
-    if staff is None or not staff.is_active or not check_password_hash(staff.password_hash, password):
-        raise AuthError("Wrong username or password", code="invalid_credentials")
+    if staff is not None and check_password_hash(staff.password_hash, password) and staff.is_active:
+        throttle.succeed(session, attempt)
+        return staff
+    if staff is None:
+        check_password_hash(dummy_hash(), password)  # the same work as a real check: timing tells nothing
+    throttle.fail(session, attempt, now=now)
+    return None
+
+
+def get_staff(session: Session, store: Store, username: str) -> Staff:
+    staff = session.scalars(select(Staff).where(Staff.store_id == store.id, Staff.username == username.strip().lower())).one_or_none()
+    if staff is None:
+        raise NotFound(f"Store {store.code} has no staff {username}", code="staff_not_found")
     return staff
+
+
+def set_staff_active(staff: Staff, active: bool) -> None:
+    """Disabled staff are refused at once: every request checks the account."""
+    staff.is_active = active
+    if not active:
+        staff.token_version += 1
+
+
+def set_staff_password(staff: Staff, password: str) -> None:
+    """A new password signs the staff member out on every device."""
+    staff.password_hash = _password_hash(password, staff.username)
+    staff.token_version += 1
+
+
+def sign_out_staff(staff: Staff) -> None:
+    staff.token_version += 1
+
+
+def _password_hash(password: str, name: str = "") -> str:
+    return generate_password_hash(check_password(password, name=name), method=PASSWORD_METHOD)
 
 
 def _digest(secret: str) -> str:

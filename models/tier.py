@@ -2,6 +2,7 @@
 only at the end of the member's tier period, and every change recorded with its reason."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -12,6 +13,10 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, object_session
 
 from models.base import Base, IntPK, Timestamp, txn_cache, insert_for
 from models.errors import Conflict, InvalidInput, NotFound
+from models.limits import (
+    MAX_BENEFIT_LENGTH, MAX_DAYS, MAX_DB_INT, MAX_TIER_BENEFITS, MAX_TIER_RANK, MAX_TIER_REMINDER_DAYS, MAX_TIER_THRESHOLD, amount_in,
+    whole_in,
+)
 from models.ledger import Award, LedgerEntry
 from models.member import Member
 from models.outbox import enqueue_richmenu
@@ -100,6 +105,12 @@ def _bad(field: str, message: str) -> InvalidInput:
     return InvalidInput(message, code="invalid_tier", details={"field": field})
 
 
+TEXT_LENGTHS = {"code": 32, "name": 60, "color": 9, "image_url": 1000, "richmenu_id": 80}  # the columns' lengths
+WHOLE_FIELDS = {"rank": (0, MAX_TIER_RANK), "window_days": (1, MAX_DAYS), "period_days": (1, MAX_DAYS),
+                "reminder_days": (0, MAX_TIER_REMINDER_DAYS)}
+NUMBER_FIELDS = {"threshold": (Decimal(0), MAX_TIER_THRESHOLD), "earn_multiplier": (Decimal("0.1"), Decimal(10))}
+
+
 def apply_tier_fields(tier: Tier, data: dict[str, Any]) -> None:
     session = object_session(tier)
     if session is not None:
@@ -107,10 +118,12 @@ def apply_tier_fields(tier: Tier, data: dict[str, Any]) -> None:
     unknown = set(data) - FIELDS
     if unknown:
         raise _bad(sorted(unknown)[0], f"Unknown fields: {', '.join(sorted(unknown))}")
+    if "color" in data and not (isinstance(data["color"], str) and COLOR.fullmatch(data["color"].strip())):
+        raise _bad("color", "color is #RRGGBB, e.g. #6F4E37")  # it goes into a style attribute and Flex backgroundColor
     for name, value in data.items():
-        if name in ("code", "name", "color", "image_url", "richmenu_id"):
-            if value is not None and (not isinstance(value, str) or not value.strip()):
-                raise _bad(name, f"{name} must be text")
+        if name in TEXT_LENGTHS:
+            if value is not None and (not isinstance(value, str) or not value.strip() or len(value.strip()) > TEXT_LENGTHS[name]):
+                raise _bad(name, f"{name} must be text of at most {TEXT_LENGTHS[name]} characters")
             if name in ("code", "name") and value is None:
                 raise _bad(name, f"{name} is required")
             setattr(tier, name, value.strip() if isinstance(value, str) else value)
@@ -118,24 +131,25 @@ def apply_tier_fields(tier: Tier, data: dict[str, Any]) -> None:
             if value not in METRICS:
                 raise _bad(name, f"metric must be one of {METRICS}")
             tier.metric = value
-        elif name in ("threshold", "earn_multiplier"):
-            try:
-                number = Decimal(str(value))
-            except Exception as exc:  # noqa: BLE001
-                raise _bad(name, f"{name} must be a number") from exc
-            if not number.is_finite() or number < 0 or (name == "earn_multiplier" and not Decimal("0.1") <= number <= 10):
-                raise _bad(name, f"{name} is out of range")
+        elif name in NUMBER_FIELDS:
+            low, high = NUMBER_FIELDS[name]
+            number = amount_in(value, low, high)
+            if number is None:
+                raise _bad(name, f"{name} must be a number from {low} to {high:,} with at most 2 decimals")
             setattr(tier, name, number)
         elif name == "benefits":
-            if not isinstance(value, list) or not all(isinstance(b, str) for b in value):
-                raise _bad(name, "benefits is a list of texts")
+            if (not isinstance(value, list) or len(value) > MAX_TIER_BENEFITS
+                    or not all(isinstance(b, str) and len(b) <= MAX_BENEFIT_LENGTH for b in value)):
+                raise _bad(name, f"benefits is a list of at most {MAX_TIER_BENEFITS} texts of at most {MAX_BENEFIT_LENGTH} characters")
             tier.benefits = value
-        else:  # whole numbers
-            if value is None and name.endswith("template_id"):
-                setattr(tier, name, None)
-                continue
-            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                raise _bad(name, f"{name} must be a whole number ≥ 0")
+        elif name in WHOLE_FIELDS:
+            low, high = WHOLE_FIELDS[name]
+            if not whole_in(value, low, high):
+                raise _bad(name, f"{name} must be a whole number from {low} to {high:,}")
+            setattr(tier, name, value)
+        else:  # coupon template ids
+            if value is not None and not whole_in(value, 1, MAX_DB_INT):
+                raise _bad(name, f"{name} is a coupon template id, or null")
             setattr(tier, name, value)
 
 
@@ -284,13 +298,22 @@ def multiplier_for(session: Session, member: Member) -> Decimal:
     return tier.earn_multiplier if tier else Decimal(1)
 
 
+COLOR = re.compile(r"#[0-9A-Fa-f]{6}")
+DEFAULT_COLOR = "#6F4E37"
+
+
+def tier_color(tier: Tier) -> str:
+    """The colour to show: one saved before colours were checked that is not #RRGGBB shows the default."""
+    return tier.color if isinstance(tier.color, str) and COLOR.fullmatch(tier.color) else DEFAULT_COLOR
+
+
 def tier_json(tier: Tier) -> dict[str, Any]:
     return {
         "code": tier.code, "name": tier.name, "rank": tier.rank, "metric": tier.metric,
         "threshold": format(tier.threshold.normalize(), "f"), "window_days": tier.window_days,
         "period_days": tier.period_days, "reminder_days": tier.reminder_days,
         "earn_multiplier": format(tier.earn_multiplier.normalize(), "f"), "benefits": tier.benefits,
-        "color": tier.color, "image_url": tier.image_url, "birthday_template_id": tier.birthday_template_id,
+        "color": tier_color(tier), "image_url": tier.image_url, "birthday_template_id": tier.birthday_template_id,
         "upgrade_template_id": tier.upgrade_template_id, "richmenu_id": tier.richmenu_id,
     }
 

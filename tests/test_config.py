@@ -34,12 +34,12 @@ def test_production_starts_with_everything_set():
 
 
 def test_development_defaults_to_sqlite_under_instance():
-    s = Settings.from_env({}, dotenv=False)
+    s = Settings.from_env({"APP_ENV": "development"}, dotenv=False)
     assert s.database_url.startswith("sqlite:///") and "/instance/" in s.database_url
 
 
 def test_settings_are_frozen():
-    s = Settings.from_env({}, dotenv=False)
+    s = Settings.from_env({"APP_ENV": "development"}, dotenv=False)
     with pytest.raises(AttributeError):
         s.secret_key = "x"  # type: ignore[misc]
 

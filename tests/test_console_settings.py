@@ -62,8 +62,8 @@ def test_an_owner_lists_creates_resets_disables_and_enables_accounts(client, tea
 
     made = client.post(USERS, json={"email": " Ana@Brand.tw", "name": "安娜", "role": "marketer", "password": "first-pass"}, headers=owner)
     assert made.status_code == 201, made.get_json()
-    assert {k: made.get_json()[k] for k in ("email", "name", "role", "active", "locked_until")} == {
-        "email": "ana@brand.tw", "name": "安娜", "role": "marketer", "active": True, "locked_until": None}
+    assert {k: made.get_json()[k] for k in ("email", "name", "role", "active", "failed_logins")} == {
+        "email": "ana@brand.tw", "name": "安娜", "role": "marketer", "active": True, "failed_logins": 0}
     ana = bearer(client, "ana@brand.tw", "first-pass")
     assert client.get("/api/v1/admin/members", headers=ana).status_code == 200
 

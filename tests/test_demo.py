@@ -21,7 +21,8 @@ def free_port() -> int:
 def test_demo_runs_without_a_line_channel(tmp_path):
     port = free_port()
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'demo.db'}", "PYTHONUNBUFFERED": "1"}
-    env.pop("LINE_CHANNEL_SECRET", None)
+    for name in ("APP_ENV", "LINE_CHANNEL_SECRET", "LINE_CHANNEL_ACCESS_TOKEN", "SECRET_KEY", "ADMIN_TOKEN", "PUBLIC_BASE_URL"):
+        env.pop(name, None)  # no setup: unset APP_ENV is production for everything but the demo
     proc = subprocess.Popen(
         [sys.executable, "-m", "bot.demo", "--port", str(port)],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,

@@ -84,6 +84,7 @@
       Admin.setSession({ token: data.token, expires_at: data.expires_at, user: data.user });
       $('password').value = '';
       render();
+      if (data.failed_attempts) Admin.toast(t('login.failedSince', { n: data.failed_attempts })); // someone tried this account
     } catch (err) {
       $('loginError').textContent = Admin.describe(err);
       $('loginError').hidden = false;

@@ -5,6 +5,29 @@
 I18N.add({
   'set.tab.rewards': ['點數兌換', 'Points rewards'], 'set.tab.referral': ['推薦好友', 'Referrals'],
   'set.tab.keys': ['POS 金鑰', 'POS keys'], 'set.tab.users': ['後台帳號', 'Console accounts'],
+  'set.tab.tokens': ['API 權杖', 'API tokens'],
+
+  // admin tokens
+  'tokens.note': ['給其他系統（CRM、報表）呼叫管理 API 的權杖。可設定到期日；由後台帳號建立的權杖，會在該帳號停用或更換密碼時一併失效。',
+    'Tokens for other systems (a CRM, reports) to call the admin API. They may expire; one made by a console account ends when that account is disabled or changes its password.'],
+  'tokens.name': ['名稱', 'Name'], 'tokens.key': ['權杖', 'Token'], 'tokens.scopes': ['權限', 'Scopes'], 'tokens.expires': ['到期', 'Expires'],
+  'tokens.never': ['不到期', 'Never'], 'tokens.status': ['狀態', 'Status'], 'tokens.active': ['有效', 'Active'], 'tokens.revoked': ['已撤銷', 'Revoked'],
+  'tokens.expired': ['已過期', 'Expired'], 'tokens.none': ['尚無權杖', 'No tokens yet'], 'tokens.create': ['建立權杖', 'Create a token'],
+  'tokens.days': ['有效天數', 'Valid for (days)'], 'tokens.daysHint': ['留空表示直到撤銷', 'Empty: until revoked'],
+  'tokens.secret': ['新的權杖', 'The new token'], 'tokens.createdTitle': ['「{name}」的權杖', 'Token “{name}”'],
+  'tokens.revoke': ['撤銷', 'Revoke'], 'tokens.revokeTitle': ['撤銷「{name}」？', 'Revoke “{name}”?'],
+  'tokens.revokeText': ['使用這個權杖的系統會立即被拒絕。', 'Any system using it is refused from its next request.'],
+  'tokens.revokedToast': ['已撤銷「{name}」', 'Revoked “{name}”'],
+  'tokens.scope.members:read': ['查看會員', 'Read members'], 'tokens.scope.campaigns:manage': ['分眾與推播', 'Segments and campaigns'],
+  'tokens.scope.members:adjust': ['調整點數', 'Adjust balances'], 'tokens.scope.settings:manage': ['所有設定', 'All settings'],
+
+  // staff over their life
+  'staff.disable': ['停用', 'Disable'], 'staff.enable': ['啟用', 'Enable'], 'staff.password': ['重設密碼', 'New password'], 'staff.sign-out': ['全部登出', 'Sign out everywhere'],
+  'staff.disableTitle': ['停用 {name}？', 'Disable {name}?'], 'staff.disableText': ['所有裝置上的登入會立即失效，紀錄保留。', 'Every device is signed out at once; the history stays.'],
+  'staff.sign-outTitle': ['讓 {name} 在所有裝置登出？', 'Sign {name} out everywhere?'], 'staff.sign-outText': ['例如手機遺失或共用平板時使用。', 'For a lost phone or a shared tablet.'],
+  'staff.disableDone': ['已停用 {name}', 'Disabled {name}'], 'staff.enableDone': ['已啟用 {name}', 'Enabled {name}'], 'staff.sign-outDone': ['{name} 已在所有裝置登出', '{name} is signed out everywhere'],
+  'staff.passwordTitle': ['{name} 的新密碼', 'A new password for {name}'], 'staff.passwordText': ['設定後 {name} 需要用新密碼重新登入。', '{name} signs in again with it.'],
+  'staff.passwordDone': ['已更新 {name} 的密碼', 'Changed {name}’s password'],
 
   // points rewards catalogue
   'rewards.note': ['會員在櫃檯可用點數兌換的商品。下架後櫃檯不再提供，已兌換的紀錄不受影響。', 'What members can take for points at the counter. A withdrawn reward is no longer offered; past redemptions are kept.'],
@@ -43,7 +66,7 @@ I18N.add({
   'users.note': ['可登入行銷後台的帳號。停用或重設密碼會讓該帳號立即登出。', 'Who can sign in to this console. Disabling an account or setting a new password signs it out at once.'],
   'users.name': ['姓名', 'Name'], 'users.email': ['電子郵件（登入帳號）', 'Email (signs in with it)'], 'users.role': ['角色', 'Role'],
   'users.status': ['狀態', 'Status'], 'users.lastLogin': ['最後登入', 'Last sign-in'], 'users.you': ['（您）', '(you)'],
-  'users.active': ['啟用', 'Active'], 'users.disabled': ['已停用', 'Disabled'], 'users.locked': ['暫時鎖定', 'Locked for now'],
+  'users.active': ['啟用', 'Active'], 'users.disabled': ['已停用', 'Disabled'], 'users.failed': ['{n} 次登入失敗', '{n} failed sign-ins'],
   'users.disable': ['停用', 'Disable'], 'users.enable': ['啟用', 'Enable'], 'users.resetPassword': ['重設密碼', 'New password'],
   'users.disableTitle': ['停用「{name}」？', 'Disable {name}?'],
   'users.disableText': ['{email} 會立即登出，之後無法登入，直到重新啟用。', '{email} is signed out at once and cannot sign in until enabled again.'],
@@ -66,7 +89,7 @@ I18N.add({
   // refusals
   'err.invalid_json': ['送出的資料格式不正確', 'The data sent is not valid'],
   'err.invalid_email': ['請輸入正確的電子郵件', 'Enter a valid email address'],
-  'err.weak_password': ['密碼至少需要 8 個字元', 'The password needs at least 8 characters'],
+  'err.weak_password': ['密碼至少需要 8 個字元，且不能是常見、重複或與帳號相同的密碼', 'The password needs at least 8 characters and cannot be common, repeated or the account name'],
   'err.invalid_password': ['密碼需為 8–200 個字元', 'The password has 8–200 characters'],
   'err.invalid_role': ['請選擇角色', 'Choose a role'],
   'err.admin_user_exists': ['這個電子郵件已經有帳號了', 'This email already has an account'],

@@ -52,6 +52,7 @@
         [t('set.staff.name'), (s) => s.name], [t('set.staff.username'), (s) => s.username],
         [t('set.staff.role'), (s) => badge(t(`set.staff.${s.role}`), s.role === 'manager' ? 'warn' : '')],
         [t('members.status'), (s) => (s.active ? badge(t('common.on'), 'ok') : badge(t('common.off'), 'bad'))],
+        ['', (s) => Admin.staffActions(store, s)],
       ], staff, { label: t('set.staff.of', { store: store.name }) }) : Admin.empty(t('set.staff.none')),
       el('details', { style: 'margin-top:12px' }, el('summary', { style: 'cursor:pointer;font-weight:600', text: t('set.staff.add') }), el('div', { style: 'margin-top:12px' }, form)));
   }

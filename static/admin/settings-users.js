@@ -12,7 +12,7 @@
 
   function status(u) {
     if (!u.active) return badge(t('users.disabled'), 'bad');
-    if (u.locked) return badge(t('users.locked'), 'warn');
+    if (u.failed_logins) return badge(t('users.failed', { n: u.failed_logins }), 'warn');
     return badge(t('users.active'), 'ok');
   }
 

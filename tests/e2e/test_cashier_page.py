@@ -323,3 +323,31 @@ def test_redeem_points_and_stamp_card_rewards(page, live_url, client, counter, m
 
     page.set_viewport_size({"width": 1024, "height": 768})  # a tablet at the counter
     shot(page, "13-tablet")
+
+
+#: Records every Content-Security-Policy violation of a page (each is also a console error).
+CSP_VIOLATIONS = """window.__cspViolations = [];
+document.addEventListener('securitypolicyviolation', (e) => window.__cspViolations.push(`${e.violatedDirective} ${e.blockedURI}`));"""
+
+
+def test_a_whole_transaction_runs_under_the_page_policy(page, live_url, client, counter, line, make_member, camera):  # type: ignore[no-untyped-def]
+    """Sign-in, the camera and jsQR, an award, the redemption dialog: not one violation of /cashier's policy."""
+    check = expect()
+    counter.rule(amount_per_point="10", stamps_per_visit=1, card_size=10)
+    assert client.post("/api/v1/admin/rewards", json={"name": "手工餅乾", "points_cost": 10}, headers=counter.admin).status_code == 201
+    user, number = make_member("林先生")
+    page.add_init_script(CSP_VIOLATIONS)
+    policy = page.goto(f"{live_url}/cashier").headers["content-security-policy"]
+    assert "default-src 'none'" in policy and "frame-ancestors 'none'" in policy
+
+    sign_in(page, f"{live_url}/cashier")
+    write_y4m(camera, qr_png(client, card_token(line, user)))
+    page.get_by_role("button", name="掃描會員 QR").click()
+    check(page.locator("#memberNumber")).to_have_text(number)
+    page.get_by_label("消費金額").fill("120")
+    page.get_by_role("button", name="確認集點").click()
+    check(page.locator("#pointCount")).to_have_text("12 點")
+    page.locator("#catalogue li").filter(has_text="手工餅乾").get_by_role("button", name="兌換").click()
+    page.get_by_role("dialog").get_by_role("button", name="確認兌換").click()  # <form method="dialog">
+    check(page.locator("#result")).to_contain_text("已兌換「手工餅乾」")
+    assert page.evaluate("window.__cspViolations") == []
