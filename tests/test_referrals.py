@@ -14,7 +14,7 @@ from models.coupon import Coupon
 from models.ledger import LedgerEntry
 from models.member import Member
 from models.referral import Referral
-from tests.conftest import CHANNEL_SECRET, all_text
+from tests.conftest import CHANNEL_SECRET, all_text, taipei_time
 from tests.test_concurrency_pg import run_together
 
 
@@ -230,7 +230,7 @@ def test_monthly_cap_of_rewarded_referrals(client, line, make_member, counter, c
     third = new_friend(line, "小王")
     line.say(third, f"邀請碼 {code}")
     assert "這位好友本月的邀請名額已滿" in all_text(line.last(third))
-    clock.advance(days=10)  # December in Taipei: a new month
+    clock.now = taipei_time((clock.today().replace(day=1) + timedelta(days=32)).replace(day=1), 10)  # a new month in Taipei
     fourth = new_friend(line, "小李")
     line.say(fourth, f"邀請碼 {code}")
     assert "已收到阿美的邀請" in all_text(line.last(fourth))
