@@ -20,7 +20,7 @@ import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Integer, String, delete, select, update
+from sqlalchemy import Integer, String, case, delete, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from models.base import Base, IntPK, Timestamp, insert_for
@@ -55,10 +55,13 @@ class Attempt:
     address: str
 
     @property
+    def pair(self) -> str:
+        return _digest(f"{self.door}:{self.name.strip().lower()}|{self.address}")
+
+    @property
     def keys(self) -> dict[str, int]:
         """Each throttle key's digest and its free tries."""
-        pair = f"{self.door}:{self.name.strip().lower()}|{self.address}"
-        return {_digest(pair): PAIR_FREE, _digest(f"addr:{self.address}"): ADDRESS_FREE}
+        return {self.pair: PAIR_FREE, _digest(f"addr:{self.address}"): ADDRESS_FREE}
 
 
 def _digest(key: str) -> str:
@@ -82,16 +85,25 @@ def check(session: Session, attempt: Attempt, *, now: datetime) -> None:
                               details={"retry_after_seconds": seconds})
 
 
+def _bump(session: Session, digest: str, *, stale_before: datetime, now: datetime, window_start: bool) -> tuple[int, datetime]:
+    """One more on the key, in SQL (two workers at once both count); a key last touched before
+    ``stale_before`` starts again at 1. Returns (count, last_failure_at): the last failure's time,
+    or with ``window_start`` the start of the key's window."""
+    session.execute(insert_for(session)(LoginThrottle).values(key=digest, failures=0, last_failure_at=now)
+                    .on_conflict_do_nothing(index_elements=["key"]))
+    stale = LoginThrottle.last_failure_at <= stale_before
+    at = case((stale, now), else_=LoginThrottle.last_failure_at) if window_start else now
+    count, since = session.execute(update(LoginThrottle).where(LoginThrottle.key == digest)
+                                   .values(failures=case((stale, 1), else_=LoginThrottle.failures + 1), last_failure_at=at)
+                                   .returning(LoginThrottle.failures, LoginThrottle.last_failure_at)).one()
+    return count, since
+
+
 def fail(session: Session, attempt: Attempt, *, now: datetime) -> None:
-    """Counts a failure on every key (in SQL, so two workers refusing at once both count)."""
+    """Counts a failure on every key; a key past its free tries waits (``wait``)."""
     for key, free in attempt.keys.items():
-        session.execute(insert_for(session)(LoginThrottle).values(key=key, failures=0, last_failure_at=now)
-                        .on_conflict_do_nothing(index_elements=["key"]))
-        session.execute(update(LoginThrottle).where(LoginThrottle.key == key, LoginThrottle.last_failure_at < now - FORGET_AFTER)
-                        .values(failures=0))
-        failures = session.scalar(update(LoginThrottle).where(LoginThrottle.key == key)
-                                  .values(failures=LoginThrottle.failures + 1, last_failure_at=now).returning(LoginThrottle.failures))
-        pause = wait(free, failures or 0)
+        failures, _ = _bump(session, key, stale_before=now - FORGET_AFTER, now=now, window_start=False)
+        pause = wait(free, failures)
         if pause:
             session.execute(update(LoginThrottle).where(LoginThrottle.key == key).values(blocked_until=now + pause))
     session.flush()
@@ -99,24 +111,16 @@ def fail(session: Session, attempt: Attempt, *, now: datetime) -> None:
 
 def succeed(session: Session, attempt: Attempt) -> None:
     """The right password from this address: the pair starts afresh (the address keeps its count)."""
-    pair = next(iter(attempt.keys))
-    session.execute(delete(LoginThrottle).where(LoginThrottle.key == pair))
+    session.execute(delete(LoginThrottle).where(LoginThrottle.key == attempt.pair))
 
 
 def count_use(session: Session, key: str, *, limit: int, window: timedelta, now: datetime) -> int:
     """A fixed-window rate limit (a lookup by typed member number, per credential): raises
     TooManyAttempts on the use past ``limit`` in ``window``. For such a key ``last_failure_at`` is
     the window's start and ``failures`` the uses in it. The caller commits even when refused."""
-    digest = _digest(key)
-    session.execute(insert_for(session)(LoginThrottle).values(key=digest, failures=0, last_failure_at=now)
-                    .on_conflict_do_nothing(index_elements=["key"]))
-    session.execute(update(LoginThrottle).where(LoginThrottle.key == digest, LoginThrottle.last_failure_at <= now - window)
-                    .values(failures=0, last_failure_at=now))
-    used, start = session.execute(update(LoginThrottle).where(LoginThrottle.key == digest)
-                                  .values(failures=LoginThrottle.failures + 1).returning(LoginThrottle.failures, LoginThrottle.last_failure_at)).one()
+    used, start = _bump(session, _digest(key), stale_before=now - window, now=now, window_start=True)
     if used > limit:
         seconds = max(1, math.ceil((start + window - now).total_seconds()))
         raise TooManyAttempts(f"More than {limit} member numbers typed in {int(window.total_seconds() // 60)} minutes; "
                               "scan the member's QR code, or wait", code="too_many_lookups", details={"retry_after_seconds": seconds})
     return used
-
