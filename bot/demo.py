@@ -20,16 +20,24 @@ log = logging.getLogger("bot.demo")
 
 
 DEMO_STAFF = (("cashier", "demo1234", "cashier", "小美（店員）"), ("manager", "demo1234", "manager", "阿德（店長）"))
+DEMO_SECOND_STORE_STAFF = ("zhongshan", "demo1234", "cashier", "阿華（中山店）")
 DEMO_ADMIN = ("admin@demo.tw", "demo1234", "owner", "品牌行銷（Demo）")
 
 
-def seed(app) -> None:  # type: ignore[no-untyped-def]
-    """A store, two staff accounts, an admin console account and a small rewards catalogue, once."""
+DEMO_MEMBERS = 300  # members with a year of history; `--members 0` (or `--empty`) starts with none
+
+
+def seed(app, *, members: int = DEMO_MEMBERS, empty: bool = False) -> None:  # type: ignore[no-untyped-def]
+    """The café, once: stores and staff, the earning rule and rewards, and unless ``empty`` tiers,
+    coupons, automations switched on and ``members`` members with a year of purchases
+    (``bot.demo_seed``). A database seeded before is left as it is."""
     from models.reward import create_item, list_items
     from models.rule import get_rule, update_rule
+    from models.segment import compute_stats
     from models.store import Store, create_staff, create_store
 
     from models.admin_user import AdminUser, create_admin_user
+    from bot import demo_seed
 
     svc = app.extensions["loyalty"]
     now = svc.now()
@@ -48,6 +56,19 @@ def seed(app) -> None:  # type: ignore[no-untyped-def]
         if not list_items(session):
             create_item(session, name="手工餅乾", points_cost=30, now=now)
             create_item(session, name="帆布袋", points_cost=120, now=now)
+        if empty:
+            return
+        second = create_store(session, code="DEMO2", name="好日子咖啡 中山店", now=now)
+        username, password, role, name = DEMO_SECOND_STORE_STAFF
+        create_staff(session, second, username=username, password=password, role=role, display_name=name, now=now)
+        template_ids = demo_seed.seed_catalogue(session, now=now)
+    if members:
+        seeded = demo_seed.seed_history(svc.db, now=now, members=members, terms_version=svc.settings.terms_version)
+        log.info("demo history: %s", seeded)
+    with svc.db.transaction() as session:
+        demo_seed.quiet_history(session)
+        demo_seed.switch_on_journeys(session, template_ids, now=now)
+        compute_stats(session, now=now, window_days=svc.settings.rfm_window_days, cycle_days=svc.settings.purchase_cycle_days)
 
 
 def deploy_menus(app) -> str:  # type: ignore[no-untyped-def]
@@ -68,6 +89,8 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--members", type=int, default=DEMO_MEMBERS, help="made-up members with a year of history (default %(default)s)")
+    parser.add_argument("--empty", action="store_true", help="start with the store and staff only: no tiers, coupons, automations or members")
     args = parser.parse_args(argv)
 
     fake = FakeLine(mode=None)
@@ -83,7 +106,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     upgrade(settings.database_url)
     app = create_app(settings)
-    seed(app)
+    seed(app, members=max(0, args.members), empty=args.empty)
     menus = deploy_menus(app)
     server = make_server(args.host, args.port, app, threaded=True)  # listening before the banner
     print(f"\n  Fake LINE server ({fake.mode} validation): {fake_url}")
