@@ -19,6 +19,7 @@ from sqlalchemy import text
 from bot.line import LineError
 from bot.services import Services
 from models import campaign as cm
+from models.insight import unit_for
 
 log = logging.getLogger(__name__)
 TAIPEI = ZoneInfo("Asia/Taipei")
@@ -168,7 +169,7 @@ def send_batch(svc: Services, campaign_id: int, batch_no: int, retry_key: str, u
             break
         rate.acquire()
         try:
-            svc.line.multicast(to, messages, retry_key=retry_key)
+            svc.line.multicast(to, messages, retry_key=retry_key, unit=unit_for(campaign_id))
             sent = True
         except LineError as exc:
             error = str(exc)

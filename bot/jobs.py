@@ -3,6 +3,7 @@
     flask --app bot loyalty expire    expire stamps/points past their date (FIFO), as ledger entries
     flask --app bot loyalty outbox    send pushes still pending (after a crash or a LINE outage)
     flask --app bot loyalty daily     all of the day's work (bot/daily.py), the expiry and outbox included
+    flask --app bot loyalty insights  LINE's opens and clicks for recent campaigns (bot/insights.py)
 """
 from __future__ import annotations
 
@@ -93,6 +94,14 @@ def register(app: Flask) -> None:
 
         result = run_journeys(services())
         click.echo(f"found {result['found']}; processed {result['processed']}")
+
+    @group.command("insights")
+    def insights_cmd() -> None:
+        """Fetch LINE's opens and clicks for campaigns of the last 30 days (each at most every 12 hours)."""
+        from bot.insights import fetch_insights
+
+        result = fetch_insights(services())
+        click.echo(", ".join(f"{k} {v}" for k, v in result.items()))
 
     @group.command("outbox")
     def outbox_cmd() -> None:

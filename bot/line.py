@@ -6,8 +6,14 @@ import os
 import threading
 import time
 import uuid
-from dataclasses import dataclass
-from typing import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, Sequence
+
+from linebot.v3.insight import ApiClient as InsightApiClient
+from linebot.v3.insight import ApiException as InsightApiException
+from linebot.v3.insight import Configuration as InsightConfiguration
+from linebot.v3.insight import Insight
 
 from linebot.v3.messaging import (
     ApiException,
@@ -48,7 +54,16 @@ class Profile:
     language: str | None
 
 
-def _wrap(exc: ApiException) -> LineError:
+@dataclass(frozen=True)
+class UnitStatistics:
+    """What LINE says about one aggregation unit; None where LINE withholds a count (under 20 users)."""
+    unique_impressions: int | None
+    unique_clicks: int | None
+    unique_media_played: int | None
+    clicks: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _wrap(exc: ApiException | InsightApiException) -> LineError:
     retry_after = None
     headers = exc.headers or {}
     value = headers.get("Retry-After") or headers.get("retry-after")
@@ -73,18 +88,22 @@ class LineGateway:
         self._data_config = Configuration(
             host=settings.line_data_api_base_url, access_token=settings.line_channel_access_token
         )
+        self._insight_config = InsightConfiguration(
+            host=settings.line_api_base_url, access_token=settings.line_channel_access_token
+        )
         self._local = threading.local()
         self._pid = os.getpid()
         self._basic_id: tuple[float, str] | None = None
         self._basic_id_lock = threading.Lock()
 
-    def _clients(self) -> tuple[MessagingApi, MessagingApiBlob]:
+    def _clients(self) -> tuple[MessagingApi, MessagingApiBlob, Insight]:
         local = self._local
         if getattr(local, "pid", None) != os.getpid():
             local.pid = os.getpid()
             local.api = MessagingApi(WireApiClient(self._api_config))
             local.blob = MessagingApiBlob(WireApiClient(self._data_config))
-        return local.api, local.blob
+            local.insight = Insight(InsightApiClient(self._insight_config))
+        return local.api, local.blob, local.insight
 
     @property
     def api(self) -> MessagingApi:
@@ -93,6 +112,10 @@ class LineGateway:
     @property
     def blob(self) -> MessagingApiBlob:
         return self._clients()[1]
+
+    @property
+    def insight(self) -> Insight:
+        return self._clients()[2]
 
     def reply(self, reply_token: str, messages: Sequence[Message]) -> None:
         try:
@@ -112,13 +135,26 @@ class LineGateway:
             raise _wrap(exc) from exc
         return retry_key
 
-    def multicast(self, to: Sequence[str], messages: Sequence[Message], *, retry_key: str) -> None:
+    def multicast(self, to: Sequence[str], messages: Sequence[Message], *, retry_key: str, unit: str | None = None) -> None:
+        """``unit``: the custom aggregation unit LINE counts opens and clicks under (one per campaign)."""
+        request = MulticastRequest(to=list(to), messages=list(messages), custom_aggregation_units=[unit] if unit else None)
         try:
-            self.api.multicast(MulticastRequest(to=list(to), messages=list(messages)), x_line_retry_key=retry_key)
+            self.api.multicast(request, x_line_retry_key=retry_key)
         except ApiException as exc:
             if exc.status == 409:
                 return
             raise _wrap(exc) from exc
+
+    def unit_statistics(self, unit: str, first: date, last: date) -> UnitStatistics:
+        """LINE's statistics for an aggregation unit over the days ``first``..``last`` (LINE's days are
+        UTC+9, at most 31 of them). LINE answers null for any count under 20 users (privacy)."""
+        try:
+            got = self.insight.get_statistics_per_unit(unit, first.strftime("%Y%m%d"), last.strftime("%Y%m%d"))
+        except InsightApiException as exc:
+            raise _wrap(exc) from exc
+        overview = got.overview
+        clicks = [{"url": c.url, "clicks": c.click, "unique_clicks": c.unique_click} for c in got.clicks or []]
+        return UnitStatistics(overview.unique_impression, overview.unique_click, overview.unique_media_played, clicks)
 
     def quota(self) -> tuple[int | None, int]:
         """(monthly limit or None when unlimited, messages used this month)."""

@@ -42,6 +42,7 @@ def make_celery(redis_url: str | None) -> Celery:
             "due-campaigns": {"task": "loyalty.run_due_campaigns", "schedule": 60.0},
             "loyalty-daily": {"task": "loyalty.daily", "schedule": crontab(hour=6, minute=0)},
             "journeys": {"task": "loyalty.journeys", "schedule": 300.0},
+            "insights": {"task": "loyalty.insights", "schedule": crontab(hour="*/4", minute=20)},
         },
     )
     return app
@@ -125,6 +126,15 @@ def journeys_task() -> dict[str, Any]:
     app = _flask_app()
     with app.app_context():
         return run_journeys(app.extensions["loyalty"])
+
+
+@celery.task(name="loyalty.insights")
+def insights_task() -> dict[str, int]:
+    from bot.insights import fetch_insights
+
+    app = _flask_app()
+    with app.app_context():
+        return fetch_insights(app.extensions["loyalty"])
 
 
 def start_campaign(svc, campaign_id: int) -> Any:  # type: ignore[no-untyped-def]

@@ -5,12 +5,16 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, literal_column, or_, select
 from sqlalchemy.orm import Session
 
-from models.campaign import Campaign, recipients_with_outcome
+from models.campaign import Campaign, CampaignBatch, CampaignRecipient, recipients_with_outcome
 from models.coupon import Coupon
+from models.insight import describe
 from models.ledger import Award
+from models.member import FollowLog
+
+BLOCK_WINDOW = timedelta(hours=24)  # an unfollow this soon after a member's campaign message is the campaign's
 
 
 def _group_outcome(session: Session, campaign: Campaign, *, group: str, statuses: tuple[str, ...], days: int) -> dict[str, Any]:
@@ -26,6 +30,28 @@ def _group_outcome(session: Session, campaign: Campaign, *, group: str, statuses
     rate = Decimal(buyers) / size if size else Decimal(0)
     return {"members": size, "buyers": int(buyers), "conversion": float(round(rate, 4)), "revenue": str(Decimal(revenue)),
             "revenue_per_member": str(round(Decimal(revenue) / size, 2)) if size else "0"}
+
+
+def blocks(session: Session, campaign: Campaign) -> int:
+    """Members who blocked the account within 24 hours after their batch of this campaign was sent."""
+    sent_at = func.coalesce(CampaignBatch.sent_at, CampaignRecipient.sent_at)
+    received = (
+        select(CampaignRecipient.member_id, sent_at.label("sent_at"))
+        .outerjoin(CampaignBatch, and_(CampaignBatch.campaign_id == CampaignRecipient.campaign_id,
+                                       CampaignBatch.batch_no == CampaignRecipient.batch_no))
+        .where(CampaignRecipient.campaign_id == campaign.id, CampaignRecipient.group == "target",
+               or_(and_(CampaignRecipient.status == "batched", CampaignBatch.status == "sent"), CampaignRecipient.status == "sent"))
+        .subquery()
+    )
+    if session.get_bind().dialect.name == "sqlite":  # no interval arithmetic on a column: compare Julian days
+        soon = func.julianday(FollowLog.at) - func.julianday(received.c.sent_at) <= BLOCK_WINDOW.total_seconds() / 86400
+    else:
+        soon = FollowLog.at <= received.c.sent_at + literal_column(f"INTERVAL '{int(BLOCK_WINDOW.total_seconds())} seconds'")
+    return int(session.scalar(
+        select(func.count(func.distinct(FollowLog.member_id)))
+        .join(received, received.c.member_id == FollowLog.member_id)
+        .where(FollowLog.kind == "unfollow", FollowLog.at >= received.c.sent_at, soon)
+    ) or 0)
 
 
 def report(session: Session, campaign: Campaign, *, days: int = 14) -> dict[str, Any]:
@@ -44,6 +70,8 @@ def report(session: Session, campaign: Campaign, *, days: int = 14) -> dict[str,
     target = _group_outcome(session, campaign, group="target", statuses=("sent",), days=days)
     holdout = _group_outcome(session, campaign, group="holdout", statuses=("held",), days=days)
     targeted = sum(v for k, v in counts.items() if k != "held")
+    sent = int(counts.get("sent", 0))
+    blocked = blocks(session, campaign)
     return {
         "status": campaign.status,
         "targeted": targeted,
@@ -52,6 +80,8 @@ def report(session: Session, campaign: Campaign, *, days: int = 14) -> dict[str,
         "failed": int(counts.get("failed", 0)),
         "skipped": {str(k): int(v) for k, v in skipped.items()},
         "pending": int(counts.get("pending", 0) + counts.get("batched", 0)),
+        "line": describe(session, campaign, sent=sent),
+        "blocks": {"members": blocked, "rate": round(blocked / sent, 4) if sent else None, "window_hours": 24},
         "coupons": {"claimed": claimed, "redeemed": int(redeemed), "revenue": str(Decimal(coupon_revenue))},
         "window_days": days,
         "target": target,

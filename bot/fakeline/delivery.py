@@ -84,6 +84,7 @@ class DeliveryMixin:
             self.total_usage += charged
             self._deliveries.append({"seq": rec.seq, "kind": kind, "messages": messages, "to": set(to),
                                      "retry_key": rec.headers.get("x-line-retry-key")})
+        self._record_units(rec, to)  # type: ignore[attr-defined]  (InsightMixin)
         return None
 
     def _sent(self, rec: Record) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
 from .delivery import DeliveryMixin
+from .insight import InsightMixin
 from .richmenu import RichMenuMixin, image_issues
 from .spec import Issue, OpMatch, SpecMissingError, find_spec_dir, load_spec
 
@@ -71,7 +72,7 @@ class _QuietHandler(WSGIRequestHandler):
         log.debug("%s %s", self.requestline, code)
 
 
-class FakeLine(DeliveryMixin, RichMenuMixin):
+class FakeLine(DeliveryMixin, RichMenuMixin, InsightMixin):
     """Fake LINE Messaging API.  ``mode``: "spec", "sdk" or None (spec if documents exist).
 
     Message delivery / reply tokens / retry keys live in :mod:`.delivery`, rich menus in
@@ -202,6 +203,7 @@ class FakeLine(DeliveryMixin, RichMenuMixin):
         self._windows: dict[tuple[str, str], deque[float]] = {}
         self._reset_delivery()
         self._reset_richmenus()
+        self._reset_insight()
 
     # -- WSGI ----------------------------------------------------------------------
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:

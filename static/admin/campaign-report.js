@@ -44,6 +44,21 @@
       el('p', { class: 'muted', style: 'margin-top:10px', id: 'uplift', text: uplift }));
   }
 
+  /** targeted → sent → opened → clicked (LINE's counts per unit, null under 20 users) → bought, and the blocks. */
+  function funnelCard(r) {
+    const line = r.line;
+    const steps = [[t('camp.targeted'), r.targeted, '#6f4e37'], [t('camp.sent'), r.sent, '#06c755'],
+      [t('camp.opened'), line.unique_impressions, '#3d7bd9'], [t('camp.clicked'), line.unique_clicks, '#e0a030'],
+      [t('camp.bought'), r.target.buyers, '#d0587e']].filter(([, n]) => n != null);
+    const note = line.note ? t(`camp.line.${line.note}`) : t('camp.line.fetched', { when: fmt.time(line.fetched_at) });
+    const blocks = r.blocks.rate == null ? t('camp.blocksNone')
+      : t('camp.blocks', { members: fmt.num(r.blocks.members), rate: (r.blocks.rate * 100).toFixed(1) });
+    return card(t('camp.funnel'), charts.bars(steps.map((s) => s[0]), steps.map((s) => s[1]), {
+      label: t('camp.funnel'), colours: steps.map((s) => s[2]), size: 'short', format: (v) => fmt.num(v) }),
+    el('p', { class: 'muted', style: 'margin-top:10px', id: 'lineNote', text: note }),
+    el('p', { class: 'muted', id: 'blocks', text: blocks }));
+  }
+
   async function cancel(id) {
     if (!(await Admin.ask(t('camp.cancelTitle'), el('p', { text: t('camp.cancelText') }), t('camp.cancelGo'), { danger: true }))) return;
     try { await Admin.api(`/api/v1/admin/campaigns/${id}/cancel`, { method: 'POST' }); Admin.refresh(); } catch (err) { Admin.fail(err); }
@@ -64,7 +79,7 @@
       kpi(t('camp.skippedAll'), fmt.num(skipped), 'kpiSkipped', '#e0a030'),
       kpi(t('camp.couponsClaimed'), `${fmt.num(coupons.claimed)} / ${fmt.num(coupons.redeemed)}`, 'kpiCoupons', '#d0587e')));
     main.append(el('div', { class: 'split' },
-      el('div', { class: 'stack' }, progressCard(c, r), card(t('camp.breakdown'), deliveryChart(r)), outcomeCard(r),
+      el('div', { class: 'stack' }, progressCard(c, r), card(t('camp.breakdown'), deliveryChart(r)), funnelCard(r), outcomeCard(r),
         coupons.claimed ? card(t('camp.coupons'), el('p', { text: t('camp.couponText', { claimed: coupons.claimed, redeemed: coupons.redeemed, revenue: fmt.money(coupons.revenue) }) })) : null),
       el('div', { class: 'stack' }, card(t('camp.preview.title'), Admin.bubble.phone(c.kind, c.content)),
         card(t('camp.details'), el('dl', { class: 'facts' }, ...[
