@@ -8,12 +8,12 @@ from flask import Blueprint, g, request
 
 from bot.apiutil import json_body, parse_amount, parse_str
 from bot.auth import current_actor, require_actor, require_admin, require_scope
-from bot.push import enqueue_messages, send_after_response
+from bot.push import enqueue_messages, enqueue_redemption_push, send_after_response
 from bot.services import services
 from handlers.messages import text
 from models import admin
 from models.coupon import (
-    CouponTemplate, check_redeemable, coupon_json, create_template, get_by_code, issue, read_coupon_token,
+    CouponTemplate, check_redeemable, coupon_json, create_template, describe_value, get_by_code, issue, read_coupon_token,
     redeem, revoke, void_redemption,
 )
 from models.errors import InvalidInput, NotFound
@@ -52,9 +52,15 @@ def check():  # type: ignore[no-untyped-def]
 @require_actor
 def redeem_coupon():  # type: ignore[no-untyped-def]
     body = json_body()
-    coupon = redeem(g.db, code=coupon_from(body), amount=parse_amount(body.get("amount")), actor=current_actor(), now=services().now())
+    actor = current_actor()
+    coupon = redeem(g.db, code=coupon_from(body), amount=parse_amount(body.get("amount")), actor=actor, now=services().now())
+    template = g.db.get(CouponTemplate, coupon.template_id)
+    member = g.db.get(Member, coupon.member_id)
+    pushed = enqueue_redemption_push(g.db, member, actor.store_id, coupon=(template.name, describe_value(template))) if member else None
     payload = {"coupon": _with_template(coupon)}
     g.db.commit()
+    if pushed:
+        send_after_response([pushed])
     return payload
 
 
