@@ -10,7 +10,7 @@ import pytest
 
 from tests.conftest import all_text
 from tests.e2e.cashier_helpers import member_state, write_y4m
-from tests.e2e.test_cashier_page import _chromium_present, camera, expect, page, shot, sign_in  # noqa: F401 - fixtures
+from tests.e2e.test_cashier_page import CSP_VIOLATIONS, _chromium_present, camera, expect, page, shot, sign_in  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -45,6 +45,7 @@ def test_scan_a_coupon_qr_and_redeem_it_with_the_minimum_spend(page, live_url, c
     check = expect()
     user, number = make_member("王小美")
     token, code = make_coupon(client, counter, line, user, number)
+    page.add_init_script(CSP_VIOLATIONS)
     sign_in(page, f"{live_url}/cashier")
     write_y4m(camera, coupon_png(client, token))
     page.get_by_role("button", name="掃描會員 QR").click()  # the member holds up the coupon, not the card
@@ -91,6 +92,7 @@ def test_scan_a_coupon_qr_and_redeem_it_with_the_minimum_spend(page, live_url, c
     page.get_by_role("button", name="下一位").click()
     check(page.get_by_role("button", name="掃描會員 QR")).to_be_visible()
     check(view).to_be_hidden()
+    assert page.evaluate("window.__cspViolations") == []  # the coupon views keep /cashier's policy
 
 
 def test_a_manager_types_the_code_and_voids_the_redemption_once(page, live_url, client, counter, line, make_member, shot):  # type: ignore[no-untyped-def]
