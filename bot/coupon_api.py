@@ -61,6 +61,7 @@ def lookup():  # type: ignore[no-untyped-def]
         "member": {"member_no": member.member_no, "name": member.display_name} if member else None,
         "usable": found.problem is None, "problem": found.problem,
         "needs_amount": found.template.min_spend > 0, "can_void": found.can_void,
+        "redeemed_here": coupon.status == "redeemed" and coupon.redeemed_store_id == actor.store_id,
     }
 
 

@@ -592,13 +592,14 @@
     }
     const { ok, err } = await couponWrite('/api/v1/coupons/redeem', body);
     if (state.coupon !== coupon) return;
-    // a retry after a lost answer finds the coupon used: by then it was us
-    const ours = ok || (coupon.lost && err.code === 'coupon_already_redeemed' && coupon.data.can_void);
-    if (ours) {
+    // The answer was lost (or this is the retry after one) and the coupon is now used at this
+    // store: the request went through. Redemption flips the coupon once, so a retry never uses it twice.
+    const lost = !ok && (err instanceof NetworkError || (coupon.lost && err.code === 'coupon_already_redeemed'));
+    if (ok || (lost && coupon.data.redeemed_here)) {
       const c = coupon.data.coupon;
       const lines = [[c.description, 'gain'], [`「${c.name}」已使用，會員會在 LINE 收到通知`, 'now']];
       if (body.amount) lines.push([`結帳 NT$${money(body.amount)}`, 'note']);
-      if (!ok) lines.push(['先前的請求已完成，未重複使用', 'note']);
+      if (!ok) lines.push(['連線曾中斷，但這次使用已完成，未重複使用', 'note']);
       couponResult('優惠券已使用', lines);
     } else if (err instanceof NetworkError) {
       coupon.lost = true;

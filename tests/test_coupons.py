@@ -181,6 +181,7 @@ def test_lookup_shows_a_coupon_in_every_state(client, counter, line, make_member
     assert seen.status_code == 200, seen.get_json()
     body = seen.get_json()
     assert body["usable"] is True and body["problem"] is None and body["needs_amount"] is True and body["can_void"] is False
+    assert body["redeemed_here"] is False
     assert body["member"] == {"member_no": number, "name": "王小美"}
     assert body["coupon"]["description"] == "折抵 NT$50" and body["coupon"]["min_spend"] == "200" and body["coupon"]["stores"] == ["TPE01"]
     code = body["coupon"]["code"]
@@ -190,7 +191,7 @@ def test_lookup_shows_a_coupon_in_every_state(client, counter, line, make_member
     assert redeem(client, counter, token, amount=250).status_code == 200
     used = client.post("/api/v1/coupons/lookup", json={"code": code}, headers=counter.cashier).get_json()
     assert used["usable"] is False and used["problem"] == "coupon_already_redeemed" and used["can_void"] is True
-    assert used["coupon"]["redeemed_amount"] == "250"
+    assert used["coupon"]["redeemed_amount"] == "250" and used["redeemed_here"] is True
     void = client.post("/api/v1/coupons/void-redemption", json={"code": code, "reason": "取消交易"}, headers=counter.manager)
     assert void.status_code == 200
     again = client.post("/api/v1/coupons/lookup", json={"code": code}, headers=counter.cashier).get_json()
@@ -201,7 +202,7 @@ def test_lookup_shows_a_coupon_in_every_state(client, counter, line, make_member
 
     other = Counter(client, code="KHH01", name="高雄店")
     elsewhere = client.post("/api/v1/coupons/lookup", json={"code": code}, headers=other.cashier).get_json()
-    assert elsewhere["can_void"] is False
+    assert elsewhere["can_void"] is False and elsewhere["redeemed_here"] is False
     fresh = issue(client, counter, tpl["id"], number, occasion="o-2").get_json()["coupon"]["code"]
     wrong = client.post("/api/v1/coupons/lookup", json={"code": fresh}, headers=other.cashier).get_json()
     assert wrong["usable"] is False and wrong["problem"] == "coupon_wrong_store"

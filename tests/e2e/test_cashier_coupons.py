@@ -161,3 +161,48 @@ def test_stamps_are_zhang_on_the_cashier_page(page, live_url, client, counter, m
     check(page.locator("#cardReward")).to_have_text("集滿 8 章兌換「免費拿鐵」，還差 7 章")
     shot(page, "2x-06-stamps-zhang")
     assert member_state(client, counter, number)["balances"] == {"stamps": 1, "points": 35}
+
+
+def test_a_lost_answer_never_uses_a_coupon_twice(page, live_url, client, counter, line, make_member, shot):  # type: ignore[no-untyped-def]
+    """The redemption reaches the server but its answer is lost: the page finds the coupon used at
+    this store and says so; while offline it keeps the coupon and asks for another try."""
+    check = expect()
+    user, number = make_member()
+    _, code = make_coupon(client, counter, line, user, number, min_spend=0)
+    sign_in(page, f"{live_url}/cashier")
+    page.get_by_label("優惠券代碼").fill(code)
+    page.get_by_role("button", name="查看").click()
+    check(page.locator("#couponState")).to_have_text("可使用")
+
+    lost: list[int] = []
+
+    def lose_first_answer(route) -> None:  # type: ignore[no-untyped-def]
+        if not lost:
+            lost.append(route.fetch().status)  # the server redeems it; the answer never reaches the till
+            route.abort("internetdisconnected")
+        else:
+            route.continue_()
+
+    page.route("**/api/v1/coupons/redeem", lose_first_answer)
+    page.get_by_role("button", name="確認使用").click()
+    check(page.locator("#couponResult")).to_contain_text("連線曾中斷，但這次使用已完成，未重複使用")
+    check(page.locator("#couponState")).to_have_text("已使用")
+    check(page.get_by_role("alert")).to_be_hidden()
+    assert lost == [200]
+    shot(page, "2x-07-coupon-lost-answer")
+
+    # Offline altogether: nothing is used, the page keeps the coupon and asks to try again.
+    page.get_by_role("button", name="下一位").click()
+    _, other = make_coupon(client, counter, line, user, number, name="第二張", min_spend=0)
+    page.get_by_label("優惠券代碼").fill(other)
+    page.get_by_role("button", name="查看").click()
+    check(page.locator("#couponName")).to_have_text("第二張")
+    page.context.set_offline(True)
+    page.get_by_role("button", name="確認使用").click()
+    check(page.get_by_role("alert")).to_contain_text("網路恢復後請再按一次「確認使用」")
+    check(page.locator("#couponState")).to_have_text("可使用")
+    page.context.set_offline(False)
+    page.get_by_role("button", name="確認使用").click()
+    check(page.locator("#couponResult")).to_contain_text("優惠券已使用")
+    statuses = [client.post("/api/v1/coupons/lookup", json={"code": c}, headers=counter.cashier).get_json()["coupon"]["status"] for c in (code, other)]
+    assert statuses == ["redeemed", "redeemed"]
