@@ -494,6 +494,8 @@
     $('couponRedeemForm').reset();
     $('couponVoidForm').reset();
     $('couponResult').hidden = true;
+    $('couponResultTitle').textContent = '';
+    $('couponResultLines').replaceChildren();
     $('couponCode').value = '';
   }
 

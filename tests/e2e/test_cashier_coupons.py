@@ -203,6 +203,8 @@ def test_a_lost_answer_never_uses_a_coupon_twice(page, live_url, client, counter
     check(page.locator("#couponState")).to_have_text("可使用")
     page.context.set_offline(False)
     page.get_by_role("button", name="確認使用").click()
+    check(page.locator("#couponResult")).to_be_visible()
     check(page.locator("#couponResult")).to_contain_text("優惠券已使用")
+    check(page.locator("#couponState")).to_have_text("已使用")
     statuses = [client.post("/api/v1/coupons/lookup", json={"code": c}, headers=counter.cashier).get_json()["coupon"]["status"] for c in (code, other)]
     assert statuses == ["redeemed", "redeemed"]
