@@ -29,13 +29,15 @@ def enqueue_award_push(session: Session, member: Member, done: Checkout, store_i
     return enqueue_messages(session, member, "award", award_messages(session, member, done, store.name if store else "", svc.texts), now=svc.now())
 
 
-def enqueue_redemption_push(session: Session, member: Member, store_id: int, **what: object) -> int | None:
-    """What was redeemed at the counter and the new balances (handlers.stamps.redemption_messages)."""
+def enqueue_redemption_push(session: Session, member: Member, store_id: int, *, reward: str | None = None, points: int = 0,
+                            coupon: tuple[str, str] | None = None) -> int | None:
+    """What was redeemed at the counter (a reward, with the points it cost, or a coupon's name and
+    value) and the new balances, queued in the redemption's transaction."""
     if not member.is_reachable:
         return None
     store = session.get(Store, store_id)
     svc = services()
-    messages = redemption_messages(session, member, store_name=store.name if store else "", t=svc.texts, **what)  # type: ignore[arg-type]
+    messages = redemption_messages(session, member, store_name=store.name if store else "", t=svc.texts, reward=reward, points=points, coupon=coupon)
     return enqueue_messages(session, member, "redemption", messages, now=svc.now())
 
 
