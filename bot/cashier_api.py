@@ -10,7 +10,7 @@ from flask import Blueprint, g
 
 from bot.apiutil import decimal_str, json_body, parse_amount, parse_int, parse_str
 from bot.auth import client_address, current_actor, issue_staff_token, require_actor
-from bot.push import enqueue_award_push, send_after_response
+from bot.push import enqueue_award_push, enqueue_redemption_push, send_after_response
 from bot.services import services
 from models.card import read_card_token
 from models.claim import award_at_counter, create_claim, format_code
@@ -71,7 +71,14 @@ def login():  # type: ignore[no-untyped-def]
         "token": issue_staff_token(staff),
         "staff": {"id": staff.id, "name": staff.display_name, "role": staff.role},
         "store": {"code": store.code, "name": store.name},
+        "units": units(),
     }
+
+
+def units() -> dict[str, str]:
+    """The words the member sees for a stamp and a point (the text table), for the cashier page."""
+    t = services().texts
+    return {"stamp": t("stamp_unit"), "point": t("point_unit")}
 
 
 @bp.get("/me")
@@ -85,6 +92,7 @@ def me():  # type: ignore[no-untyped-def]
         "role": actor.role,
         "staff": {"id": staff.id, "name": staff.display_name} if staff else None,
         "store": {"code": store.code, "name": store.name},
+        "units": units(),
     }
 
 
@@ -146,8 +154,11 @@ def redeem():  # type: ignore[no-untyped-def]
         g.db, member_id=member.id, item_id=parse_int(body, "reward_id"),
         request_id=parse_str(body, "request_id", max_len=64) or "", actor=actor, now=services().now(),
     )
+    pushed = None if result.replayed else enqueue_redemption_push(g.db, member, actor.store_id, reward=result.reward_name, points=result.points)
     summary = member_summary(g.db, member, services().now())
     g.db.commit()
+    if pushed:
+        send_after_response([pushed])
     out = {"redemption": {"id": result.redemption_id, "reward": result.reward_name, "points": result.points, "replayed": result.replayed}, "member": summary}
     return out, (200 if result.replayed else 201)
 
@@ -158,8 +169,11 @@ def use_reward_grant(grant_id: int):  # type: ignore[no-untyped-def]
     body, actor = json_body(), current_actor()
     member = resolve_member(body)
     grant = use_grant(g.db, grant_id=grant_id, member_id=member.id, actor=actor, now=services().now())
+    pushed = enqueue_redemption_push(g.db, member, actor.store_id, reward=grant.name)
     summary = member_summary(g.db, member, services().now())
     g.db.commit()
+    if pushed:
+        send_after_response([pushed])
     return {"grant": {"id": grant.id, "name": grant.name, "used_at": grant.used_at.isoformat()}, "member": summary}
 
 

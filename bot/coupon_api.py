@@ -6,15 +6,15 @@ import uuid
 
 from flask import Blueprint, g, request
 
-from bot.apiutil import json_body, parse_amount, parse_str
+from bot.apiutil import decimal_str, json_body, parse_amount, parse_str
 from bot.auth import current_actor, require_actor, require_admin, require_scope
-from bot.push import enqueue_messages, send_after_response
+from bot.push import enqueue_messages, enqueue_redemption_push, send_after_response
 from bot.services import services
 from handlers.messages import text
 from models import admin
 from models.coupon import (
-    CouponTemplate, check_redeemable, coupon_json, create_template, get_by_code, issue, read_coupon_token,
-    redeem, revoke, void_redemption,
+    CouponTemplate, check_redeemable, coupon_json, create_template, describe_value, get_by_code, issue, look_up,
+    read_coupon_token, redeem, revoke, void_redemption,
 )
 from models.errors import InvalidInput, NotFound
 from models.member import Member, get_by_member_no
@@ -48,13 +48,36 @@ def check():  # type: ignore[no-untyped-def]
     return {"coupon": _with_template(coupon), "usable": True}
 
 
+@bp.post("/coupons/lookup")
+@require_actor
+def lookup():  # type: ignore[no-untyped-def]
+    """Everything the cashier page shows of a scanned or typed coupon, whatever its state."""
+    actor = current_actor()
+    found = look_up(g.db, code=coupon_from(json_body()), store=g.db.get(Store, actor.store_id), now=services().now())
+    coupon, member = found.coupon, g.db.get(Member, found.coupon.member_id)
+    return {
+        "coupon": {**coupon_json(coupon, found.template), "item_name": found.template.item_name,
+                   "redeemed_amount": decimal_str(coupon.redeemed_amount)},
+        "member": {"member_no": member.member_no, "name": member.display_name} if member else None,
+        "usable": found.problem is None, "problem": found.problem,
+        "needs_amount": found.template.min_spend > 0, "can_void": found.can_void,
+        "redeemed_here": coupon.status == "redeemed" and coupon.redeemed_store_id == actor.store_id,
+    }
+
+
 @bp.post("/coupons/redeem")
 @require_actor
 def redeem_coupon():  # type: ignore[no-untyped-def]
     body = json_body()
-    coupon = redeem(g.db, code=coupon_from(body), amount=parse_amount(body.get("amount")), actor=current_actor(), now=services().now())
+    actor = current_actor()
+    coupon = redeem(g.db, code=coupon_from(body), amount=parse_amount(body.get("amount")), actor=actor, now=services().now())
+    template = g.db.get(CouponTemplate, coupon.template_id)
+    member = g.db.get(Member, coupon.member_id)
+    pushed = enqueue_redemption_push(g.db, member, actor.store_id, coupon=(template.name, describe_value(template))) if member else None
     payload = {"coupon": _with_template(coupon)}
     g.db.commit()
+    if pushed:
+        send_after_response([pushed])
     return payload
 
 

@@ -64,6 +64,11 @@ COUNTER_PATHS: dict[str, Any] = {
                                                             "visit (details: the original amount and visit); receipt_already_awarded: the receipt was "
                                                             "already awarded at the counter (details: its amount and visit), so a code could not award it"})},
     "/api/v1/coupons/check": {"post": op("Check a coupon for this store and amount without redeeming it", body="CouponRef", errors=("404", "409", "422"))},
+    "/api/v1/coupons/lookup": {"post": op("What a scanned or typed coupon is: value, conditions, expiry, state, member", body="CouponRef", ok="CouponLookup",
+                                          errors={"404": "coupon_not_found", "409": "coupon_token_invalid", "422": "coupon_required"}, description=(
+        "Answers for a coupon in any state. usable: it can be redeemed at this store now (given the minimum spend, needs_amount); "
+        "problem: otherwise the code redeem would refuse with (coupon_already_redeemed, coupon_expired, coupon_voided, coupon_wrong_store, "
+        "coupon_not_yet_valid); can_void: it was redeemed at this store and its redemption was never voided (a manager may void it)."))},
     "/api/v1/coupons/redeem": {"post": op("Redeem a coupon exactly once", body="CouponRef", errors=("404", "409", "422"), description=(
         "409 codes: coupon_expired, coupon_voided, coupon_wrong_store, coupon_min_spend, coupon_already_redeemed, coupon_token_invalid."))},
     "/api/v1/coupons/void-redemption": {"post": op("Manager: undo a redemption (recorded)", body="VoidRequest", errors={

@@ -171,6 +171,12 @@ CASHIER_SCHEMAS: dict[str, Any] = {
         description={"type": "string"}, min_spend={"type": "string"}, status={"type": "string", "enum": ["issued", "redeemed", "expired", "voided"]}, source={"type": "string"},
         issued_at=TIME, valid_from=TIME, expires_at=TIME, redeemed_at=TIME_OR_NULL, stores={"type": ["array", "null"], "items": {"type": "string"}},
     ),
+    "CouponLookup": _obj(
+        coupon={"allOf": [ref("Coupon")], "description": "The coupon, with item_name (free_item) and redeemed_amount (the spend entered at redemption)"},
+        member={"type": ["object", "null"], "properties": {"member_no": {"type": ["string", "null"]}, "name": {"type": ["string", "null"]}}},
+        usable={"type": "boolean"}, problem={"type": ["string", "null"]}, needs_amount={"type": "boolean", "description": "A minimum spend applies: send amount to redeem"},
+        can_void={"type": "boolean"}, redeemed_here={"type": "boolean", "description": "It is redeemed, at this store"},
+    ),
     "CouponRef": _obj(doc="The coupon QR's token, or its code typed by hand", token={"type": "string"}, code={"type": "string"}, amount=AMOUNT),
     "VoidRequest": _obj(["reason"], token={"type": "string"}, code={"type": "string"}, reason={"type": "string"}),
 }

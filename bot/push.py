@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from bot.line import LineError
 from bot.linewire import RawMessage, message_json
 from bot.services import Services, services
-from handlers.stamps import award_messages
+from handlers.stamps import award_messages, redemption_messages
 from models import outbox
 from models.checkout import Checkout
 from models.member import Member
@@ -27,6 +27,18 @@ def enqueue_award_push(session: Session, member: Member, done: Checkout, store_i
     store = session.get(Store, store_id)
     svc = services()
     return enqueue_messages(session, member, "award", award_messages(session, member, done, store.name if store else "", svc.texts), now=svc.now())
+
+
+def enqueue_redemption_push(session: Session, member: Member, store_id: int, *, reward: str | None = None, points: int = 0,
+                            coupon: tuple[str, str] | None = None) -> int | None:
+    """What was redeemed at the counter (a reward, with the points it cost, or a coupon's name and
+    value) and the new balances, queued in the redemption's transaction."""
+    if not member.is_reachable:
+        return None
+    store = session.get(Store, store_id)
+    svc = services()
+    messages = redemption_messages(session, member, store_name=store.name if store else "", t=svc.texts, reward=reward, points=points, coupon=coupon)
+    return enqueue_messages(session, member, "redemption", messages, now=svc.now())
 
 
 def enqueue_messages(session: Session, member: Member, purpose: str, messages: list[Message], *, now: datetime) -> int | None:

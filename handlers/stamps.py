@@ -86,14 +86,22 @@ def history_rows(entries: list[LedgerEntry], t: Texts) -> list[FlexComponent]:
     return rows
 
 
-def stamp_card(session: Session, member: Member, rule: EarningRule, t: Texts, *, history: int = 10, headline: list[FlexComponent] | None = None) -> FlexMessage:
+def stamp_card(session: Session, member: Member, rule: EarningRule, t: Texts, *, history: int = 10,
+               headline: list[FlexComponent] | None = None, completed: bool = False) -> FlexMessage:
+    """The card with its progress; ``completed``: the award that filled it, shown full with its
+    reward ready (the balance has already started the next card: what was carried over is said)."""
     stamps = balance(session, member.id, "stamp")
     points = balance(session, member.id, "point")
     size = max(1, rule.card_size)
-    filled = min(stamps, size)
+    filled = size if completed else min(stamps, size)
     body: list[FlexComponent] = list(headline or [])
     body += stamp_grid(filled, size)
-    body.append(build(FlexText, text=t("stamps_progress", left=size - filled, reward=rule.reward_name), size="sm", wrap=True, margin="md", color="#333333"))
+    if completed:
+        body.append(build(FlexText, text=t("stamps_card_full", size=size, reward=rule.reward_name), size="sm", wrap=True, margin="md", color="#C05621", weight="bold"))
+        if stamps:
+            body.append(build(FlexText, text=t("stamps_next_card", n=stamps), size="sm", wrap=True, color="#333333"))
+    else:
+        body.append(build(FlexText, text=t("stamps_progress", left=size - filled, reward=rule.reward_name), size="sm", wrap=True, margin="md", color="#333333"))
     body.append(build(FlexText, text=t("stamps_points", points=points), size="sm", color="#333333"))
     grants = open_grants(session, member.id)
     if grants:
@@ -136,7 +144,26 @@ def award_headline(done: Checkout, store_name: str, rule: EarningRule, t: Texts)
 def award_messages(session: Session, member: Member, done: Checkout, store_name: str, t: Texts) -> list[Message]:
     """The push a member receives after an award at the counter."""
     rule = get_rule(session)
-    return [stamp_card(session, member, rule, t, history=0, headline=award_headline(done, store_name, rule, t))]
+    headline = award_headline(done, store_name, rule, t)
+    return [stamp_card(session, member, rule, t, history=0, headline=headline, completed=done.award.rewards > 0)]
+
+
+def redemption_messages(session: Session, member: Member, *, store_name: str, t: Texts, reward: str | None = None,
+                        points: int = 0, coupon: tuple[str, str] | None = None) -> list[Message]:
+    """The push after a redemption at the counter: what was redeemed (a points reward, a full
+    card's reward, or a coupon as (name, value)), then the card with the new balances."""
+    if coupon is not None:
+        what = t("redeemed_coupon", store=store_name, name=coupon[0], value=coupon[1])
+    else:
+        what = t("redeemed_body", store=store_name, reward=reward or "")
+    lines: list[FlexComponent] = [
+        build(FlexText, text=t("redeemed_title"), weight="bold", size="lg", color=BRAND_COLOR),
+        build(FlexText, text=what, size="sm", wrap=True),
+    ]
+    if points:
+        lines.append(build(FlexText, text=t("redeemed_points", n=points), size="sm", wrap=True, color="#C62828"))
+    lines.append(build(FlexSeparator, margin="md"))
+    return [stamp_card(session, member, get_rule(session), t, history=0, headline=lines)]
 
 
 def show_stamps(inp: Input, ctx: Context) -> list[Message]:
@@ -164,7 +191,8 @@ def claim(inp: Input, ctx: Context) -> list[Message]:
         return [text(t(CLAIM_REPLIES.get(err.code, "claim_failed")))]
     store = ctx.session.get(Store, result.store_id)
     headline = award_headline(result.checkout, store.name if store else ctx.settings.brand_name, rule, t)
-    return [text(t("claim_done")), stamp_card(ctx.session, ctx.member, rule, t, history=0, headline=headline)]
+    card = stamp_card(ctx.session, ctx.member, rule, t, history=0, headline=headline, completed=result.checkout.award.rewards > 0)
+    return [text(t("claim_done")), card]
 
 
 def is_claim(text_: str | None) -> bool:

@@ -10,6 +10,10 @@ from typing import Mapping
 from models.placeholder import PlaceholderError, check, render
 
 ZH_TW: dict[str, str] = {
+    # Units: the word for a stamp (a brand may say 杯, 枚, 格…) and for a point; every text below uses
+    # {stamp} and {point}, and the cashier page shows the same words (GET /api/v1/me).
+    "stamp_unit": "章",
+    "point_unit": "點",
     # Follow
     "welcome": "{name}您好！歡迎加入 {brand} 的好友 ☕\n加入會員即可集點、領取專屬優惠。",
     "welcome_back": "{name}，歡迎回來！您的會員資格與點數都還在。",
@@ -52,26 +56,32 @@ ZH_TW: dict[str, str] = {
     "card_number": "會員編號",
     "card_tier": "等級",
     "card_points": "點數",
-    "card_stamps": "集點",
+    "card_stamps": "集{stamp}",
     "card_qr_hint": "結帳時請出示此 QR 碼，{minutes} 分鐘內有效",
     "card_refresh": "更新 QR 碼",
     "card_not_member": "您還不是會員喔，加入會員後就能使用會員卡 👇",
     "tier_default": "一般會員",
     # Stamps and points
-    "stamps_alt": "{brand} 集點卡：{stamps}/{size}",
+    "stamps_alt": "{brand} 集點卡：{stamps}/{size} {stamp}",
     "stamps_title": "{brand} 集點卡",
-    "stamps_progress": "再集 {left} 點，即可兌換「{reward}」",
-    "stamps_points": "目前點數 {points:,} 點",
+    "stamps_progress": "再集 {left} {stamp}，即可兌換「{reward}」",
+    "stamps_card_full": "✅ 集滿 {size} {stamp}！「{reward}」已可兌換",
+    "stamps_next_card": "新的一張已開始：目前 {n} {stamp}",
+    "stamps_points": "目前點數 {points:,} {point}",
     "stamps_rewards_ready": "🎁 您有 {count} 個獎勵可兌換：{names}",
     "stamps_history_title": "最近紀錄",
     "stamps_history_empty": "還沒有紀錄，結帳時出示會員卡即可集點。",
     "stamps_award_title": "集點成功！",
     "stamps_award_body": "{store}：{what}",
-    "stamps_award_stamps": "+{n} 點集點",
-    "stamps_award_points": "+{n} 點數",
+    "stamps_award_stamps": "+{n} {stamp}",
+    "stamps_award_points": "+{n} {point}",
     "stamps_award_reward": "🎉 集滿一張卡！已送您「{reward}」，下次結帳時告訴店員即可兌換。",
-    "unit_stamp": "集點",
-    "unit_point": "點數",
+    "redeemed_title": "兌換成功！",
+    "redeemed_body": "{store}：已兌換「{reward}」",
+    "redeemed_points": "使用 {n:,} {point}",
+    "redeemed_coupon": "{store}：已使用優惠券「{name}」（{value}）",
+    "unit_stamp": "{stamp}",
+    "unit_point": "{point}",
     "reason_award": "消費集點",
     "reason_card_reward": "集滿兌換 {note}",
     "reason_redeem": "兌換 {note}",
@@ -96,16 +106,16 @@ ZH_TW: dict[str, str] = {
     "tiers_none": "目前還沒有設定會員等級。",
     "tier_current": "目前等級",
     "tier_rule_spend": "{days} 天內累積消費滿 NT${amount:,}",
-    "tier_rule_points": "{days} 天內累積 {amount:,} 點",
+    "tier_rule_points": "{days} 天內累積 {amount:,} {point}",
     "tier_rule_visits": "{days} 天內來店 {amount:,} 次",
     "tier_rule_free": "加入會員即享有",
     "tier_multiplier": "消費點數 {multiplier} 倍",
     "tier_next_spend": "再消費 NT${amount:,} 即可升級{tier}",
-    "tier_next_points": "再累積 {amount:,} 點即可升級{tier}",
+    "tier_next_points": "再累積 {amount:,} {point}即可升級{tier}",
     "tier_next_visits": "再來店 {amount:,} 次即可升級{tier}",
     "tier_top": "您已是最高等級，感謝您的支持！",
     "tier_keep_spend": "您的{tier}資格將於 {date} 到期，再消費 NT${amount:,} 即可保級！",
-    "tier_keep_points": "您的{tier}資格將於 {date} 到期，再累積 {amount:,} 點即可保級！",
+    "tier_keep_points": "您的{tier}資格將於 {date} 到期，再累積 {amount:,} {point}即可保級！",
     "tier_keep_visits": "您的{tier}資格將於 {date} 到期，再來店 {amount:,} 次即可保級！",
     "tier_until": "等級效期至 {date}",
     "tier_changed_down": "您的會員等級已調整為「{tier}」。持續消費即可再次升級！",
@@ -130,8 +140,8 @@ ZH_TW: dict[str, str] = {
     "offer_gone": "很抱歉，這個優惠已經被領完了 🙏",
     "offer_unknown": "這個優惠活動已結束或不適用於您的帳號。",
     # Help
-    "help": "您可以點選下方按鈕，或輸入：\n・會員卡：出示會員卡集點\n・集點卡：看集點進度與點數\n・我的優惠券：查看可用的優惠券\n・會員權益：各等級福利\n・加入會員：免費加入\n・說明：再看一次這段說明",
-    "help_member": "您可以點選下方按鈕，或輸入：\n・會員卡：出示會員卡集點\n・集點卡：看集點進度與點數\n・我的優惠券：查看可用的優惠券\n・會員權益：各等級福利\n・說明：再看一次這段說明",
+    "help": "您可以點選下方按鈕，或輸入：\n・會員卡：出示會員卡集點\n・集點卡：看集{stamp}進度與點數\n・我的優惠券：查看可用的優惠券\n・會員權益：各等級福利\n・加入會員：免費加入\n・說明：再看一次這段說明",
+    "help_member": "您可以點選下方按鈕，或輸入：\n・會員卡：出示會員卡集點\n・集點卡：看集{stamp}進度與點數\n・我的優惠券：查看可用的優惠券\n・會員權益：各等級福利\n・說明：再看一次這段說明",
     "menu_card": "會員卡",
     "menu_join": "加入會員",
     "menu_help": "說明",
@@ -170,8 +180,8 @@ ZH_TW: dict[str, str] = {
     "invite_open": "加入好友並送出邀請碼",
     "invite_share_text": "我在用 {brand} 的會員卡，邀請你一起加入！點連結加入好友，邀請碼 {code} 會自動送出：{url}",
     "invite_not_member": "加入會員後就能邀請好友，一起領取邀請禮 👇",
-    "gift_stamps": "{n} 點集點",
-    "gift_points": "{n} 點數",
+    "gift_stamps": "{n} {stamp}",
+    "gift_points": "{n} {point}",
     "gift_coupon": "優惠券「{name}」",
     "reason_referral": "邀請好友獎勵",
     # Referrals: a friend sends a code
@@ -202,7 +212,7 @@ class Texts:
 
     def __init__(self, overrides: Mapping[str, str] | None = None, **defaults: str) -> None:
         self._table = {**ZH_TW, **(overrides or {})}
-        self._defaults = defaults
+        self._defaults = {"stamp": self._table["stamp_unit"], "point": self._table["point_unit"], **defaults}
 
     @classmethod
     def load(cls, path: str | None, **defaults: str) -> "Texts":

@@ -297,6 +297,33 @@ def redeem(session: Session, *, code: str, amount: Decimal | None, actor: Actor,
     return coupon
 
 
+@dataclass(frozen=True)
+class CouponLookup:
+    """What the counter sees before redeeming: the coupon, its template, why it cannot be redeemed
+    here and now (a refusal's code; the minimum spend is asked for at redemption), and whether
+    this store may void its redemption."""
+
+    coupon: Coupon
+    template: CouponTemplate
+    problem: str | None
+    can_void: bool
+
+
+def look_up(session: Session, *, code: str, store: Store, now: datetime) -> CouponLookup:
+    coupon = get_by_code(session, code)
+    template = session.get(CouponTemplate, coupon.template_id)
+    assert template is not None
+    try:
+        check_redeemable(session, coupon, store=store, amount=template.min_spend or None, now=now)
+        problem = None
+    except CouponError as err:
+        problem = err.code
+    voids = session.scalar(select(func.count()).select_from(CouponEvent).where(
+        CouponEvent.coupon_id == coupon.id, CouponEvent.kind == "voided")) or 0
+    can_void = coupon.status == "redeemed" and coupon.redeemed_store_id == store.id and voids < VOIDS_PER_COUPON
+    return CouponLookup(coupon, template, problem, can_void)
+
+
 VOIDS_PER_COUPON = 1  # a redemption can be undone once: redeem, void, redeem again, and that one stands
 
 

@@ -34,7 +34,7 @@ DEFAULT_TEXT = {
     "winback": "{name}，好久不見！我們想念您了，回來喝杯咖啡吧 ☕",
     "tier_up": "👑 恭喜升級為「{tier}」！新的會員福利已經生效。",
     "tier_expiring": "⏳ 提醒您：您的「{tier}」資格即將到期。",  # followed by what it takes to keep it
-    "card_almost_full": "再集 1 點就能兌換「{reward}」囉！",
+    "card_almost_full": "再集 1 章就能兌換「{reward}」囉！",
     "coupon_expiring": "⏰ 您的優惠券「{coupon}」即將到期，記得使用喔！",
 }
 

@@ -1,4 +1,5 @@
-/* 門市收銀：登入 → 掃描會員 QR（或輸入會員編號）→ 集點／兌換 → 下一位。
+/* 門市收銀：登入 → 掃描會員 QR（或輸入會員編號）→ 集點／兌換 → 下一位；
+ * 掃描（或輸入代碼）優惠券 → 內容與條件 → 使用；店長可作廢一次。
  * Plain ES2020, no build step. Talks to /api/v1 (see /openapi.json).
  * Every write carries an id made once per transaction (receipt_id / request_id) and reused on
  * retry, so a retry after a lost answer never counts twice. */
@@ -15,8 +16,8 @@
     token_invalid: '這不是有效的會員卡 QR 碼，請會員重新開啟 LINE 會員卡',
     member_not_found: '查無此會員，請確認會員編號',
     member_required: '請掃描會員 QR 或輸入會員編號',
-    insufficient_balance: (d) => `點數不足：會員目前有 ${d.balance ?? '?'} ${d.currency === 'stamp' ? '集點' : '點'}，` +
-      `此兌換需要 ${d.needed ?? '?'} ${d.currency === 'stamp' ? '集點' : '點'}`,
+    insufficient_balance: (d) => `${d.currency === 'stamp' ? unit('stamp') : '點數'}不足：會員目前有 ${d.balance ?? '?'} ${unit(d.currency)}，` +
+      `此兌換需要 ${d.needed ?? '?'} ${unit(d.currency)}`,
     invalid_amount: '消費金額格式不正確：請輸入 0 到 10,000,000 的數字，最多兩位小數',
     nothing_to_award: '請輸入消費金額，或勾選「來店」',
     invalid_visit: '「來店」欄位不正確，請重新整理頁面',
@@ -33,10 +34,25 @@
     request_in_progress: '上一個請求仍在處理中，請稍後按重試',
     manager_only: '此操作需要店長權限',
     internal_error: '系統發生錯誤，請稍後再試',
+    coupon_required: '請掃描優惠券 QR 或輸入優惠券代碼',
+    coupon_not_found: '查無此優惠券，請確認代碼',
+    coupon_token_invalid: '這不是有效的優惠券 QR 碼，請會員重新開啟 LINE 優惠券',
+    coupon_already_redeemed: '這張優惠券已經使用過了',
+    coupon_expired: '這張優惠券已過期',
+    coupon_voided: '這張優惠券已被收回，無法使用',
+    coupon_wrong_store: '這張優惠券不適用於本門市',
+    coupon_not_yet_valid: '這張優惠券尚未開始使用',
+    coupon_min_spend: (d) => `未達最低消費：此優惠券需消費滿 NT$${d.min_spend ?? '?'}`,
+    coupon_void_limit: '這張優惠券的使用已作廢過一次，不能再作廢',
+    coupon_not_redeemed: '這張優惠券目前未使用，不需作廢',
+    reason_required: '請填寫作廢原因',
   };
+  /** The words the member sees for a stamp and a point (the bot's text table, from /api/v1/me). */
+  const UNITS = { stamp: '章', point: '點' };
+  const unit = (currency) => ((state.session && state.session.units) || UNITS)[currency === 'stamp' ? 'stamp' : 'point'];
   const SIGN_IN_AGAIN = new Set(['session_expired', 'unauthorized', 'invalid_api_key']);
 
-  const state = { session: null, member: null, catalogue: [], pending: null, inflight: false };
+  const state = { session: null, member: null, catalogue: [], pending: null, inflight: false, coupon: null };
   const scan = { stream: null, timer: 0, decoder: null };
 
   class NetworkError extends Error {}
@@ -122,7 +138,7 @@
   }
 
   function show(view) {
-    for (const id of ['loginView', 'identifyView', 'memberView']) $(id).hidden = id !== view;
+    for (const id of ['loginView', 'identifyView', 'memberView', 'couponView']) $(id).hidden = id !== view;
     $('signOut').hidden = !state.session;
     window.scrollTo(0, 0);
   }
@@ -141,12 +157,14 @@
     else sessionStorage.removeItem(SESSION_KEY);
     $('storeName').textContent = session ? session.store.name : '門市收銀';
     $('staffName').textContent = session ? `${session.staff.name}・${session.store.code}` : '';
+    $('stampLabel').textContent = `集${unit('stamp')}`;
   }
 
   function signOut(message) {
     stopScan();
     setSession(null);
     resetMember();
+    resetCoupon();
     show('loginView');
     if (message) banner(message, 'warn');
     else clearBanner();
@@ -161,7 +179,7 @@
     try {
       const body = { username: $('username').value.trim(), password: $('password').value };
       const { data } = await api('/api/v1/auth/login', { method: 'POST', body, auth: false });
-      setSession({ token: data.token, staff: data.staff, store: data.store });
+      setSession({ token: data.token, staff: data.staff, store: data.store, units: data.units });
       $('password').value = '';
       show('identifyView');
     } catch (err) {
@@ -271,7 +289,9 @@
     if (text && text.trim()) {
       stopScan();
       if (navigator.vibrate) navigator.vibrate(60);
-      lookup({ token: text.trim() }, $('scanBtn'));
+      const scanned = text.trim();
+      if (isCouponToken(scanned)) lookupCoupon({ token: scanned }, $('scanBtn'));
+      else lookup({ token: scanned }, $('scanBtn'));
       return;
     }
     scan.timer = setTimeout(tick, 120);
@@ -308,12 +328,13 @@
     $('memberNumber').textContent = m.member_no;
     $('memberTier').textContent = m.tier || '一般會員';
     $('stampCount').textContent = `${filled} / ${size}`;
-    $('pointCount').textContent = `${m.balances.points} 點`;
+    const [st, pt] = [unit('stamp'), unit('point')];
+    $('pointCount').textContent = `${m.balances.points} ${pt}`;
     const dots = $('stampDots');
     dots.replaceChildren(...Array.from({ length: size }, (_, i) => el('span', { className: i < filled ? 'dot on' : 'dot' })));
     dots.style.setProperty('--cols', String(Math.min(size, 10)));
-    dots.setAttribute('aria-label', `集點卡 ${filled} / ${size}`);
-    $('cardReward').textContent = filled >= size ? `已集滿！可兌換「${reward}」` : `集滿 ${size} 點兌換「${reward}」，還差 ${size - filled} 點`;
+    dots.setAttribute('aria-label', `集點卡 ${filled} / ${size} ${st}`);
+    $('cardReward').textContent = filled >= size ? `已集滿！可兌換「${reward}」` : `集滿 ${size} ${st}兌換「${reward}」，還差 ${size - filled} ${st}`;
 
     $('grantsBox').hidden = !m.rewards.length;
     $('grantList').replaceChildren(...m.rewards.map((g) => el('li', { className: 'item ready' },
@@ -331,7 +352,7 @@
       const short = item.points_cost - points;
       return el('li', { className: short > 0 ? 'item short' : 'item' },
         el('div', { className: 'item-main' }, el('b', { textContent: item.name }),
-          el('small', { textContent: short > 0 ? `${item.points_cost} 點・還差 ${short} 點` : `${item.points_cost} 點` })),
+          el('small', { textContent: short > 0 ? `${item.points_cost} ${unit('point')}・還差 ${short} ${unit('point')}` : `${item.points_cost} ${unit('point')}` })),
         el('button', { type: 'button', className: 'primary', textContent: '兌換', onclick: () => redeem(item) }));
     }));
   }
@@ -369,14 +390,15 @@
   function awarded(data) {
     const a = data.award;
     const lines = [];
-    if (a.stamps) lines.push([`+${a.stamps} 集點`, 'gain']);
-    if (a.points) lines.push([`+${a.points} 點數`, 'gain']);
-    if (!a.stamps && !a.points) lines.push(['本次未獲得集點或點數（未達門檻或已達上限）']);
+    const [st, pt] = [unit('stamp'), unit('point')];
+    if (a.stamps) lines.push([`+${a.stamps} ${st}`, 'gain']);
+    if (a.points) lines.push([`+${a.points} ${pt}`, 'gain']);
+    if (!a.stamps && !a.points) lines.push([`本次未獲得${st}或點數（未達門檻或已達上限）`]);
     if (a.rewards_issued) lines.push([`已集滿！獲得 ${a.rewards_issued} 份「${data.member.card.reward}」`, 'gift']);
     if (a.capped) lines.push(['已達今日集點上限，超過的部分未計入', 'note']);
     if (a.replayed) lines.push(['這筆交易先前已完成，未重複集點', 'note']);
     const m = data.member;
-    lines.push([`目前：集點 ${m.card.filled} / ${m.card.size}・點數 ${m.balances.points} 點`, 'now']);
+    lines.push([`目前：集${st} ${m.card.filled} / ${m.card.size}・點數 ${m.balances.points} ${pt}`, 'now']);
     lines.push([`交易編號 ${a.receipt_id.slice(0, 8)}`, 'ref']);
     $('awardForm').reset();
     showResult('集點完成', lines);
@@ -385,13 +407,14 @@
   async function redeem(item) {
     clearBanner();
     const points = state.member.balances.points;
-    const ok = await ask('點數兌換', `以 ${item.points_cost} 點兌換「${item.name}」？會員目前有 ${points} 點。`, '確認兌換');
+    const pt = unit('point');
+    const ok = await ask('點數兌換', `以 ${item.points_cost} ${pt}兌換「${item.name}」？會員目前有 ${points} ${pt}。`, '確認兌換');
     if (!ok || state.pending || state.inflight) return;
     const body = { member_no: state.member.member_no, reward_id: item.id, request_id: uuid() };
     send({
       kind: 'redeem', path: '/api/v1/redemptions', body,
       done: (data) => showResult('兌換完成', [[`已兌換「${data.redemption.reward}」`, 'gain'],
-        [`扣除 ${data.redemption.points} 點，剩餘 ${data.member.balances.points} 點`, 'now']]),
+        [`扣除 ${data.redemption.points} ${pt}，剩餘 ${data.member.balances.points} ${pt}`, 'now']]),
     });
   }
 
@@ -452,6 +475,167 @@
     show('identifyView');
   }
 
+  // ── coupons: look up, redeem once, void once (managers) ────
+  const COUPON_CODE = /^[A-HJ-NP-Z2-9]{10}$/;
+  /** A coupon QR carries CODE.signature; a member card QR carries number.time.signature. */
+  const isCouponToken = (text) => { const parts = text.split('.'); return parts.length === 2 && COUPON_CODE.test(parts[0]); };
+  const STATE_LABELS = {
+    usable: '可使用', coupon_already_redeemed: '已使用', coupon_expired: '已過期', coupon_voided: '已收回',
+    coupon_wrong_store: '不適用本店', coupon_not_yet_valid: '尚未開始',
+  };
+  const when = (iso) => new Date(iso).toLocaleString('zh-TW', {
+    timeZone: 'Asia/Taipei', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hour12: false,
+  });
+  const money = (value) => Number(value).toLocaleString('zh-TW', { maximumFractionDigits: 2 });
+  const isManager = () => !!(state.session && state.session.staff && state.session.staff.role === 'manager');
+
+  function resetCoupon() {
+    state.coupon = null;
+    $('couponRedeemForm').reset();
+    $('couponVoidForm').reset();
+    $('couponResult').hidden = true;
+    $('couponResultTitle').textContent = '';
+    $('couponResultLines').replaceChildren();
+    $('couponCode').value = '';
+  }
+
+  async function fetchCoupon(ref) {
+    return (await api('/api/v1/coupons/lookup', { method: 'POST', body: ref })).data;
+  }
+
+  async function lookupCoupon(ref, btn) {
+    clearBanner();
+    if (btn) btn.disabled = true;
+    try {
+      const data = await fetchCoupon(ref);
+      resetCoupon();
+      state.coupon = { ref, data, lost: false, inflight: false };
+      renderCoupon();
+      show('couponView');
+    } catch (err) {
+      if (err instanceof NetworkError) banner('網路連線中斷，請確認網路後再查詢一次');
+      else report(err);
+    } finally {
+      if (btn) btn.disabled = false;
+    }
+  }
+
+  function lookupCouponCode(event) {
+    event.preventDefault();
+    const code = $('couponCode').value.replace(/[\s-]/g, '').toUpperCase();
+    if (!code) { banner(MESSAGES.coupon_required); $('couponCode').focus(); return; }
+    lookupCoupon({ code }, $('couponLookupBtn'));
+  }
+
+  function renderCoupon() {
+    const { data } = state.coupon;
+    const c = data.coupon;
+    const key = data.usable ? 'usable' : data.problem;
+    $('couponName').textContent = c.name;
+    $('couponCodeShown').textContent = c.code;
+    Object.assign($('couponState'), { textContent: STATE_LABELS[key] || key, className: data.usable ? 'tier' : 'tier bad' });
+    $('couponValue').textContent = c.description;
+    const terms = [Number(c.min_spend) > 0 ? `消費滿 NT$${money(c.min_spend)} 可用` : '無最低消費'];
+    terms.push(`使用期限至 ${when(c.expires_at)}`);
+    if (data.problem === 'coupon_not_yet_valid') terms.push(`${when(c.valid_from)} 起可使用`);
+    if (c.stores && c.stores.length) terms.push(`適用門市：${c.stores.join('、')}`);
+    if (c.status === 'redeemed' && c.redeemed_at) {
+      terms.push(`已於 ${when(c.redeemed_at)} 使用${c.redeemed_amount ? `（結帳 NT$${money(c.redeemed_amount)}）` : ''}`);
+    }
+    $('couponTerms').replaceChildren(...terms.map((t) => el('li', { textContent: t })));
+    const m = data.member;
+    $('couponMember').textContent = m ? `會員：${m.name || '（未提供姓名）'}・${m.member_no}` : '';
+    $('couponRedeemBox').hidden = !data.usable;
+    $('couponAmountField').hidden = !data.needs_amount;
+    $('couponMinSpend').textContent = data.needs_amount ? `（滿 NT$${money(c.min_spend)} 可用）` : '';
+    $('couponVoidBox').hidden = !(data.can_void && isManager());
+    const busy = state.coupon.inflight;
+    for (const id of ['couponAmount', 'couponRedeemBtn', 'voidReason', 'couponVoidBtn']) $(id).disabled = busy;
+    $('couponRedeemBtn').textContent = busy ? '處理中…' : '確認使用';
+  }
+
+  function couponResult(title, lines, kind = 'ok') {
+    $('couponResultTitle').textContent = title;
+    $('couponResultLines').replaceChildren(...lines.map(([text, cls]) => el('li', { textContent: text, className: cls || '' })));
+    Object.assign($('couponResult'), { className: `result ${kind}`, hidden: false });
+    window.scrollTo(0, 0);
+  }
+
+  /** One coupon write; afterwards the coupon is looked up again, so the page shows what the server has. */
+  async function couponWrite(path, body) {
+    const coupon = state.coupon;
+    coupon.inflight = true;
+    $('couponResult').hidden = true;
+    renderCoupon();
+    try {
+      await api(path, { method: 'POST', body });
+      return { ok: true };
+    } catch (err) {
+      return { ok: false, err };
+    } finally {
+      coupon.inflight = false;
+      if (state.coupon === coupon) {
+        coupon.data = await fetchCoupon(coupon.ref).catch(() => coupon.data);
+        renderCoupon();
+      }
+    }
+  }
+
+  async function redeemCoupon(event) {
+    event.preventDefault();
+    clearBanner();
+    const coupon = state.coupon;
+    if (!coupon || coupon.inflight) return;
+    const body = { ...coupon.ref };
+    const amount = $('couponAmount').value.trim().replace(/,/g, '');
+    if (coupon.data.needs_amount) {
+      if (!amount || !/^\d{1,8}(\.\d{1,2})?$/.test(amount)) { banner('請輸入結帳金額（此優惠券有最低消費）'); $('couponAmount').focus(); return; }
+      body.amount = amount;
+    }
+    const { ok, err } = await couponWrite('/api/v1/coupons/redeem', body);
+    if (state.coupon !== coupon) return;
+    // The answer was lost (or this is the retry after one) and the coupon is now used at this
+    // store: the request went through. Redemption flips the coupon once, so a retry never uses it twice.
+    const lost = !ok && (err instanceof NetworkError || (coupon.lost && err.code === 'coupon_already_redeemed'));
+    if (ok || (lost && coupon.data.redeemed_here)) {
+      const c = coupon.data.coupon;
+      const lines = [[c.description, 'gain'], [`「${c.name}」已使用，會員會在 LINE 收到通知`, 'now']];
+      if (body.amount) lines.push([`結帳 NT$${money(body.amount)}`, 'note']);
+      if (!ok) lines.push(['連線曾中斷，但這次使用已完成，未重複使用', 'note']);
+      couponResult('優惠券已使用', lines);
+    } else if (err instanceof NetworkError) {
+      coupon.lost = true;
+      banner(`${OFFLINE_TEXT}：網路恢復後請再按一次「確認使用」，不會重複使用`);
+    } else {
+      report(err);
+    }
+  }
+
+  async function voidCoupon(event) {
+    event.preventDefault();
+    clearBanner();
+    const coupon = state.coupon;
+    if (!coupon || coupon.inflight) return;
+    const reason = $('voidReason').value.trim();
+    if (!reason) { banner(MESSAGES.reason_required); $('voidReason').focus(); return; }
+    const ok = await ask('作廢此次使用', `作廢「${coupon.data.coupon.name}」的這次使用？作廢後優惠券可以再使用，且不能再作廢。`, '確認作廢');
+    if (!ok || state.coupon !== coupon) return;
+    const done = await couponWrite('/api/v1/coupons/void-redemption', { ...coupon.ref, reason });
+    if (state.coupon !== coupon) return;
+    if (done.ok) {
+      $('couponVoidForm').reset();
+      couponResult('已作廢此次使用', [['優惠券可以再使用一次', 'now'], [`原因：${reason}`, 'note']], 'warn');
+    } else if (done.err instanceof NetworkError) banner(`${OFFLINE_TEXT}，請確認優惠券狀態後再試`);
+    else report(done.err);
+  }
+
+  function nextAfterCoupon() {
+    if (state.coupon && state.coupon.inflight) return;
+    clearBanner();
+    resetCoupon();
+    show('identifyView');
+  }
+
   // ── start ──────────────────────────────────────────────────
   function start() {
     const leave = async () => {
@@ -461,6 +645,8 @@
       ['loginForm', 'submit', login], ['signOut', 'click', leave], ['bannerClose', 'click', clearBanner],
       ['scanBtn', 'click', startScan], ['scanCancel', 'click', stopScan], ['numberForm', 'submit', lookupNumber],
       ['awardForm', 'submit', confirmAward], ['retryBtn', 'click', retry], ['nextBtn', 'click', nextCustomer],
+      ['couponForm', 'submit', lookupCouponCode], ['couponRedeemForm', 'submit', redeemCoupon],
+      ['couponVoidForm', 'submit', voidCoupon], ['couponNextBtn', 'click', nextAfterCoupon],
     ]) $(id).addEventListener(type, fn);
     window.addEventListener('online', renderNet);
     window.addEventListener('offline', renderNet);
@@ -473,7 +659,7 @@
     setSession(saved);
     show('identifyView');
     api('/api/v1/me').then(({ data }) => {
-      setSession({ ...saved, store: data.store, staff: { ...saved.staff, ...(data.staff || {}) } });
+      setSession({ ...saved, store: data.store, units: data.units, staff: { ...saved.staff, ...(data.staff || {}), role: data.role } });
     }, report);
   }
 

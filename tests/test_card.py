@@ -138,13 +138,13 @@ def test_card_shows_the_members_tier_and_exact_balances(line, client, counter, m
     counter.rule(amount_per_point="10", stamps_per_visit=1)
     line.say(user, "會員卡")
     rows = card_rows(line.last(user))
-    assert rows["等級"] == "綠卡" and rows["點數"] == "0" and rows["集點"] == "0"  # the lowest tier until one is earned
+    assert rows["等級"] == "綠卡" and rows["點數"] == "0" and rows["集章"] == "0"  # the lowest tier until one is earned
 
     assert counter.award(number, "R-1", amount=2500, visit=True).status_code == 201
     assert counter.award(number, "R-2", amount=1200, visit=True).status_code == 201
     line.say(user, "會員卡")
     rows = card_rows(line.last(user))
-    assert rows["等級"] == "銀卡" and rows["點數"] == "370" and rows["集點"] == "2"
+    assert rows["等級"] == "銀卡" and rows["點數"] == "370" and rows["集章"] == "2"
 
 
 def test_prefetched_card_figures_give_way_to_entries_added_later(db, make_member):

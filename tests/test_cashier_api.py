@@ -67,7 +67,7 @@ def test_award_points_and_visit_stamp_then_push(client, counter, line, make_memb
     assert body["member"]["balances"] == {"stamps": 1, "points": 25}
     push = fake_line.messages_to(user)[-1]
     assert push["kind"] == "push" and push["retry_key"]
-    assert "集點成功" in all_text(push["messages"]) and "+25 點數" in all_text(push["messages"])
+    assert "集點成功" in all_text(push["messages"]) and "+25 點" in all_text(push["messages"])
 
 
 def test_retried_award_answers_with_the_original_result(client, counter, make_member, fake_line, db):

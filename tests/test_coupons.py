@@ -169,3 +169,47 @@ def test_template_validation_points_at_the_field(client, counter):
     for body, field in cases:
         resp = client.post("/api/v1/admin/coupon-templates", json=body, headers=counter.admin)
         assert resp.status_code == 422 and resp.get_json()["details"]["field"] == field, (body, resp.get_json())
+
+
+def test_lookup_shows_a_coupon_in_every_state(client, counter, line, make_member, clock):
+    """POST /api/v1/coupons/lookup: what the cashier page shows of a scanned or typed coupon."""
+    tpl = template(client, counter, name="滿 200 折 50", min_spend=200, store_codes=["TPE01"])
+    user, number = make_member("王小美")
+    issue(client, counter, tpl["id"], number, occasion="o-1")
+    token = coupon_token(line, user)
+    seen = client.post("/api/v1/coupons/lookup", json={"token": token}, headers=counter.cashier)
+    assert seen.status_code == 200, seen.get_json()
+    body = seen.get_json()
+    assert body["usable"] is True and body["problem"] is None and body["needs_amount"] is True and body["can_void"] is False
+    assert body["redeemed_here"] is False
+    assert body["member"] == {"member_no": number, "name": "王小美"}
+    assert body["coupon"]["description"] == "折抵 NT$50" and body["coupon"]["min_spend"] == "200" and body["coupon"]["stores"] == ["TPE01"]
+    code = body["coupon"]["code"]
+    by_code = client.post("/api/v1/coupons/lookup", json={"code": code.lower()}, headers=counter.cashier).get_json()
+    assert by_code["coupon"]["code"] == code  # typed by hand, in any case
+
+    assert redeem(client, counter, token, amount=250).status_code == 200
+    used = client.post("/api/v1/coupons/lookup", json={"code": code}, headers=counter.cashier).get_json()
+    assert used["usable"] is False and used["problem"] == "coupon_already_redeemed" and used["can_void"] is True
+    assert used["coupon"]["redeemed_amount"] == "250" and used["redeemed_here"] is True
+    void = client.post("/api/v1/coupons/void-redemption", json={"code": code, "reason": "取消交易"}, headers=counter.manager)
+    assert void.status_code == 200
+    again = client.post("/api/v1/coupons/lookup", json={"code": code}, headers=counter.cashier).get_json()
+    assert again["usable"] is True and again["can_void"] is False
+    assert redeem(client, counter, token, amount=250).status_code == 200
+    final = client.post("/api/v1/coupons/lookup", json={"code": code}, headers=counter.cashier).get_json()
+    assert final["problem"] == "coupon_already_redeemed" and final["can_void"] is False  # voided once already
+
+    other = Counter(client, code="KHH01", name="高雄店")
+    elsewhere = client.post("/api/v1/coupons/lookup", json={"code": code}, headers=other.cashier).get_json()
+    assert elsewhere["can_void"] is False and elsewhere["redeemed_here"] is False
+    fresh = issue(client, counter, tpl["id"], number, occasion="o-2").get_json()["coupon"]["code"]
+    wrong = client.post("/api/v1/coupons/lookup", json={"code": fresh}, headers=other.cashier).get_json()
+    assert wrong["usable"] is False and wrong["problem"] == "coupon_wrong_store"
+    clock.advance(days=31)
+    assert client.post("/api/v1/coupons/lookup", json={"code": fresh}, headers=counter.cashier).get_json()["problem"] == "coupon_expired"
+    missing = client.post("/api/v1/coupons/lookup", json={"code": "ZZZZZZZZZZ"}, headers=counter.cashier)
+    assert missing.status_code == 404 and missing.get_json()["code"] == "coupon_not_found"
+    bad = client.post("/api/v1/coupons/lookup", json={"token": token[:-2] + "xx"}, headers=counter.cashier)
+    assert bad.get_json()["code"] == "coupon_token_invalid"
+    assert client.post("/api/v1/coupons/lookup", json={"code": code}).status_code == 401

@@ -108,11 +108,11 @@ def test_tier_up_and_card_almost_full_as_they_happen(client, counter, tiers, mak
     counter.award(number, "R-1", visit=True)
     counter.award(number, "R-2", amount=3500, visit=True)  # 2 of 3 stamps, and silver
     assert said(fake_line, user, "恭喜升級為「銀卡」") == 1  # the journey's, not the award push's as well
-    assert said(fake_line, user, "再集 1 點就能兌換") == 1
+    assert said(fake_line, user, "再集 1 章就能兌換") == 1
     counter.award(number, "R-3", visit=True)  # card full
     counter.award(number, "R-4", visit=True)
     counter.award(number, "R-5", visit=True)  # 2 of 3 again: a new card, a new occasion
-    assert said(fake_line, user, "再集 1 點就能兌換") == 2
+    assert said(fake_line, user, "再集 1 章就能兌換") == 2
 
 
 def test_blocked_member_is_skipped(app, client, counter, line, make_member, fake_line, clock):

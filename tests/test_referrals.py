@@ -90,7 +90,7 @@ def test_invitation_card_links_to_the_account_with_the_code(line, make_member, f
     assert buttons[1]["uri"] == oa_url
     assert buttons[0]["uri"].startswith("https://line.me/R/share?text=")
     assert oa_url in unquote(buttons[0]["uri"][len("https://line.me/R/share?text="):])
-    assert code in all_text([card]) and "2 點集點" in all_text([card]) and "1 點集點" in all_text([card])
+    assert code in all_text([card]) and "2 章" in all_text([card]) and "1 章" in all_text([card])
     assert len(fake_line.requests("/v2/bot/info")) <= 1, "the basic id is cached (maybe already by an earlier test)"
 
 
@@ -103,7 +103,7 @@ def test_non_member_is_asked_to_join_before_inviting(line):
 def test_whole_path_through_the_webhook_and_the_cashier_api(line, make_member, counter, db, fake_line):
     referrer, friend, code = referred(line, make_member)
     reply = all_text(line.last(friend))
-    assert "已收到阿美的邀請" in reply and "1 點集點" in reply and "立即加入會員" in reply
+    assert "已收到阿美的邀請" in reply and "1 章" in reply and "立即加入會員" in reply
     assert referrals(db) == [(referrer, friend, "recorded")]
 
     finish_join(line, friend)
@@ -115,8 +115,8 @@ def test_whole_path_through_the_webhook_and_the_cashier_api(line, make_member, c
     assert resp.status_code == 201
     assert referrals(db) == [(referrer, friend, "rewarded")]
     assert (referral_credit(db, referrer, "stamp"), referral_credit(db, friend, "stamp")) == (2, 1)
-    assert "您邀請的小華完成了首次消費，送您2 點集點" in all_text(line.last(referrer))
-    assert "阿美邀請您的禮物1 點集點已送達" in all_text(line.replies(friend))
+    assert "您邀請的小華完成了首次消費，送您2 章" in all_text(line.last(referrer))
+    assert "阿美邀請您的禮物1 章已送達" in all_text(line.replies(friend))
 
     pushes = len(fake_line.messages_to(referrer))
     assert counter.award(member_no(db, friend), "R-1", amount=120).status_code == 200  # a retry: replayed
@@ -145,7 +145,7 @@ def test_code_through_a_receipt_claim_and_coupon_and_points_rewards(client, line
         referral_id = s.scalar(select(Referral.id))
     assert occasions == [f"referral:{referral_id}"]
     assert "優惠券「好友禮 50 元」" in all_text(line.replies(friend))
-    assert "50 點數" in all_text(line.last(referrer))
+    assert "50 點" in all_text(line.last(referrer))
 
 
 # --- abuse -----------------------------------------------------------------------------

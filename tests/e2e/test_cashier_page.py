@@ -155,8 +155,8 @@ def test_scan_card_qr_from_camera_and_award(page, live_url, client, counter, lin
     check(page.get_by_label("來店")).to_be_checked()
     page.get_by_role("button", name="確認集點").dblclick()  # a double tap must not award twice
     result = page.locator("#result")
-    check(result).to_contain_text("+1 集點")
-    check(result).to_contain_text("+25 點數")
+    check(result).to_contain_text("+1 章")
+    check(result).to_contain_text("+25 點")
     check(page.locator("#stampCount")).to_have_text("1 / 10")
     check(page.locator("#pointCount")).to_have_text("25 點")
     check(page.locator("#stampDots .dot.on")).to_have_count(1)
