@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from linebot.v3.messaging import FlexBox, FlexBubble, FlexMessage, FlexSeparator, FlexText, Message
+from linebot.v3.messaging import ClipboardAction, FlexBox, FlexBubble, FlexMessage, FlexSeparator, FlexText, Message
 
 from handlers import Context, Input, join
 from handlers.messages import BRAND_COLOR, button, text, uri
@@ -42,7 +42,7 @@ def invitation_card(t: Texts, *, code: str, lines: list[str], oa_url: str, share
         ]),
         footer=FlexBox(layout="vertical", spacing="sm", contents=[
             button(uri(t("invite_share"), share_url)),
-            button(uri(t("invite_open"), oa_url), primary=False),
+            button(ClipboardAction(label=t("invite_copy"), clipboard_text=t("invite_share_text", code=code, url=oa_url)[:1000]), primary=False),
         ]),
     )
     return FlexMessage(alt_text=t("invite_alt", code=code), contents=bubble)

@@ -52,9 +52,11 @@ def _stamp(filled: bool) -> FlexBox:
 
 
 def stamp_grid(filled: int, size: int) -> list[FlexComponent]:
+    """Rows of at most PER_ROW, balanced: 8 stamps are 4 + 4, 10 are 5 + 5, 7 are 4 + 3 (not 5 + 3 or 5 + 2)."""
     rows: list[FlexComponent] = []
-    for start in range(0, size, PER_ROW):
-        cells = [_stamp(i < filled) for i in range(start, min(start + PER_ROW, size))]
+    per_row = -(-size // -(-size // PER_ROW)) if size else PER_ROW
+    for start in range(0, size, per_row):
+        cells = [_stamp(i < filled) for i in range(start, min(start + per_row, size))]
         rows.append(build(FlexBox, layout="horizontal", spacing="sm", margin="sm", justify_content="center", contents=cells))
     return rows
 
@@ -67,19 +69,32 @@ def describe(entry: LedgerEntry, t: Texts) -> str:
         return t("reason_other")
 
 
-def history_rows(entries: list[LedgerEntry], t: Texts) -> list[FlexComponent]:
-    rows: list[FlexComponent] = []
+def _same_event(a: LedgerEntry, b: LedgerEntry) -> bool:
+    """One purchase writes a stamp entry and a point entry: the history shows them as one row."""
+    return a.award_id is not None and a.award_id == b.award_id and a.reason == b.reason
+
+
+def history_rows(entries: list[LedgerEntry], t: Texts, *, limit: int | None = None) -> list[FlexComponent]:
+    groups: list[list[LedgerEntry]] = []
     for e in entries:
-        day = e.created_at.astimezone(TAIPEI).strftime("%m/%d")
-        unit = t("unit_stamp" if e.currency == "stamp" else "unit_point")
+        if groups and _same_event(groups[-1][0], e):
+            groups[-1].append(e)
+        else:
+            groups.append([e])
+    rows: list[FlexComponent] = []
+    for group in groups[:limit]:
+        first = group[0]
+        day = first.created_at.astimezone(TAIPEI).strftime("%m/%d")
+        amounts = "、".join(f"{e.amount:+,} {t('unit_stamp' if e.currency == 'stamp' else 'unit_point')}"
+                           for e in sorted(group, key=lambda e: e.currency != "stamp"))
         rows.append(
             build(FlexBox,
                 layout="horizontal",
                 contents=[
                     build(FlexText, text=day, size="xs", color="#8C8C8C", flex=2),
-                    build(FlexText, text=describe(e, t), size="xs", color="#555555", flex=6, wrap=True),
-                    build(FlexText, text=f"{e.amount:+,} {unit}", size="xs", align="end", flex=4,
-                             color="#2E7D32" if e.amount > 0 else "#C62828"),
+                    build(FlexText, text=describe(first, t), size="xs", color="#555555", flex=5, wrap=True),
+                    build(FlexText, text=amounts, size="xs", align="end", flex=5, wrap=True,
+                             color="#2E7D32" if first.amount > 0 else "#C62828"),
                 ],
             )
         )
@@ -108,10 +123,10 @@ def stamp_card(session: Session, member: Member, rule: EarningRule, t: Texts, *,
         names = "、".join(sorted({g.name for g in grants}))
         body.append(build(FlexText, text=t("stamps_rewards_ready", count=len(grants), names=names), size="sm", wrap=True, color="#C05621", margin="md"))
     if history:
-        entries = recent_entries(session, member.id, limit=history)
+        entries = recent_entries(session, member.id, limit=history * 2)  # a purchase is two entries, one row
         body.append(build(FlexSeparator, margin="lg"))
         body.append(build(FlexText, text=t("stamps_history_title"), weight="bold", size="sm", margin="md"))
-        body += history_rows(entries, t) or [build(FlexText, text=t("stamps_history_empty"), size="xs", color="#8C8C8C", wrap=True)]
+        body += history_rows(entries, t, limit=history) or [build(FlexText, text=t("stamps_history_empty"), size="xs", color="#8C8C8C", wrap=True)]
     bubble = build(FlexBubble,
         header=build(FlexBox, layout="vertical", background_color=BRAND_COLOR,
                        contents=[build(FlexText, text=t("stamps_title"), color="#FFFFFF", weight="bold", size="lg")]),

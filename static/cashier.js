@@ -145,7 +145,7 @@
 
   function renderNet() {
     const on = navigator.onLine;
-    $('net').textContent = on ? '連線中' : '離線';
+    $('net').textContent = on ? '已連線' : '離線';
     $('net').classList.toggle('off', !on);
     if (on && state.pending && !state.inflight) $('retryText').textContent = '網路已恢復，請按重試';
   }

@@ -87,7 +87,8 @@ def test_invitation_card_links_to_the_account_with_the_code(line, make_member, f
     assert not set(code) & set("01OI")
     buttons = [b["action"] for b in card["contents"]["footer"]["contents"]]
     oa_url = f"https://line.me/R/oaMessage/{quote('@fakebot')}/?{quote('邀請碼 ' + code)}"  # basic id from Get Bot Info
-    assert buttons[1]["uri"] == oa_url
+    assert buttons[1]["type"] == "clipboard" and oa_url in buttons[1]["clipboardText"]  # no friend's button for the inviter
+    assert len(buttons) == 2 and "uri" not in buttons[1]
     assert buttons[0]["uri"].startswith("https://line.me/R/share?text=")
     assert oa_url in unquote(buttons[0]["uri"][len("https://line.me/R/share?text="):])
     assert code in all_text([card]) and "2 章" in all_text([card]) and "1 章" in all_text([card])

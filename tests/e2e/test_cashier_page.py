@@ -263,7 +263,7 @@ def test_lost_answer_is_retried_with_the_same_receipt(page, live_url, client, co
     check(page.locator("#net")).to_have_text("離線")
     shot(page, "08-network-error")
     page.context.set_offline(False)
-    check(page.locator("#net")).to_have_text("連線中")
+    check(page.locator("#net")).to_have_text("已連線")
     check(retry_box).to_contain_text("網路已恢復，請按重試")
 
     page.get_by_role("button", name="重試").click()

@@ -21,7 +21,7 @@ except ImportError:  # the ``browser`` fixture skips (or fails under REQUIRE_SER
 
 pytestmark = pytest.mark.timeout(120)
 
-WELCOME = re.compile(r"歡迎加入 好日子咖啡 的好友")
+WELCOME = re.compile(r"謝謝您加入好日子咖啡的 LINE 好友")
 
 
 def simulated_user(page) -> str:  # type: ignore[no-untyped-def]
@@ -129,11 +129,11 @@ def test_block_and_unblock(page, live_url, screenshot):  # type: ignore[no-untyp
     check(page.locator("#userbarState")).to_have_text("尚未加入")
     assert simulated_user(page) != old_user
     page.get_by_role("button", name="加入好友").click()
-    check(page.locator("#chat")).to_contain_text("阿明您好！歡迎加入")
+    check(page.locator("#chat")).to_contain_text("阿明您好！謝謝您加入")
     check(page.locator("#userbarState")).to_have_text("好友")
 
     page.reload()  # the user and the conversation survive a reload
-    check(page.locator("#chat")).to_contain_text("阿明您好！歡迎加入")
+    check(page.locator("#chat")).to_contain_text("阿明您好！謝謝您加入")
     check(page.locator("#chat .row.bot").filter(has_text="阿明您好")).to_have_count(1)
 
 

@@ -34,7 +34,7 @@ def test_guest_joins_from_the_menu_and_opens_the_member_card(page, live_url, app
     page.goto(f"{live_url}/simulator")
     chat, menu, user_bubbles = page.locator("#chat"), page.locator("#richmenu"), page.locator(".row.user .bubble")
 
-    check(chat).to_contain_text("歡迎加入 好日子咖啡 的好友")
+    check(chat).to_contain_text("謝謝您加入好日子咖啡的 LINE 好友")
     check(menu).to_have_attribute("data-alias", "guest")  # nobody linked yet: the default menu
     check(page.locator("#richmenuBarText")).to_have_text("選單・加入會員")
     tap(page, 0.5, 0.25)  # the 加入會員 banner
