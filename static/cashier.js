@@ -141,6 +141,7 @@
     else sessionStorage.removeItem(SESSION_KEY);
     $('storeName').textContent = session ? session.store.name : '門市收銀';
     $('staffName').textContent = session ? `${session.staff.name}・${session.store.code}` : '';
+    document.dispatchEvent(new CustomEvent('cashier:session', { detail: session })); // cashier-approvals.js
   }
 
   function signOut(message) {
@@ -322,6 +323,7 @@
       el('button', { type: 'button', className: 'go', textContent: '兌換', onclick: () => useGrant(g) }))));
     renderCatalogue();
     syncControls();
+    document.dispatchEvent(new CustomEvent('cashier:member', { detail: m }));
   }
 
   function renderCatalogue() {
@@ -476,6 +478,15 @@
       setSession({ ...saved, store: data.store, staff: { ...saved.staff, ...(data.staff || {}) } });
     }, report);
   }
+
+  // What cashier-approvals.js (a manager's corrections and their approval) builds on.
+  window.Cashier = {
+    $, el, api, ask, banner, clearBanner, report, showResult, MESSAGES,
+    session: () => state.session,
+    member: () => state.member,
+    busy: () => state.inflight || !!state.pending,
+    setMember: (member) => { state.member = member; renderMember(); },
+  };
 
   start();
 })();
