@@ -278,3 +278,30 @@ def test_an_owner_cannot_approve_their_own_request_even_from_another_sign_in(cli
     rejected = client.post(f"/api/v1/admin/correction-requests/{req['id']}/reject", headers=ROOT, json={"note": "請改用兩筆"})
     assert rejected.status_code == 200 and rejected.get_json()["request"]["status"] == "rejected"
     assert audit(client, "correction.rejected")[0]["actor"] == "root"
+
+
+# --- the API document ------------------------------------------------------------------------
+
+def test_the_approval_routes_and_the_202_answer_are_documented(client, counter, make_member, second):
+    from jsonschema import Draft202012Validator
+
+    doc = client.get("/openapi.json").get_json()
+    paths = doc["paths"]
+
+    def valid(schema: str, instance) -> None:  # type: ignore[no-untyped-def]
+        Draft202012Validator({"$ref": f"#/components/schemas/{schema}", "components": doc["components"]}).validate(instance)
+
+    for path in ("/api/v1/corrections", "/api/v1/admin/members/{member_no}/adjustments"):
+        waiting = paths[path]["post"]["responses"]["202"]["content"]["application/json"]["schema"]
+        assert waiting == {"$ref": "#/components/schemas/ApprovalRequired"} and "CORRECTION_APPROVAL_POINTS" in paths[path]["post"]["description"]
+    assert paths["/api/v1/admin/correction-requests/{request_id}/approve"]["post"]["security"] == [{"admin": ["settings:manage"]}]
+    assert paths["/api/v1/admin/correction-requests"]["get"]["security"] == [{"admin": ["members:adjust"]}]
+    assert "own_correction" in paths["/api/v1/correction-requests/{request_id}/approve"]["post"]["responses"]["403"]["description"]
+    assert "correction_expired" in paths["/api/v1/correction-requests/{request_id}/approve"]["post"]["responses"]["409"]["description"]
+    assert paths["/api/v1/correction-requests"]["get"]["tags"] == ["Counter"]
+
+    _, number = make_member()
+    asked = correct(client, counter.manager, number, 2000).get_json()
+    valid("ApprovalRequired", asked)
+    valid("CorrectionApprovalList", client.get("/api/v1/correction-requests", headers=second).get_json())
+    valid("CorrectionDecided", decide(client, second, asked["request"]["id"]).get_json())
