@@ -96,7 +96,7 @@ def _decide(request_id: int, verb: str, me: Person) -> dict[str, Any]:
         if verb == "approve":
             decided = approve_correction(g.db, request_id=request_id, by=me, now=now, valid_for=_window(), rule=get_rule(g.db))
         else:
-            note = parse_str(json_body(), "note", max_len=200) if request.get_data() else None
+            note = parse_str(json_body(), "note", required=False, max_len=200) if request.get_data() else None
             decided = reject_correction(g.db, request_id=request_id, by=me, now=now, valid_for=_window(), note=note)
     except CorrectionExpired:
         g.db.commit()  # the request is marked expired (and audited) even though the answer is a refusal

@@ -199,6 +199,10 @@ def test_a_rejected_request_moves_nothing_and_says_why(client, counter, make_mem
     listed = client.get("/api/v1/correction-requests?status=rejected", headers=second).get_json()["requests"]
     assert [r["id"] for r in listed] == [req["id"]]
     assert decide(client, second, req["id"], "reject").status_code == 409  # no body is fine, but decided is decided
+    other = correct(client, counter.manager, number, 2000).get_json()["request"]
+    assert decide(client, second, other["id"], "reject", note="x" * 201).get_json()["code"] == "invalid_note"
+    bare = client.post(f"/api/v1/correction-requests/{other['id']}/reject", json={}, headers=second)  # an empty object: no note
+    assert bare.status_code == 200 and bare.get_json()["request"]["note"] is None
     assert client.get("/api/v1/correction-requests?status=nope", headers=second).get_json()["code"] == "invalid_status"
 
 
