@@ -164,6 +164,19 @@ def status_of(request: CorrectionRequest, now: datetime, valid_for: timedelta) -
     return request.status
 
 
+def expire_requests(session: Session, *, now: datetime, valid_for: timedelta) -> int:
+    """Mark pending requests past the window expired (the daily run), each with its audit row."""
+    stale = list(session.scalars(select(CorrectionRequest).where(
+        CorrectionRequest.status == "pending", CorrectionRequest.created_at <= now - valid_for).with_for_update(skip_locked=True)))
+    system = Person(key="system", label="system", name="system", actor=Actor(store_id=None, kind="system"))  # type: ignore[arg-type]
+    for request in stale:
+        request.status, request.decided_at = "expired", now
+        _audit(session, "correction.expired", system, member=session.get(Member, request.member_id), store_id=request.store_id,
+               currency=request.currency, amount=request.amount, reason=request.reason, now=now, request_id=request.id)
+    session.flush()
+    return len(stale)
+
+
 # --- internals -------------------------------------------------------------------------------
 
 def _decidable(session: Session, request_id: int, by: Person, now: datetime, valid_for: timedelta) -> CorrectionRequest:

@@ -224,6 +224,23 @@ def test_a_request_older_than_the_window_cannot_be_approved(client, counter, mak
     assert points(client, counter, number) == 4000 and entries(db) == 1
 
 
+def test_the_daily_run_marks_requests_nobody_decided_in_time_expired(app, client, counter, make_member, second, clock, db):
+    from bot.daily import run_daily
+
+    _, number = make_member()
+    old = correct(client, counter.manager, number, 3000).get_json()["request"]
+    clock.advance(hours=12)
+    fresh = correct(client, counter.manager, number, 4000).get_json()["request"]
+    clock.advance(hours=12)
+    assert run_daily(app.extensions["loyalty"])["corrections_expired"] == 1
+    assert run_daily(app.extensions["loyalty"])["corrections_expired"] == 0  # twice changes nothing
+    with db.sessions() as s:
+        assert {r.id: r.status for r in s.scalars(select(CorrectionRequest))} == {old["id"]: "expired", fresh["id"]: "pending"}
+    (row,) = audit(client, "correction.expired")
+    assert row["actor"] == "system" and row["details"]["request_id"] == old["id"] and row["details"]["delta"] == 3000
+    assert decide(client, second, old["id"]).get_json()["details"]["status"] == "expired"
+
+
 def test_a_balance_that_would_go_negative_is_refused_when_asking_and_when_approving(client, counter, make_member, second, db):
     _, number = make_member()
     too_much = correct(client, counter.manager, number, -5000)
