@@ -10,12 +10,14 @@ from flask import Blueprint, g
 
 from bot.apiutil import decimal_str, json_body, parse_amount, parse_int, parse_str
 from bot.auth import client_address, current_actor, issue_staff_token, require_actor
+from bot.corrections_api import counter_person, submitted_answer
 from bot.push import enqueue_award_push, enqueue_redemption_push, send_after_response
 from bot.services import services
 from models.card import read_card_token
 from models.claim import award_at_counter, create_claim, format_code
 from models.errors import InvalidInput
-from models.ledger import correct, recent_entries
+from models.correction import submit_correction
+from models.ledger import recent_entries
 from models.journey import runs_queued_in
 from models.outbox import queued_in
 from models.member import Member, get_by_member_no
@@ -180,16 +182,17 @@ def use_reward_grant(grant_id: int):  # type: ignore[no-untyped-def]
 @bp.post("/corrections")
 @require_actor
 def create_correction():  # type: ignore[no-untyped-def]
-    body, actor = json_body(), current_actor()
+    """Applied now (201), or above CORRECTION_APPROVAL_* a request for a second manager (202 approval_required)."""
+    body, me, now = json_body(), counter_person(), services().now()
     member = resolve_member(body)
     currency = parse_str(body, "currency", max_len=8)
-    entry = correct(
-        g.db, member_id=member.id, currency=currency or "", amount=parse_int(body, "amount"),
-        note=parse_str(body, "reason", max_len=200) or "", actor=actor, now=services().now(), rule=get_rule(g.db),
+    done = submit_correction(
+        g.db, member=member, currency=currency or "", amount=parse_int(body, "amount"), note=parse_str(body, "reason", max_len=200) or "",
+        by=me, now=now, rule=get_rule(g.db), approval_over=services().settings.correction_approval_over,
     )
-    summary = member_summary(g.db, member, services().now())
+    answer = submitted_answer(done, now, me, member=member_summary(g.db, member, now))
     g.db.commit()
-    return {"entry": entry_json(entry), "member": summary}, 201
+    return answer
 
 
 @bp.get("/members/<member_no>/ledger")

@@ -106,6 +106,10 @@ class Settings:
     log_level: str = "INFO"
     max_request_bytes: int = 1_048_576  # every route: a larger body is refused (413) before it is read
     trusted_proxies: int = 0  # proxies in front that set X-Forwarded-For (Heroku's router: 1); sign-in throttles key on the client's address
+    # a correction moving more than this waits for a second manager's approval (models/correction.py)
+    correction_approval_stamps: int = 10
+    correction_approval_points: int = 1000
+    correction_approval_hours: int = 24  # a request older than this can no longer be approved
     extra: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -114,6 +118,10 @@ class Settings:
             raise ConfigError(f"APP_ENV must be one of {', '.join(APP_ENVS)}, not {self.app_env!r}")
         if self.max_request_bytes < 1:
             raise ConfigError("MAX_REQUEST_BYTES must be a positive number of bytes")
+        if self.correction_approval_stamps < 0 or self.correction_approval_points < 0:
+            raise ConfigError("CORRECTION_APPROVAL_STAMPS and CORRECTION_APPROVAL_POINTS must be 0 or more (0: every correction needs approval)")
+        if self.correction_approval_hours < 1:
+            raise ConfigError("CORRECTION_APPROVAL_HOURS must be at least 1")
         if self.is_production:
             values = {name: getattr(self, attr) for name, attr in SECRET_FIELDS.items()}
             refusal = production_refusal(
@@ -128,6 +136,10 @@ class Settings:
     @property
     def is_production(self) -> bool:
         return self.app_env == "production"
+
+    @property
+    def correction_approval_over(self) -> dict[str, int]:
+        return {"stamp": self.correction_approval_stamps, "point": self.correction_approval_points}
 
     @property
     def is_sqlite(self) -> bool:
@@ -182,6 +194,9 @@ class Settings:
             redis_url=env.get("REDIS_URL") or None,
             max_request_bytes=int(env.get("MAX_REQUEST_BYTES") or defaults.max_request_bytes),
             trusted_proxies=int(env.get("TRUSTED_PROXIES") or defaults.trusted_proxies),
+            correction_approval_stamps=int(env.get("CORRECTION_APPROVAL_STAMPS") or defaults.correction_approval_stamps),
+            correction_approval_points=int(env.get("CORRECTION_APPROVAL_POINTS") or defaults.correction_approval_points),
+            correction_approval_hours=int(env.get("CORRECTION_APPROVAL_HOURS") or defaults.correction_approval_hours),
         )
         if not settings.is_production and DEV_SECRET in (
             settings.line_channel_secret,

@@ -9,18 +9,19 @@ from flask import Blueprint, g
 
 from bot.apiutil import json_body, parse_int, parse_str
 from bot.auth import _bearer, client_address, require_scope
-from bot.serialize import entry_json
+from bot.corrections_api import office_person, submitted_answer
 from bot.services import services
 from models import admin
 from models.admin_user import AdminUser, check_credentials, open_session, user_json
 from models.coupon import CouponTemplate
 from models.errors import InvalidInput
-from models.ledger import balances, correct
+from models.correction import submit_correction
+from models.ledger import balances
 from models.member import get_by_member_no
 from models.rule import get_rule
 from models.segment import Segment
 from models.segment_rules import FIELDS
-from models.store import Actor, AuthError, list_stores
+from models.store import AuthError, list_stores
 from models.tag import list_tags
 from models.tier import all_tiers, tier_color
 
@@ -90,15 +91,17 @@ def lookups():  # type: ignore[no-untyped-def]
 @bp.post("/members/<member_no>/adjustments")
 @require_scope("members:adjust")
 def adjust(member_no: str):  # type: ignore[no-untyped-def]
-    """A compensating ledger entry (never an edit) with its reason; the audit log says who made it."""
+    """A compensating ledger entry (never an edit) with its reason; the audit log says who made it. Above
+    CORRECTION_APPROVAL_* it waits for an owner's approval instead (202 approval_required)."""
     body, now = json_body(), services().now()
     member = get_by_member_no(g.db, member_no)
     currency = CURRENCIES.get(str(body.get("currency")))
     if currency is None:
         raise InvalidInput("currency is stamps or points", code="invalid_currency", details={"field": "currency"})
-    office = Actor(store_id=None, kind="admin", role="manager")  # type: ignore[arg-type]  # not at a counter: no store
-    entry = correct(g.db, member_id=member.id, currency=currency, amount=parse_int(body, "amount"),
-                    note=parse_str(body, "reason", max_len=200) or "", actor=office, now=now, rule=get_rule(g.db))
-    out = {"entry": entry_json(entry), "balances": {k + "s": v for k, v in balances(g.db, member.id).items()}}
+    me = office_person()
+    done = submit_correction(g.db, member=member, currency=currency, amount=parse_int(body, "amount"),
+                             note=parse_str(body, "reason", max_len=200) or "", by=me, now=now, rule=get_rule(g.db),
+                             approval_over=services().settings.correction_approval_over)
+    answer = submitted_answer(done, now, me, balances={k + "s": v for k, v in balances(g.db, member.id).items()})
     g.db.commit()
-    return out, 201
+    return answer

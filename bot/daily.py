@@ -17,6 +17,7 @@ from bot.push import enqueue_messages
 from bot.services import Services
 from handlers.messages import text
 from handlers.tiers import keep_text
+from models.correction import expire_requests
 from models.coupon import Coupon, CouponTemplate, due_reminders, expire_coupons, issue, issue_for_trigger
 from models.journey import journey_on
 from models.ledger import lock_member
@@ -121,6 +122,8 @@ def run_daily(svc: Services, *, birthday_whole_month: bool = True, coupon_remind
     report["coupon_reminders"] = coupon_reminders(svc, days_before=coupon_reminder_days)
     with svc.db.transaction() as session:
         report["coupons_expired"] = expire_coupons(session, now=svc.now())
+    with svc.db.transaction() as session:  # waiting corrections nobody decided in time
+        report["corrections_expired"] = expire_requests(session, now=svc.now(), valid_for=timedelta(hours=svc.settings.correction_approval_hours))
     report["ledger_expired"] = run_expiry(svc)
     from bot.journeys import run_journeys
 

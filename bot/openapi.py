@@ -9,6 +9,7 @@ from typing import Any
 from flask import Blueprint
 
 from bot.openapi_console import CONSOLE_PATHS, CONSOLE_SCHEMAS
+from bot.openapi_corrections import APPROVAL, CORRECTION_PATHS, CORRECTION_SCHEMAS, WAITING
 from bot.openapi_rules import RULE_SCHEMAS
 from bot.openapi_schemas import CAMPAIGNS, CORRECTION_422, PURCHASE_422, READ, RESPONSES, SCHEMAS, SECURITY_SCHEMES, SETTINGS, op, path_param, query_param, ref
 from bot.openapi_settings import SETTINGS_MORE_PATHS, SETTINGS_MORE_SCHEMAS
@@ -54,7 +55,8 @@ COUNTER_PATHS: dict[str, Any] = {
                                    "already used for another member or reward; request_in_progress: a request with this request_id is still "
                                    "being processed, retry it. Repeating the same redemption answers 200, replayed: true"})},
     "/api/v1/grants/{grant_id}/use": {"post": op("Hand over a stamp-card reward", body="MemberRef", params=[path_param("grant_id", "integer")], errors=("404", "409", "422"))},
-    "/api/v1/corrections": {"post": op("Manager's compensating ledger entry", body="CorrectionRequest", status="201", errors={
+    "/api/v1/corrections": {"post": op("Manager's compensating ledger entry", body="CorrectionRequest", status="201", also=WAITING,
+                                       description=APPROVAL, errors={
         "403": "", "404": "", "409": "insufficient_balance (a negative correction past the balance)", "422": CORRECTION_422})},
     "/api/v1/members/{member_no}/ledger": {"get": op("A member's last 50 ledger entries", params=[MEMBER_NO], errors=("404",))},
     "/api/v1/claims": {"post": op("One-time receipt claim code and its LINE link (idempotent on store + receipt_id)", body="ClaimRequest", ok="Claim",
@@ -232,14 +234,15 @@ REFERRAL_PATHS: dict[str, Any] = {
         errors={"422": "invalid_period (details.field: from or to is not a date, or from is after to)"})},
 }
 
-PATHS: dict[str, Any] = {**COUNTER_PATHS, **SETTINGS_PATHS, **SETTINGS_MORE_PATHS, **MEMBER_PATHS, **CAMPAIGN_PATHS, **JOURNEY_PATHS, **REFERRAL_PATHS, **CONSOLE_PATHS}
+PATHS: dict[str, Any] = {**COUNTER_PATHS, **CORRECTION_PATHS, **SETTINGS_PATHS, **SETTINGS_MORE_PATHS, **MEMBER_PATHS, **CAMPAIGN_PATHS, **JOURNEY_PATHS, **REFERRAL_PATHS, **CONSOLE_PATHS}
 
 TAGS = [  # (name, description, path prefixes); the first match names an operation's group
     ("Counter", "The cashier page and POS integrations: staff token or POS key", ("/api/v1/auth", "/api/v1/me", "/api/v1/scan", "/api/v1/awards", "/api/v1/rewards",
-                                                                                "/api/v1/redemptions", "/api/v1/grants", "/api/v1/corrections", "/api/v1/members", "/api/v1/claims")),
+                                                                                "/api/v1/redemptions", "/api/v1/grants", "/api/v1/correction", "/api/v1/members", "/api/v1/claims")),
     ("Coupons", "Checking, redeeming and voiding coupons at the counter", ("/api/v1/coupons",)),
     ("Console", "Admin console: sign-in, who am I, the forms' choices", ("/api/v1/admin/auth", "/api/v1/admin/lookups")),
-    ("Members", "Admin: members, tags and balance adjustments", ("/api/v1/admin/members", "/api/v1/admin/tags")),
+    ("Members", "Admin: members, tags, balance adjustments and their approval", ("/api/v1/admin/members", "/api/v1/admin/tags",
+                                                                              "/api/v1/admin/correction-requests")),
     ("Segments", "Admin: segment rules, RFM/NES, exports", ("/api/v1/admin/segments",)),
     ("Campaigns", "Admin: compose, estimate, send and report", ("/api/v1/admin/campaigns",)),
     ("Journeys", "Admin: automations (welcome, birthday, win-back, …)", ("/api/v1/admin/journeys",)),
@@ -263,7 +266,7 @@ def document() -> dict[str, Any]:
                  "description": "Errors are always `{code, message, details}`; clients key on `code`. Browse it at [/docs](/docs)."},
         "tags": [{"name": n, "description": d} for n, d, _ in TAGS],
         "paths": _tagged(PATHS),
-        "components": {"schemas": {**SCHEMAS, **RULE_SCHEMAS, **CONSOLE_SCHEMAS, **SETTINGS_MORE_SCHEMAS}, "responses": RESPONSES, "securitySchemes": SECURITY_SCHEMES},
+        "components": {"schemas": {**SCHEMAS, **RULE_SCHEMAS, **CONSOLE_SCHEMAS, **SETTINGS_MORE_SCHEMAS, **CORRECTION_SCHEMAS}, "responses": RESPONSES, "securitySchemes": SECURITY_SCHEMES},
     }
 
 

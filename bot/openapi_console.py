@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.openapi_corrections import APPROVAL, WAITING
 from bot.openapi_schemas import ADJUST, CORRECTION_422, CORRECTION_AMOUNT, READ, TIME, TIME_OR_NULL, _obj, op, path_param, ref
 
 SCOPE_LIST = {"type": "array", "items": {"type": "string"}}
@@ -49,8 +50,9 @@ CONSOLE_PATHS: dict[str, Any] = {
         "The choices the console's forms offer: tiers, stores, tags, segments, coupon templates, segment rule fields", auth="admin", scope=READ, ok="Lookups")},
     "/api/v1/admin/members/{member_no}/adjustments": {"post": op(
         "Adjust a member's stamps or points with a reason", auth="admin", scope=ADJUST, body="AdjustmentRequest", ok="Adjustment", status="201",
-        params=[path_param("member_no", description="The member number")],
-        description="A compensating ledger entry (reason `correction`, the reason as its note); the audit log records who made it.",
+        params=[path_param("member_no", description="The member number")], also=WAITING,
+        description="A compensating ledger entry (reason `correction`, the reason as its note); the audit log records who made it. "
+                    + APPROVAL + " Here an owner approves, in the console (POST /api/v1/admin/correction-requests/{request_id}/approve).",
         errors={"404": "No such member (member_not_found)", "409": "Would take the balance below zero (insufficient_balance)",
                 "422": CORRECTION_422})},
 }

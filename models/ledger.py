@@ -338,10 +338,9 @@ def spend(
     return entry
 
 
-def correct(
-    session: Session, *, member_id: int, currency: str, amount: int, note: str, actor: Actor, now: datetime, rule: EarningRule
-) -> LedgerEntry:
-    """A manager's compensating entry (never an edit). Cannot take a balance below zero."""
+def check_correction(actor: Actor, *, currency: str, amount: int, note: str) -> None:
+    """What any correction must be, applied now or waiting for approval: a manager's, with a reason,
+    a known currency, not zero and within MAX_CORRECTION."""
     from models.store import Forbidden
 
     if not actor.is_manager:
@@ -356,6 +355,14 @@ def correct(
     if abs(amount) > most:
         raise InvalidInput(f"One correction moves at most {most:,} {currency}s either way", code="amount_too_large",
                            details={"field": "amount", "currency": currency, "max": most})
+
+
+def correct(
+    session: Session, *, member_id: int, currency: str, amount: int, note: str, actor: Actor, now: datetime, rule: EarningRule
+) -> LedgerEntry:
+    """A manager's compensating entry (never an edit). Cannot take a balance below zero.
+    Large ones need a second manager's approval first (models/correction.py)."""
+    check_correction(actor, currency=currency, amount=amount, note=note)
     lock_member(session, member_id)
     if amount < 0:
         return spend(session, member_id=member_id, currency=currency, amount=-amount, reason="correction", actor=actor, now=now, note=note.strip())

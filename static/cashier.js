@@ -158,6 +158,7 @@
     $('storeName').textContent = session ? session.store.name : '門市收銀';
     $('staffName').textContent = session ? `${session.staff.name}・${session.store.code}` : '';
     $('stampLabel').textContent = `集${unit('stamp')}`;
+    document.dispatchEvent(new CustomEvent('cashier:session', { detail: session })); // cashier-approvals.js
   }
 
   function signOut(message) {
@@ -343,6 +344,7 @@
       el('button', { type: 'button', className: 'go', textContent: '兌換', onclick: () => useGrant(g) }))));
     renderCatalogue();
     syncControls();
+    document.dispatchEvent(new CustomEvent('cashier:member', { detail: m }));
   }
 
   function renderCatalogue() {
@@ -662,6 +664,15 @@
       setSession({ ...saved, store: data.store, units: data.units, staff: { ...saved.staff, ...(data.staff || {}), role: data.role } });
     }, report);
   }
+
+  // What cashier-approvals.js (a manager's corrections and their approval) builds on.
+  window.Cashier = {
+    $, el, api, ask, banner, clearBanner, report, showResult, MESSAGES, unit,
+    session: () => state.session,
+    member: () => state.member,
+    busy: () => state.inflight || !!state.pending,
+    setMember: (member) => { state.member = member; renderMember(); },
+  };
 
   start();
 })();

@@ -185,8 +185,11 @@ def test_adjusting_a_balance_needs_a_manager_and_a_reason(client, accounts, coun
     assert (entry["reason"], entry["note"], entry["actor_kind"], entry["store_id"]) == ("correction", "系統當機補點", "admin", None)
     detail = client.get(f"/api/v1/admin/members/{number}", headers=manager).get_json()
     assert detail["summary"]["balances"] == {"stamps": 1, "points": 15}
-    audit = client.get("/api/v1/admin/audit", headers=ROOT).get_json()["entries"][0]
+    applied, audit = client.get("/api/v1/admin/audit", headers=ROOT).get_json()["entries"][:2]
     assert audit["action"] == f"POST {url}" and "manager@brand.tw" in audit["actor"] and audit["details"]["body"]["reason"] == "系統當機補點"
+    assert applied["action"] == "correction.applied" and applied["actor"] == audit["actor"]
+    assert {k: applied["details"][k] for k in ("store", "member", "currency", "delta", "reason")} == {
+        "store": None, "member": number, "currency": "point", "delta": 5, "reason": "系統當機補點"}
 
 
 def test_lookups_list_what_the_forms_offer(client, accounts, counter, tiers):

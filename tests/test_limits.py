@@ -182,11 +182,16 @@ def test_a_correction_past_the_maximum_is_refused_cleanly(client, counter, make_
     refused(correction(client, counter, number, "stamp", MAX_CORRECTION["stamp"] + 1), "amount_too_large", field="amount", max=MAX_CORRECTION["stamp"])
 
 
-def test_a_correction_at_the_maximum_is_made(client, counter, make_member):
+def test_a_correction_at_the_maximum_is_made_once_a_second_manager_approves(client, counter, make_member):
     _, number = make_member()
-    made = correction(client, counter, number, "point", MAX_CORRECTION["point"])
-    assert made.status_code == 201 and made.get_json()["member"]["balances"]["points"] == MAX_CORRECTION["point"]
-    assert correction(client, counter, number, "point", -MAX_CORRECTION["point"]).status_code == 201
+    second = counter._staff("manager2-tpe01", "manager")
+    for amount in (MAX_CORRECTION["point"], -MAX_CORRECTION["point"]):
+        asked = correction(client, counter, number, "point", amount)
+        assert asked.status_code == 202 and asked.get_json()["code"] == "approval_required", asked.get_json()
+        approved = client.post(f"/api/v1/correction-requests/{asked.get_json()['request']['id']}/approve", headers=second)
+        assert approved.status_code == 200, approved.get_json()
+        balance = client.post("/api/v1/scan", json={"member_no": number}, headers=counter.cashier).get_json()["balances"]["points"]
+        assert balance == max(amount, 0)
 
 
 def test_the_console_adjustment_has_the_same_bound(client, counter, make_member):

@@ -1,7 +1,7 @@
 """LINE's opens and clicks per campaign (its custom aggregation unit)
 
 Revision ID: 0017
-Revises: 0010
+Revises: 0011
 Create Date: 2026-12-04 02:00:00
 """
 from __future__ import annotations
@@ -12,7 +12,7 @@ from alembic import op
 import models.base
 
 revision = '0017'
-down_revision = '0010'
+down_revision = '0011'
 branch_labels = None
 depends_on = None
 

@@ -5,7 +5,27 @@
 I18N.add({
   'set.tab.rewards': ['點數兌換', 'Points rewards'], 'set.tab.referral': ['推薦好友', 'Referrals'],
   'set.tab.keys': ['POS 金鑰', 'POS keys'], 'set.tab.users': ['後台帳號', 'Console accounts'],
-  'set.tab.tokens': ['API 權杖', 'API tokens'],
+  'set.tab.tokens': ['API 權杖', 'API tokens'], 'set.tab.corrections': ['調整核准', 'Approvals'],
+
+  // corrections waiting for a second person's approval (settings-corrections.js)
+  'corr.note.intro': ['數量較大的點數／集點調整不會立即生效，需由另一人核准：門市由同店另一位店長核准，或由擁有者在此核准。超過期限的申請需重新送出。',
+    'Large corrections of points or stamps wait for someone else\'s approval: another manager of the store at the counter, or an owner here. A request past its deadline has to be made again.'],
+  'corr.pending': ['待核准', 'Waiting for approval'], 'corr.history': ['已處理', 'Decided'],
+  'corr.none': ['目前沒有待核准的調整', 'Nothing is waiting for approval'], 'corr.noHistory': ['尚無紀錄', 'Nothing yet'],
+  'corr.when': ['申請時間', 'Asked'], 'corr.where': ['門市', 'Store'], 'corr.console': ['後台', 'Console'],
+  'corr.member': ['會員', 'Member'], 'corr.by': ['申請人', 'Asked by'], 'corr.until': ['期限', 'Until'],
+  'corr.decidedBy': ['處理人', 'Decided by'], 'corr.waiting': ['待主管核准', 'Waiting for approval'],
+  'corr.approve': ['核准', 'Approve'], 'corr.reject': ['退回', 'Reject'],
+  'corr.approveTitle': ['核准這筆調整？', 'Approve this correction?'], 'corr.rejectTitle': ['退回這筆調整？', 'Reject this correction?'],
+  'corr.confirmText': ['會員 {no} {what}，由 {who} 申請，原因：{reason}。', 'Member {no} {what}, asked by {who}, because: {reason}.'],
+  'corr.note': ['退回原因（選填）', 'Why (optional)'], 'corr.notePlaceholder': ['例如：收據金額不符', 'e.g. the receipt does not match'],
+  'corr.approved': ['已核准：會員 {no} {what}', 'Approved: member {no} {what}'], 'corr.rejected': ['已退回：會員 {no} {what}', 'Rejected: member {no} {what}'],
+  'corr.status.approved': ['已核准', 'Approved'], 'corr.status.rejected': ['已退回', 'Rejected'], 'corr.status.expired': ['已逾期', 'Expired'],
+  'members.adjustWaiting': ['已送出 {what} 的調整申請，待主管核准後生效', 'Asked for {what}: it applies once someone else approves it'],
+  'err.own_correction': ['這是您送出的申請，需由另一人核准或退回', 'This is your own request: someone else must approve or reject it'],
+  'err.correction_expired': ['這筆申請已超過核准期限，請重新送出', 'This request is past its deadline; ask again'],
+  'err.correction_already_decided': ['這筆申請已經處理過了', 'This request was already decided'],
+  'err.correction_not_found': ['找不到這筆申請', 'No such request'],
 
   // admin tokens
   'tokens.note': ['給其他系統（CRM、報表）呼叫管理 API 的權杖。可設定到期日；由後台帳號建立的權杖，會在該帳號停用或更換密碼時一併失效。',

@@ -90,8 +90,8 @@
       const what = `${n > 0 ? '+' : ''}${n} ${currency.selectedOptions[0].textContent}`;
       if (!(await Admin.ask(t('members.adjustConfirm'), el('p', { text: t('members.adjustConfirmText', { what, reason: reason.value }) }), t('members.adjustGo')))) return;
       try {
-        await Admin.api(`/api/v1/admin/members/${no}/adjustments`, { method: 'POST', body: { currency: currency.value, amount: n, reason: reason.value } });
-        Admin.toast(t('members.adjusted', { what }));
+        const done = await Admin.api(`/api/v1/admin/members/${no}/adjustments`, { method: 'POST', body: { currency: currency.value, amount: n, reason: reason.value } });
+        Admin.toast(t(done.code === 'approval_required' ? 'members.adjustWaiting' : 'members.adjusted', { what })); // 202: waits for approval
         Admin.refresh();
       } catch (err) { Admin.fail(err); }
     };

@@ -8,7 +8,8 @@
   const { el, t, fmt, card, badge, table } = Admin;
   Admin.settingsTabs = {};
   const TAB_ORDER = [['tiers', 'settings:manage'], ['rule', 'settings:manage'], ['rewards', 'settings:manage'], ['coupons', 'settings:manage'],
-    ['referral', 'settings:manage'], ['journeys', 'members:read'], ['stores', 'settings:manage'], ['keys', 'settings:manage'], ['tokens', 'settings:manage'], ['users', 'settings:manage']];
+    ['referral', 'settings:manage'], ['journeys', 'members:read'], ['stores', 'settings:manage'], ['keys', 'settings:manage'], ['tokens', 'settings:manage'], ['users', 'settings:manage'],
+    ['corrections', 'members:adjust']];
 
   /** A form from [name, label, type, extra]: type text|number|select|textarea|checkbox|color; values() → object, '' → null. */
   Admin.simpleForm = (fields, initial = {}, onSubmit, submitLabel = t('common.save')) => {
