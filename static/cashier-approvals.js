@@ -15,7 +15,6 @@
     correction_expired: '這筆調整申請已超過核准期限，請重新送出',
     correction_already_decided: (d) => `這筆調整申請已經${{ approved: '核准', rejected: '退回', expired: '逾期' }[d.status] || '處理'}了`,
     correction_not_found: '找不到這筆調整申請，請重新整理',
-    reason_required: '請填寫調整原因',
     invalid_reason: '請填寫調整原因（最多 200 字）',
     amount_too_large: (d) => `單次調整最多 ${Number(d.max || 0).toLocaleString('zh-TW')} ${d.currency ? C.unit(d.currency) : ''}`,
     invalid_currency: `請選擇調整點數或${C.unit('stamp')}數`,
@@ -82,7 +81,7 @@
     const reason = $('correctReason').value.trim();
     const currency = $('correctCurrency').value;
     if (!/^[+-]?\d{1,7}$/.test(raw) || Number(raw) === 0) { C.banner('請輸入不為 0 的整數，例如 +10 或 -5'); return; }
-    if (!reason) { C.banner(C.MESSAGES.reason_required); $('correctReason').focus(); return; }
+    if (!reason) { C.banner('請填寫調整原因'); $('correctReason').focus(); return; }
     const amount = Number(raw);
     const ok = await C.ask('調整點數', `會員 ${member.member_no} ${signed(amount)} ${C.unit(currency)}，原因：${reason}。這會新增一筆調整紀錄，無法刪除。`, '確認調整');
     if (!ok || C.busy()) return;

@@ -45,7 +45,7 @@
     coupon_min_spend: (d) => `未達最低消費：此優惠券需消費滿 NT$${d.min_spend ?? '?'}`,
     coupon_void_limit: '這張優惠券的使用已作廢過一次，不能再作廢',
     coupon_not_redeemed: '這張優惠券目前未使用，不需作廢',
-    reason_required: '請填寫作廢原因',
+    reason_required: '請填寫原因',
   };
   /** The words the member sees for a stamp and a point (the bot's text table, from /api/v1/me). */
   const UNITS = { stamp: '章', point: '點' };
@@ -619,7 +619,7 @@
     const coupon = state.coupon;
     if (!coupon || coupon.inflight) return;
     const reason = $('voidReason').value.trim();
-    if (!reason) { banner(MESSAGES.reason_required); $('voidReason').focus(); return; }
+    if (!reason) { banner('請填寫作廢原因'); $('voidReason').focus(); return; }
     const ok = await ask('作廢此次使用', `作廢「${coupon.data.coupon.name}」的這次使用？作廢後優惠券可以再使用，且不能再作廢。`, '確認作廢');
     if (!ok || state.coupon !== coupon) return;
     const done = await couponWrite('/api/v1/coupons/void-redemption', { ...coupon.ref, reason });
