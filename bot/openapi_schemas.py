@@ -357,7 +357,9 @@ PURCHASE_CYCLE = _obj(
     days={"type": "integer", "minimum": 1}, source={"type": "string", "enum": ["data", "default", "override"], "description": (
         "data: the median gap between a member's consecutive purchases across the brand (at least min_gaps gaps); "
         "default: 30 days (fewer gaps); override: PURCHASE_CYCLE_DAYS")},
-    gaps={"type": "integer"}, median_days={"type": ["number", "null"]}, min_gaps={"type": "integer"})
+    gaps={"type": "integer", "description": "Gaps the median was taken over"}, median_days={"type": ["number", "null"]},
+    min_gaps={"type": "integer"}, sampled={"type": "boolean", "description": (
+        "Over 200,000 awards (PostgreSQL): the gaps of every k-th member, whole histories, the same members every time")})
 JOURNEY_SCHEMAS: dict[str, Any] = {
     "Journey": _obj(["kind", "enabled", "text", "service"], kind=JOURNEY_KIND, **JOURNEY_FIELDS, service={"type": "boolean", "description": (
         "A service message (tier_up, tier_expiring, coupon_expiring, and birthday with a coupon): not counted against and not held "

@@ -276,9 +276,9 @@ def test_purchase_cycle_is_the_median_gap_with_an_override(app, client, counter,
         if i < 11:
             counter.award(other, f"B-{i}", amount=100)
         clock.advance(days=10)
-    assert cycle() == {"days": 30, "source": "default", "gaps": 29, "median_days": 10.0, "min_gaps": 30}
+    assert cycle() == {"days": 30, "source": "default", "gaps": 29, "median_days": 10.0, "min_gaps": 30, "sampled": False}
     counter.award(other, "B-last", amount=100)  # the 30th gap (100 days): the median of the gaps is 10 days
-    assert cycle() == {"days": 10, "source": "data", "gaps": 30, "median_days": 10.0, "min_gaps": 30}
+    assert cycle() == {"days": 10, "source": "data", "gaps": 30, "median_days": 10.0, "min_gaps": 30, "sampled": False}
     clock.advance(days=15)  # last purchases 25 days (2.5 cycles: S2) and 15 days (S1) ago
     body = client.post("/api/v1/admin/segments/recompute", headers=counter.admin).get_json()
     assert body["nes"] == {"N": 0, "E0": 0, "S1": 1, "S2": 1, "S3": 0}
@@ -295,3 +295,24 @@ def test_purchase_cycle_defaults_to_30_days_with_few_gaps(client, counter, make_
         clock.advance(days=3)
     got = client.get("/api/v1/admin/journeys", headers=counter.admin).get_json()["purchase_cycle"]
     assert got["days"] == 30 and got["source"] == "default" and got["gaps"] == 2 and got["median_days"] == 3.0
+
+
+def test_a_large_ledger_takes_the_cycle_from_a_stable_sample_of_members(app, client, counter, make_member, clock, db, is_postgres, monkeypatch):
+    if not is_postgres:
+        pytest.skip("sampling uses PostgreSQL's row estimate; the embedded SQLite default is small")
+    import models.segment as segment
+
+    clock.set_taipei(10)
+    numbers = [make_member(f"客{i}")[1] for i in range(6)]
+    for i in range(8):
+        for n in numbers:
+            counter.award(n, f"{n}-{i}", amount=100)
+        clock.advance(days=7)
+    with db.transaction() as s:
+        s.execute(segment.text("ANALYZE award"))
+        whole = segment.purchase_cycle(s)
+    monkeypatch.setattr(segment, "SAMPLE_AWARDS", 10)  # 48 awards: every 5th member
+    with db.transaction() as s:
+        sampled = segment.purchase_cycle(s)
+    assert (whole.sampled, whole.gaps, whole.days) == (False, 42, 7)
+    assert sampled.sampled and 0 < sampled.gaps < whole.gaps and sampled.gaps % 7 == 0 and sampled.median_days == 7.0
