@@ -14,7 +14,7 @@
     const node = el('fieldset', { class: 'reward-side' }, el('legend', { text: t('set.journey.targets') }),
       boxes.map((box) => el('label', { class: 'choice' }, box, t(span[box.value][1] ? 'set.journey.stage' : 'set.journey.stageOver',
         { stage: box.value, from: fmt.num(span[box.value][0]), to: fmt.num(span[box.value][1] || 0) }))),
-      el('p', { class: 'hint', text: t(`set.journey.cycle.${cycle.source}`, { days: fmt.num(c), gaps: fmt.num(cycle.gaps), min: fmt.num(cycle.min_gaps),
+      el('p', { class: 'muted', style: 'font-size:13px;margin:6px 0 0', text: t(`set.journey.cycle.${cycle.source}`, { days: fmt.num(c), gaps: fmt.num(cycle.gaps), min: fmt.num(cycle.min_gaps),
         median: cycle.median_days == null ? '—' : fmt.num(cycle.median_days) }) }));
     return { node, value: () => boxes.filter((b) => b.checked).map((b) => b.value) };
   }
@@ -39,7 +39,7 @@
     return el('section', { class: 'card', 'aria-label': t(`set.journey.${j.kind}`) },
       el('h2', {}, el('span', {}, t(`set.journey.${j.kind}`), el('span', { class: 'sub' }, j.enabled ? badge(t('common.on'), 'ok') : badge(t('common.off'))))),
       el('p', { class: 'muted', style: 'font-size:13px;margin:-6px 0 10px', text: t(`set.journey.${j.kind}.what`) }),
-      j.service ? el('p', { class: 'hint', style: 'margin:-6px 0 10px', text: t('set.journey.service') }) : null,
+      j.service ? el('p', { class: 'muted', style: 'font-size:13px;margin:-6px 0 10px', text: t('set.journey.service') }) : null,
       el('form', { class: 'stack', onsubmit: save },
         el('label', { class: 'choice' }, on, t('set.journey.on')),
         el('label', { class: 'field' }, t('set.journey.text'), text, el('span', { class: 'hint', text: t('set.journey.placeholders') })),
