@@ -7,8 +7,8 @@ from bot.apiutil import json_body
 from bot.auth import require_scope
 from bot.services import services
 from models.errors import InvalidInput
-from models.segment import purchase_cycle
 from models.journey import ensure_journeys, get_journey, journey_json, journey_report, update_journey
+from models.segment import purchase_cycle
 
 bp = Blueprint("journey_api", __name__, url_prefix="/api/v1/admin")
 
