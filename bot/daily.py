@@ -2,7 +2,10 @@
 
 Each step runs member by member in its own transaction and records what it did
 (tier changes, reminders, coupons with their occasion), so a second run finds
-nothing left to do; pushes go through the outbox and are sent at the end.
+nothing left to do; pushes go through the outbox and are sent at the end. They are service
+messages (the member's own coupons and tier): never capped, but a push due in quiet hours is held
+in the outbox until they end and then sent once by the outbox job, if what it is about still holds
+(models/guard.py).
 """
 from __future__ import annotations
 
@@ -13,12 +16,13 @@ from zoneinfo import ZoneInfo
 import click
 
 from bot.jobs import run_expiry, run_outbox
-from bot.push import enqueue_messages
+from bot.push import enqueue_service
 from bot.services import Services
 from handlers.messages import text
 from handlers.tiers import keep_text
 from models.correction import expire_requests
-from models.coupon import Coupon, CouponTemplate, due_reminders, expire_coupons, issue, issue_for_trigger
+from models.coupon import CouponTemplate, due_reminders, expire_coupons, issue, issue_for_trigger
+from models.guard import tier_guard
 from models.journey import journey_on
 from models.ledger import lock_member
 from models.member import Member
@@ -52,10 +56,10 @@ def birthdays(svc: Services, *, whole_month: bool) -> int:
                 got = issue(session, template=template, member_id=member_id, source="birthday", occasion=occasion, now=now) if template else None
                 if got and got.created and got.coupon:
                     coupons.append(got.coupon)
-            if not journey_on(session, "birthday"):  # an enabled birthday journey says it instead
-                for coupon in coupons:
-                    name = session.get(CouponTemplate, coupon.template_id).name
-                    enqueue_messages(session, member, "birthday", [text(svc.texts("coupon_birthday", name=name))], now=now)
+            for coupon in coupons:  # announced in the push that issues it, journey or not (once: issued once)
+                name = session.get(CouponTemplate, coupon.template_id).name
+                enqueue_service(svc, session, member, "birthday", [text(svc.texts("coupon_birthday", name=name))], now=now,
+                                guard={"coupon": coupon.id})
             return bool(coupons)
 
     return _each("birthday coupons", ids, one)
@@ -76,7 +80,8 @@ def tier_periods(svc: Services) -> int:
                 return True
             until = member.tier_until.astimezone(TAIPEI).strftime("%Y/%m/%d") if member.tier_until else ""
             key = {"downgrade": "tier_changed_down", "renew": "tier_renewed", "upgrade": "tier_upgraded"}[change.kind]
-            enqueue_messages(session, member, f"tier_{change.kind}", [text(svc.texts(key, tier=change.to_tier.name, date=until))], now=now)
+            enqueue_service(svc, session, member, f"tier_{change.kind}", [text(svc.texts(key, tier=change.to_tier.name, date=until))], now=now,
+                            guard=tier_guard(change.to_tier.code))
             return True
 
     return _each("tier period ends", ids, one)
@@ -93,7 +98,8 @@ def tier_reminders(svc: Services) -> int:
             tier = current_tier(session, member)
             if tier is None or not needs_reminder(session, member, tier) or not claim_reminder(session, member, now):
                 return False
-            enqueue_messages(session, member, "tier_reminder", [text(keep_text(session, member, tier, now, svc.texts))], now=now)
+            enqueue_service(svc, session, member, "tier_reminder", [text(keep_text(session, member, tier, now, svc.texts))], now=now,
+                            guard=tier_guard(tier.code, member.tier_until, short=True))
             return True
 
     return _each("tier reminders", ids, one)
@@ -107,7 +113,8 @@ def coupon_reminders(svc: Services, *, days_before: int) -> int:
             member = session.get(Member, coupon.member_id)
             name = session.get(CouponTemplate, coupon.template_id).name
             day = coupon.expires_at.astimezone(TAIPEI).strftime("%Y/%m/%d")
-            enqueue_messages(session, member, "coupon_reminder", [text(svc.texts("coupon_expiring", name=name, date=day))], now=now)
+            enqueue_service(svc, session, member, "coupon_reminder", [text(svc.texts("coupon_expiring", name=name, date=day))], now=now,
+                            guard={"coupon": coupon.id})
             coupon.reminded_at = now
             sent += 1
     click.echo(f"{'coupon reminders':<22} {sent}")

@@ -7,6 +7,8 @@
 """
 from __future__ import annotations
 
+from typing import Any
+
 import click
 from flask import Flask
 from flask.cli import AppGroup
@@ -32,12 +34,18 @@ def run_expiry(svc: Services) -> dict[str, int]:
     return expired
 
 
-def run_outbox(svc: Services) -> dict[str, int]:
-    totals = {"sent": 0, "failed": 0, "skipped": 0, "retry": 0}
+def run_outbox(svc: Services) -> dict[str, Any]:
+    """Send what is due, held pushes whose quiet hours ended included; ``why`` counts the reasons
+    of pushes skipped because what they were about is no longer true."""
+    totals: dict[str, Any] = {"sent": 0, "failed": 0, "skipped": 0, "retry": 0, "why": {}}
     while True:
         counts = deliver(svc, limit=200)
         for key, value in counts.items():
-            totals[key] += value
+            if key == "why":
+                for reason, n in value.items():
+                    totals["why"][reason] = totals["why"].get(reason, 0) + n
+            else:
+                totals[key] += value
         if counts["sent"] + counts["skipped"] + counts["failed"] == 0:  # nothing left that is due now
             return totals
 

@@ -8,6 +8,7 @@ from bot.auth import require_scope
 from bot.services import services
 from models.errors import InvalidInput
 from models.journey import ensure_journeys, get_journey, journey_json, journey_report, update_journey
+from models.segment import purchase_cycle
 
 bp = Blueprint("journey_api", __name__, url_prefix="/api/v1/admin")
 
@@ -24,8 +25,9 @@ def _days() -> int:
 def journeys():  # type: ignore[no-untyped-def]
     rows = ensure_journeys(g.db, now=services().now())
     out = [{**journey_json(j), "report": journey_report(g.db, j, days=_days())} for j in rows]
+    cycle = purchase_cycle(g.db, override=services().settings.purchase_cycle_days)  # what win-back's NES stages use
     g.db.commit()
-    return {"journeys": out}
+    return {"journeys": out, "purchase_cycle": cycle.json()}
 
 
 @bp.put("/journeys/<kind>")

@@ -34,9 +34,11 @@ TAIPEI = ZoneInfo("Asia/Taipei")
 
 
 def _values(session, member: Member, run: JourneyRun, svc: Services) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    """Placeholders describe the occasion (the tier reached, the coupon expiring), recorded when
+    it happened; only what the occasion did not record comes from the member's current state."""
     tier = current_tier(session, member)
     return {"brand": svc.settings.brand_name, "name": member.display_name or svc.texts("name_fallback"),
-            "tier": tier.name if tier else "", "reward": get_rule(session).reward_name,
+            "tier": str(run.context.get("tier") or (tier.name if tier else "")), "reward": get_rule(session).reward_name,
             "coupon": str(run.context.get("coupon", ""))}
 
 
@@ -47,7 +49,12 @@ def _skip(run: JourneyRun, reason: str) -> str:
 
 def _gone(session, journey: Journey, member: Member, run: JourneyRun, now) -> str | None:  # type: ignore[no-untyped-def]
     """Why a scheduled occasion no longer applies when its run is sent (a delay or quiet hours
-    can pass in between): the member kept the tier, or the coupon was used or withdrawn."""
+    can pass in between): the member kept the tier or left the one reached, or the coupon was used
+    or withdrawn."""
+    if journey.kind in ("tier_up", "tier_expiring") and run.context.get("tier_code"):
+        tier = current_tier(session, member)
+        if tier is None or tier.code != run.context["tier_code"]:
+            return "tier_changed"  # downgraded (or moved on) since: the congratulation is no longer true
     if journey.kind == "tier_expiring":
         tier = current_tier(session, member)
         until = member.tier_until
@@ -107,8 +114,8 @@ def send_run(svc: Services, run_id: int) -> str:
         if resume is not None:
             run.due_at = resume
             return "quiet_hours"
-        if recent_marketing(session, member.id, now) >= svc.settings.marketing_per_week:
-            return _skip(run, "capped")
+        if not journey.is_service and recent_marketing(session, member.id, now) >= svc.settings.marketing_per_week:
+            return _skip(run, "capped")  # service messages (own card, coupons, tier) are not marketing
         lines = [render(journey.text, _values(session, member, run, svc)), *_said(session, journey, member, run, svc, now)]
         if journey.coupon_template_id:
             template = session.get(CouponTemplate, journey.coupon_template_id)
@@ -117,7 +124,8 @@ def send_run(svc: Services, run_id: int) -> str:
                 run.coupon_id = got.coupon.id
                 lines.append(svc.texts("coupon_received", name=template.name))
         enqueue_messages(session, member, f"journey:{journey.kind}", [text("\n".join(lines))], now=now)  # text() cuts at 5,000
-        session.add(MarketingSend(member_id=member.id, source=f"journey:{journey.kind}", sent_at=now))
+        if not journey.is_service:
+            session.add(MarketingSend(member_id=member.id, source=f"journey:{journey.kind}", sent_at=now))
         run.status, run.sent_at = "sent", now
         queued = queued_in(session)
     if queued:
@@ -136,7 +144,8 @@ def process_due(svc: Services, ids: list[int] | None = None) -> dict[str, int]:
 
 
 def scan(svc: Services) -> dict[str, int]:
-    """Find scheduled occasions: birthdays, lapses (NES S1/S2), tier ends, expiring coupons."""
+    """Find scheduled occasions: birthdays, lapses (the win-back's NES stages, S1/S2 by default), tier
+    ends, expiring coupons."""
     now = svc.now()
     today = now.astimezone(TAIPEI).date()
     found = {"birthday": 0, "winback": 0, "tier_expiring": 0, "coupon_expiring": 0}
@@ -149,7 +158,8 @@ def scan(svc: Services) -> dict[str, int]:
                     found["birthday"] += trigger(session, "birthday", member_id=member_id, occasion=f"birthday:{day.year}", now=now)
         if "winback" in journeys:
             compute_stats(session, now=now, window_days=svc.settings.rfm_window_days, cycle_days=svc.settings.purchase_cycle_days)
-            for member_id, last in session.execute(select(MemberStats.member_id, MemberStats.last_visit_at).where(MemberStats.nes.in_(("S1", "S2")))):
+            targets = journeys["winback"].nes_targets
+            for member_id, last in session.execute(select(MemberStats.member_id, MemberStats.last_visit_at).where(MemberStats.nes.in_(targets))):
                 found["winback"] += trigger(session, "winback", member_id=member_id, occasion=f"lapse:{last.astimezone(TAIPEI).date()}", now=now)
         if "tier_expiring" in journeys:
             horizon = now + timedelta(days=journeys["tier_expiring"].days_before)
@@ -157,7 +167,8 @@ def scan(svc: Services) -> dict[str, int]:
                 tier = current_tier(session, member)
                 if tier is not None and shortfall(session, member.id, tier, member.tier_until) > 0:
                     day = member.tier_until.astimezone(TAIPEI).date()
-                    found["tier_expiring"] += trigger(session, "tier_expiring", member_id=member.id, occasion=f"tier_end:{day}", now=now)
+                    found["tier_expiring"] += trigger(session, "tier_expiring", member_id=member.id, occasion=f"tier_end:{day}", now=now,
+                                                      context={"tier": tier.name, "tier_code": tier.code})
         if "coupon_expiring" in journeys:
             horizon = now + timedelta(days=journeys["coupon_expiring"].days_before)
             rows = session.execute(select(Coupon.id, Coupon.member_id, CouponTemplate.name).join(CouponTemplate, CouponTemplate.id == Coupon.template_id)

@@ -351,22 +351,36 @@ JOURNEY_FIELDS: dict[str, Any] = {
     "delay_minutes": {"type": "integer", "minimum": 0, "maximum": 86400, "description": "Wait this long after the trigger"},
     "days_before": {"type": "integer", "minimum": 0, "maximum": 60, "description": "birthday, tier_expiring, coupon_expiring: how many days ahead"},
     "condition": {**ref("TargetRule"), "description": "Sent only to members matching this rule when the run is due (null: everyone)"},
+    "target_nes": {"type": "array", "items": {"type": "string", "enum": ["S1", "S2", "S3"]}, "minItems": 1, "uniqueItems": True, "description": (
+        "winback only: the NES stages it reaches (default S1 and S2; S3 is over three purchase cycles since the last visit). "
+        "Listed only on the win-back; 422 invalid_journey (details.field target_nes) on any other journey or an empty list")},
 }
 JOURNEY_KIND = {"type": "string", "enum": list(JOURNEY_KINDS), "description": (
-    "welcome (joined), birthday, winback (lapsed: NES S1/S2; skipped if the member came back), tier_up, tier_expiring, "
+    "welcome (joined), birthday, winback (lapsed: the NES stages in target_nes; skipped if the member came back), tier_up, tier_expiring, "
     "card_almost_full (one stamp short), coupon_expiring")}
+PURCHASE_CYCLE = _obj(
+    ["days", "source"], doc="The brand's purchase cycle, which NES (and so the win-back) measures lapses in",
+    days={"type": "integer", "minimum": 1}, source={"type": "string", "enum": ["data", "default", "override"], "description": (
+        "data: the median gap between a member's consecutive purchases across the brand (at least min_gaps gaps); "
+        "default: 30 days (fewer gaps); override: PURCHASE_CYCLE_DAYS")},
+    gaps={"type": "integer", "description": "Gaps the median was taken over"}, median_days={"type": ["number", "null"]},
+    min_gaps={"type": "integer"}, sampled={"type": "boolean", "description": (
+        "Over 200,000 awards (PostgreSQL): the gaps of every k-th member, whole histories, the same members every time")})
 JOURNEY_SCHEMAS: dict[str, Any] = {
-    "Journey": _obj(["kind", "enabled", "text"], kind=JOURNEY_KIND, **JOURNEY_FIELDS, updated_at=TIME),
+    "Journey": _obj(["kind", "enabled", "text", "service"], kind=JOURNEY_KIND, **JOURNEY_FIELDS, service={"type": "boolean", "description": (
+        "A service message (tier_up, tier_expiring, coupon_expiring, and birthday with a coupon): not counted against and not held "
+        "by MARKETING_PER_WEEK; quiet hours still hold it")}, updated_at=TIME),
     "JourneyUpdate": {**_obj(doc="Only the fields sent are changed", **JOURNEY_FIELDS), "additionalProperties": False},
     "JourneyReport": _obj(
         triggered={"type": "integer"}, sent={"type": "integer"}, pending={"type": "integer"},
         skipped={**COUNTS, "description": ("Per reason: capped, unreachable, condition, came_back, disabled; tier_expiring: qualified "
                                             "(kept the tier before it was sent), period_over, reminded (by the daily job); "
-                                            "coupon_expiring: used, voided, expired, reminded")},
+                                            "coupon_expiring: used, voided, expired, reminded; tier_up, tier_expiring: tier_changed "
+                                            "(no longer in the tier the message is about)")},
         coupons_redeemed={"type": "integer", "description": "The journey's coupons redeemed within window_days after their message"},
         coupon_revenue={**MONEY, "description": "Purchase amounts entered when those coupons were redeemed"},
         revenue_within_days={**MONEY, "description": "NT$ members spent within window_days after a message"}, window_days={"type": "integer"}),
-    "JourneyList": _obj(["journeys"], journeys={"type": "array", "items": {"allOf": [ref("Journey"), _obj(["report"], report=ref("JourneyReport"))]}}),
+    "JourneyList": _obj(["journeys", "purchase_cycle"], purchase_cycle=PURCHASE_CYCLE, journeys={"type": "array", "items": {"allOf": [ref("Journey"), _obj(["report"], report=ref("JourneyReport"))]}}),
 }
 
 REFERRAL_COUNTS = {s: {"type": "integer"} for s in ("invited", "joined", "purchased", "rewarded")}

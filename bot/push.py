@@ -3,18 +3,21 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
+from typing import Any
 
 from flask import after_this_request
 from linebot.v3.messaging import Message
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.campaigns import QuietHours
 from bot.line import LineError
 from bot.linewire import RawMessage, message_json
 from bot.services import Services, services
 from handlers.stamps import award_messages, redemption_messages
 from models import outbox
 from models.checkout import Checkout
+from models.guard import broken
 from models.member import Member
 from models.store import Store
 
@@ -49,11 +52,31 @@ def enqueue_messages(session: Session, member: Member, purpose: str, messages: l
     return row.id
 
 
-def deliver(svc: Services, ids: list[int] | None = None, limit: int = 100) -> dict[str, int]:
-    """Send due outbox rows; each in its own short transaction, LINE called after it commits."""
-    counts = {"sent": 0, "failed": 0, "skipped": 0, "retry": 0}
+def enqueue_service(svc: Services, session: Session, member: Member, purpose: str, messages: list[Message], *,
+                    now: datetime, guard: dict[str, Any] | None = None) -> int | None:
+    """Queue a service message (the member's own card, coupons, tier): never capped, but held in
+    quiet hours until they end, then sent once if its guard (what it is about) still holds."""
+    if not member.is_reachable:
+        return None
+    resume = QuietHours(svc.settings.quiet_hours_start, svc.settings.quiet_hours_end).resume_at(now)
+    row = outbox.enqueue(session, member_id=member.id, purpose=purpose, messages=[message_json(m) for m in messages], now=now,
+                         not_before=resume, guard=guard)
+    return row.id
+
+
+def deliver(svc: Services, ids: list[int] | None = None, limit: int = 100) -> dict[str, Any]:
+    """Send due outbox rows; each in its own short transaction, LINE called after it commits.
+    A row whose guard no longer holds is skipped with the reason (counted under ``why``)."""
+    counts: dict[str, Any] = {"sent": 0, "failed": 0, "skipped": 0, "retry": 0, "why": {}}
     with svc.db.transaction() as session:
         due = outbox.due(session, now=svc.now(), limit=limit, ids=ids)
+        for r in [r for r in due if r.guard]:
+            reason = broken(session, r.member_id, r.guard, svc.now())
+            if reason is not None:
+                outbox.mark_skipped(r, reason)
+                counts["skipped"] += 1
+                counts["why"][reason] = counts["why"].get(reason, 0) + 1
+                due.remove(r)
         members = {m.id: (m.line_user_id, m.is_reachable) for m in
                    session.scalars(select(Member).where(Member.id.in_({r.member_id for r in due})))} if due else {}
         rows = [(r.id, r.retry_key, r.purpose, r.messages, *members.get(r.member_id, (None, False))) for r in due]

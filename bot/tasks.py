@@ -1,7 +1,8 @@
 """Background work: on Celery with Redis when REDIS_URL is set, in-process when not.
 
     worker:    celery -A bot.tasks worker --loglevel=info
-    scheduler: celery -A bot.tasks beat   (every minute: due campaigns; daily: the loyalty day)
+    scheduler: celery -A bot.tasks beat   (every minute: due campaigns; every 5 minutes: journeys and
+               the outbox, which sends pushes held by quiet hours once they end; daily: the loyalty day)
 
 In-process (no REDIS_URL), a job runs on a small thread pool in the web process and
 ``flask --app bot loyalty campaigns`` (cron) picks up what is due; both are safe to
@@ -43,6 +44,7 @@ def make_celery(redis_url: str | None) -> Celery:
             "loyalty-daily": {"task": "loyalty.daily", "schedule": crontab(hour=6, minute=0)},
             "journeys": {"task": "loyalty.journeys", "schedule": 300.0},
             "insights": {"task": "loyalty.insights", "schedule": crontab(hour="*/4", minute=20)},
+            "outbox": {"task": "loyalty.outbox", "schedule": 300.0},  # pushes held by quiet hours, failed ones to retry
         },
     )
     return app
@@ -117,6 +119,15 @@ def wait_for_jobs(timeout: float = 60.0) -> list[Any]:
         job = _started.pop(0)
         done.append(job.result(timeout=timeout) if isinstance(job, Future) else job.get(timeout=timeout))
     return done
+
+
+@celery.task(name="loyalty.outbox")
+def outbox_task() -> dict[str, Any]:
+    from bot.jobs import run_outbox
+
+    app = _flask_app()
+    with app.app_context():
+        return run_outbox(app.extensions["loyalty"])
 
 
 @celery.task(name="loyalty.journeys")

@@ -27,6 +27,11 @@ from models.placeholder import PlaceholderError, check
 
 RUNS_KEY = "journey_runs"
 PLACEHOLDERS = ("brand", "name", "tier", "reward", "coupon")  # filled by bot/journeys.py, and nothing else
+NES_TARGETS = ("S1", "S2", "S3")  # the stages a win-back can reach; target_nes NULL means the default
+DEFAULT_NES = ["S1", "S2"]
+# Service journeys speak of the member's own card, coupons and tier: they neither wait for nor count
+# against the marketing cap (quiet hours still hold them). A birthday journey is one when it carries a coupon.
+SERVICE_KINDS = ("tier_up", "tier_expiring", "coupon_expiring")
 KINDS = ("welcome", "birthday", "winback", "tier_up", "tier_expiring", "card_almost_full", "coupon_expiring")
 DEFAULT_TEXT = {
     "welcome": "歡迎加入 {brand} 會員！送您一份入會禮，歡迎常來坐坐 ☕",
@@ -50,7 +55,16 @@ class Journey(Base):
     delay_minutes: Mapped[int] = mapped_column(Integer, default=0)
     days_before: Mapped[int] = mapped_column(Integer, default=0)
     condition: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    target_nes: Mapped[list[str] | None] = mapped_column(JSON)  # win-back: NES stages it reaches (NULL: S1, S2)
     updated_at: Mapped[Timestamp]
+
+    @property
+    def nes_targets(self) -> list[str]:
+        return list(self.target_nes) if self.target_nes else list(DEFAULT_NES)
+
+    @property
+    def is_service(self) -> bool:
+        return self.kind in SERVICE_KINDS or (self.kind == "birthday" and self.coupon_template_id is not None)
 
 
 class JourneyRun(Base):
@@ -66,7 +80,7 @@ class JourneyRun(Base):
     occasion: Mapped[str] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(10))  # pending | sent | skipped
     # capped | unreachable | condition | came_back | disabled; tier_expiring: qualified | period_over | reminded;
-    # coupon_expiring: used | voided | expired | reminded
+    # coupon_expiring: used | voided | expired | reminded; tier_up, tier_expiring: tier_changed
     skip_reason: Mapped[str | None] = mapped_column(String(16))
     context: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[Timestamp]
@@ -99,7 +113,7 @@ def update_journey(session: Session, journey: Journey, data: dict[str, Any], *, 
     from models.coupon import CouponTemplate
     from models.segment_rules import compile_rule
 
-    unknown = set(data) - {"enabled", "text", "coupon_template_id", "delay_minutes", "days_before", "condition"}
+    unknown = set(data) - {"enabled", "text", "coupon_template_id", "delay_minutes", "days_before", "condition", "target_nes"}
     if unknown:
         raise InvalidInput(f"Unknown fields: {', '.join(sorted(unknown))}", code="invalid_journey", details={"field": sorted(unknown)[0]})
     if "enabled" in data:
@@ -126,12 +140,22 @@ def update_journey(session: Session, journey: Journey, data: dict[str, Any], *, 
             if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= top:
                 raise InvalidInput(f"{name} is a whole number from 0 to {top}", code="invalid_journey", details={"field": name})
             setattr(journey, name, value)
+    if "target_nes" in data:
+        journey.target_nes = _nes_targets(journey, data["target_nes"])
     if "condition" in data:
         compile_rule(session, data["condition"], now)
         journey.condition = data["condition"] or None
     journey.updated_at = now
     session.flush()
     return journey
+
+
+def _nes_targets(journey: Journey, value: Any) -> list[str]:
+    if journey.kind != "winback":
+        raise InvalidInput("target_nes is for the win-back journey", code="invalid_journey", details={"field": "target_nes"})
+    if not isinstance(value, list) or not value or any(v not in NES_TARGETS for v in value) or len(set(value)) != len(value):
+        raise InvalidInput("target_nes lists one or more of S1, S2, S3", code="invalid_journey", details={"field": "target_nes"})
+    return [v for v in NES_TARGETS if v in value]
 
 
 def journey_on(session: Session, kind: str) -> bool:
@@ -219,4 +243,5 @@ def _revenue_portable(session: Session, journey: Journey, days: int):  # type: i
 def journey_json(journey: Journey) -> dict[str, Any]:
     return {"kind": journey.kind, "enabled": journey.enabled, "text": journey.text, "coupon_template_id": journey.coupon_template_id,
             "delay_minutes": journey.delay_minutes, "days_before": journey.days_before, "condition": journey.condition,
+            "service": journey.is_service, **({"target_nes": journey.nes_targets} if journey.kind == "winback" else {}),
             "updated_at": journey.updated_at.isoformat()}

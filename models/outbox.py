@@ -31,11 +31,15 @@ class OutboxMessage(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[Timestamp]
-    next_attempt_at: Mapped[Timestamp]
+    next_attempt_at: Mapped[Timestamp]  # also the not-before time of a push held by quiet hours
     sent_at: Mapped[Timestamp | None]
+    # What must still be true when it is sent (models/guard.py), e.g. {"tier": "silver"}, {"coupon": 12}
+    guard: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
-def enqueue(session: Session, *, member_id: int, purpose: str, messages: list[dict[str, Any]], now: datetime) -> OutboxMessage:
+def enqueue(session: Session, *, member_id: int, purpose: str, messages: list[dict[str, Any]], now: datetime,
+            not_before: datetime | None = None, guard: dict[str, Any] | None = None) -> OutboxMessage:
+    """Queue a push; ``not_before`` holds it (quiet hours) and ``guard`` is checked when it is sent."""
     row = OutboxMessage(
         member_id=member_id,
         purpose=purpose,
@@ -44,7 +48,8 @@ def enqueue(session: Session, *, member_id: int, purpose: str, messages: list[di
         status="pending",
         attempts=0,
         created_at=now,
-        next_attempt_at=now,
+        next_attempt_at=max(now, not_before) if not_before else now,
+        guard=guard,
     )
     session.add(row)
     session.flush()

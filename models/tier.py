@@ -227,7 +227,8 @@ def _move(session: Session, member: Member, to: Tier, kind: str, reason: str, no
     if kind == "upgrade":
         from models.journey import journey_on, trigger
 
-        trigger(session, "tier_up", member_id=member.id, occasion=f"tier:{to.code}:{now.date().isoformat()}", now=now)
+        trigger(session, "tier_up", member_id=member.id, occasion=f"tier:{to.code}:{now.date().isoformat()}", now=now,
+                context={"tier": to.name, "tier_code": to.code})  # the occasion: the tier reached, checked at send time
         announced = journey_on(session, "tier_up")
     session.flush()
     return Change(kind, frm, to, reason, announced_by_journey=announced)

@@ -1,6 +1,8 @@
 """Tiers through time with a controllable clock: upgrade at once, keep, downgrade at the period's end, remind once."""
 from __future__ import annotations
 
+import pytest
+
 from sqlalchemy import select
 
 from models.member import Member
@@ -33,6 +35,7 @@ def test_upgrade_happens_with_the_award_that_crosses_the_line(client, counter, t
     assert changes(db, number) == [("upgrade", "qualified")]
 
 
+@pytest.mark.usefixtures("business_hours")  # the daily job's pushes are sent now, not held by quiet hours
 def test_keep_downgrade_and_one_reminder_through_a_year(app, client, counter, tiers, make_member, fake_line, clock, db):
     user, number = make_member()
     counter.award(number, "R-1", amount=3200)  # silver until now + 365 days

@@ -5,7 +5,21 @@
   const { el, t, fmt, card, badge, table } = Admin;
 
   // ── automations ─────────────────────────────────────────
-  function journeyCard(j, lookups, editable) {
+  // The win-back's NES stages, with the days each means under the brand's purchase cycle.
+  function nesTargets(j, cycle, editable) {
+    const c = cycle.days;
+    const span = { S1: [c, 2 * c], S2: [2 * c, 3 * c], S3: [3 * c, null] };
+    const boxes = ['S1', 'S2', 'S3'].map((stage) => el('input', { type: 'checkbox', name: 'target_nes', value: stage,
+      checked: j.target_nes.includes(stage), disabled: !editable }));
+    const node = el('fieldset', { class: 'reward-side' }, el('legend', { text: t('set.journey.targets') }),
+      boxes.map((box) => el('label', { class: 'choice' }, box, t(span[box.value][1] ? 'set.journey.stage' : 'set.journey.stageOver',
+        { stage: box.value, from: fmt.num(span[box.value][0]), to: fmt.num(span[box.value][1] || 0) }))),
+      el('p', { class: 'muted', style: 'font-size:13px;margin:6px 0 0', text: t(`set.journey.cycle.${cycle.source}`, { days: fmt.num(c), gaps: fmt.num(cycle.gaps), min: fmt.num(cycle.min_gaps),
+        median: cycle.median_days == null ? '—' : fmt.num(cycle.median_days) }) }));
+    return { node, value: () => boxes.filter((b) => b.checked).map((b) => b.value) };
+  }
+
+  function journeyCard(j, lookups, editable, cycle) {
     const on = el('input', { type: 'checkbox', checked: j.enabled, disabled: !editable });
     const text = el('textarea', { name: 'text', maxLength: 1000, disabled: !editable, value: j.text });
     const coupon = el('select', { name: 'coupon', disabled: !editable }, el('option', { value: '', text: t('common.none') }),
@@ -13,29 +27,32 @@
     coupon.value = j.coupon_template_id == null ? '' : String(j.coupon_template_id);
     const usesDays = ['birthday', 'tier_expiring', 'coupon_expiring'].includes(j.kind);
     const timing = el('input', { type: 'number', min: 0, step: 1, disabled: !editable, value: usesDays ? j.days_before : j.delay_minutes });
+    const targets = j.kind === 'winback' ? nesTargets(j, cycle, editable) : null;
     const r = j.report;
     const skipped = Object.values(r.skipped).reduce((a, b) => a + b, 0);
     const save = (ev) => {
       ev.preventDefault();
       const body = { enabled: on.checked, text: text.value, coupon_template_id: coupon.value ? Number(coupon.value) : null,
-        [usesDays ? 'days_before' : 'delay_minutes']: Number(timing.value) || 0 };
+        [usesDays ? 'days_before' : 'delay_minutes']: Number(timing.value) || 0, ...(targets ? { target_nes: targets.value() } : {}) };
       Admin.saveThen('PUT', `/api/v1/admin/journeys/${j.kind}`, body, t(on.checked ? 'set.journey.savedOn' : 'set.journey.savedOff', { name: t(`set.journey.${j.kind}`) }));
     };
     return el('section', { class: 'card', 'aria-label': t(`set.journey.${j.kind}`) },
       el('h2', {}, el('span', {}, t(`set.journey.${j.kind}`), el('span', { class: 'sub' }, j.enabled ? badge(t('common.on'), 'ok') : badge(t('common.off'))))),
       el('p', { class: 'muted', style: 'font-size:13px;margin:-6px 0 10px', text: t(`set.journey.${j.kind}.what`) }),
+      j.service ? el('p', { class: 'muted', style: 'font-size:13px;margin:-6px 0 10px', text: t('set.journey.service') }) : null,
       el('form', { class: 'stack', onsubmit: save },
         el('label', { class: 'choice' }, on, t('set.journey.on')),
         el('label', { class: 'field' }, t('set.journey.text'), text, el('span', { class: 'hint', text: t('set.journey.placeholders') })),
         el('div', { class: 'row' }, el('label', { class: 'field' }, t('set.journey.coupon'), coupon),
           el('label', { class: 'field' }, usesDays ? t('set.journey.daysBefore') : t('set.journey.delay'), timing)),
+        targets ? targets.node : null,
         el('p', { class: 'muted', style: 'font-size:13px', text: t('set.journey.report', { triggered: fmt.num(r.triggered), sent: fmt.num(r.sent), skipped: fmt.num(skipped), revenue: fmt.money(r.revenue_within_days) }) }),
         editable ? el('div', {}, el('button', { class: 'primary', type: 'submit', text: t('common.save') })) : null));
   }
 
   Admin.settingsTabs.journeys = async (main) => {
-    const [{ journeys }, lookups] = await Promise.all([Admin.api('/api/v1/admin/journeys'), Admin.lookups(true)]);
-    main.append(el('div', { class: 'grid g2' }, journeys.map((j) => journeyCard(j, lookups, Admin.can('campaigns:manage')))));
+    const [{ journeys, purchase_cycle: cycle }, lookups] = await Promise.all([Admin.api('/api/v1/admin/journeys'), Admin.lookups(true)]);
+    main.append(el('div', { class: 'grid g2' }, journeys.map((j) => journeyCard(j, lookups, Admin.can('campaigns:manage'), cycle))));
   };
 
   // ── stores and staff ────────────────────────────────────
