@@ -10,6 +10,7 @@ from flask import Blueprint, g
 
 from bot.apiutil import decimal_str, json_body, parse_amount, parse_int, parse_str
 from bot.auth import client_address, current_actor, issue_staff_token, require_actor
+from bot.confirmation_api import ask_member
 from bot.push import enqueue_award_push, send_after_response
 from bot.services import services
 from models.card import read_card_token
@@ -19,28 +20,32 @@ from models.ledger import correct, recent_entries
 from models.journey import runs_queued_in
 from models.outbox import queued_in
 from models.member import Member, get_by_member_no
-from models.reward import list_items, open_grants, redeem_item, use_grant
+from models.confirmation import Asked, redeem_or_ask, use_or_ask
+from models.reward import list_items
 from models.rule import get_rule
-from models.store import AuthError, Staff, Store, authenticate_staff
+from models.store import Actor, AuthError, Staff, Store, authenticate_staff
 from models.throttle import count_use
 from bot.serialize import entry_json, member_summary
 
 bp = Blueprint("cashier_api", __name__, url_prefix="/api/v1")
 
 
-def resolve_member(body: dict) -> Member:  # type: ignore[type-arg]
-    """The member named by a card QR token, or by a member number typed by hand."""
-    svc = services()
+def identify(body: dict) -> tuple[Member, Actor]:  # type: ignore[type-arg]
+    """The member named by a card QR token, or by a member number typed by hand, and the caller
+    acting on them with that identification (``Actor.identified_by``: qr or number), which every
+    entry the request writes records and which decides whether it may spend."""
+    svc, method = services(), "number"
     token, number = body.get("token"), body.get("member_no")
     if isinstance(token, str) and token.strip():
         number = read_card_token(
             svc.settings.secret_key, token.strip(), now=svc.now(), max_age=svc.settings.card_token_ttl_seconds
         )
+        method = "qr"
     elif isinstance(number, str) and number.strip():
         _count_typed_number()
     if not isinstance(number, str) or not number.strip():
         raise InvalidInput("Send the card's token or a member_no", code="member_required")
-    return get_by_member_no(g.db, number.strip())
+    return get_by_member_no(g.db, number.strip()), current_actor().identifying(method)
 
 
 TYPED_LIMIT, TYPED_WINDOW = 300, timedelta(minutes=10)
@@ -91,15 +96,15 @@ def me():  # type: ignore[no-untyped-def]
 @bp.post("/scan")
 @require_actor
 def scan():  # type: ignore[no-untyped-def]
-    member = resolve_member(json_body())
+    member, _ = identify(json_body())
     return member_summary(g.db, member, services().now())
 
 
 @bp.post("/awards")
 @require_actor
 def create_award():  # type: ignore[no-untyped-def]
-    body, actor, svc = json_body(), current_actor(), services()
-    member = resolve_member(body)
+    body, svc = json_body(), services()
+    member, actor = identify(body)  # earning by a typed number is allowed: it only adds
     amount = parse_amount(body.get("amount"))
     visit = body.get("visit", False)
     if not isinstance(visit, bool):
@@ -140,12 +145,15 @@ def rewards():  # type: ignore[no-untyped-def]
 @bp.post("/redemptions")
 @require_actor
 def redeem():  # type: ignore[no-untyped-def]
-    body, actor = json_body(), current_actor()
-    member = resolve_member(body)
-    result = redeem_item(
+    """By QR: spent at once. By a typed number: 409 confirmation_required, the member asked in LINE."""
+    body = json_body()
+    member, actor = identify(body)
+    result = redeem_or_ask(
         g.db, member_id=member.id, item_id=parse_int(body, "reward_id"),
         request_id=parse_str(body, "request_id", max_len=64) or "", actor=actor, now=services().now(),
     )
+    if isinstance(result, Asked):
+        return ask_member(member, result)
     summary = member_summary(g.db, member, services().now())
     g.db.commit()
     out = {"redemption": {"id": result.redemption_id, "reward": result.reward_name, "points": result.points, "replayed": result.replayed}, "member": summary}
@@ -155,9 +163,10 @@ def redeem():  # type: ignore[no-untyped-def]
 @bp.post("/grants/<int:grant_id>/use")
 @require_actor
 def use_reward_grant(grant_id: int):  # type: ignore[no-untyped-def]
-    body, actor = json_body(), current_actor()
-    member = resolve_member(body)
-    grant = use_grant(g.db, grant_id=grant_id, member_id=member.id, actor=actor, now=services().now())
+    member, actor = identify(json_body())
+    grant = use_or_ask(g.db, grant_id=grant_id, member_id=member.id, actor=actor, now=services().now())
+    if isinstance(grant, Asked):
+        return ask_member(member, grant)
     summary = member_summary(g.db, member, services().now())
     g.db.commit()
     return {"grant": {"id": grant.id, "name": grant.name, "used_at": grant.used_at.isoformat()}, "member": summary}
@@ -166,8 +175,8 @@ def use_reward_grant(grant_id: int):  # type: ignore[no-untyped-def]
 @bp.post("/corrections")
 @require_actor
 def create_correction():  # type: ignore[no-untyped-def]
-    body, actor = json_body(), current_actor()
-    member = resolve_member(body)
+    body = json_body()
+    member, actor = identify(body)  # a manager's correction, audited by its reason: no confirmation
     currency = parse_str(body, "currency", max_len=8)
     entry = correct(
         g.db, member_id=member.id, currency=currency or "", amount=parse_int(body, "amount"),

@@ -26,11 +26,16 @@ bp = Blueprint("coupon_api", __name__, url_prefix="/api/v1")
 
 def coupon_from(body: dict) -> str:  # type: ignore[type-arg]
     """A coupon code from its QR token (signed) or, for manual entry, from the code itself."""
+    return coupon_identified(body)[0]
+
+
+def coupon_identified(body: dict) -> tuple[str, str]:  # type: ignore[type-arg]
+    """The coupon's code, and how it was identified (coupon_qr or coupon_code, for its event)."""
     token, code = body.get("token"), body.get("code")
     if isinstance(token, str) and token.strip():
-        return read_coupon_token(services().settings.secret_key, token)
+        return read_coupon_token(services().settings.secret_key, token), "coupon_qr"
     if isinstance(code, str) and code.strip():
-        return code.strip().upper()
+        return code.strip().upper(), "coupon_code"
     raise InvalidInput("Send the coupon's QR token or its code", code="coupon_required")
 
 
@@ -52,7 +57,8 @@ def check():  # type: ignore[no-untyped-def]
 @require_actor
 def redeem_coupon():  # type: ignore[no-untyped-def]
     body = json_body()
-    coupon = redeem(g.db, code=coupon_from(body), amount=parse_amount(body.get("amount")), actor=current_actor(), now=services().now())
+    code, method = coupon_identified(body)
+    coupon = redeem(g.db, code=code, amount=parse_amount(body.get("amount")), actor=current_actor().identifying(method), now=services().now())
     payload = {"coupon": _with_template(coupon)}
     g.db.commit()
     return payload

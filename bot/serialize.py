@@ -42,6 +42,7 @@ def entry_json(entry: LedgerEntry) -> dict[str, Any]:
         "store_id": entry.store_id,
         "actor_kind": entry.actor_kind,
         "staff_id": entry.staff_id,
+        "identified_by": entry.identified_by,  # qr | number | confirmed | claim_code | system; null before it was recorded
         "expires_at": entry.expires_at.isoformat() if entry.expires_at else None,
         "created_at": entry.created_at.isoformat(),
     }
