@@ -12,7 +12,7 @@ from bot.push import enqueue_messages, send_after_response
 from bot.serialize import member_summary
 from bot.services import services
 from handlers.confirm import confirmation_request
-from models.confirmation import TTL, Asked, SpendConfirmation, get_for_store
+from models.confirmation import TTL, Asked, SpendConfirmation, get_for_store, withdraw
 from models.member import Member
 from models.reward import RewardGrant
 from models.store import Store
@@ -52,7 +52,22 @@ def ask_member(member: Member, asked: Asked):  # type: ignore[no-untyped-def]
 def confirmation_status(confirmation_id: int):  # type: ignore[no-untyped-def]
     """pending → confirmed (the spend done), failed (outcome_code), cancelled or expired."""
     now, actor = services().now(), current_actor()
-    row = get_for_store(g.db, confirmation_id, actor.store_id)
+    return _status(get_for_store(g.db, confirmation_id, actor.store_id), now)
+
+
+@bp.post("/confirmations/<int:confirmation_id>/cancel")
+@require_actor
+def cancel_confirmation(confirmation_id: int):  # type: ignore[no-untyped-def]
+    """The counter stops waiting: a pending confirmation is cancelled (a later 確認 spends nothing);
+    one already decided is answered as it is."""
+    now, actor = services().now(), current_actor()
+    row = withdraw(g.db, confirmation_id=confirmation_id, store_id=actor.store_id, now=now)
+    out = _status(row, now)
+    g.db.commit()
+    return out
+
+
+def _status(row: SpendConfirmation, now) -> dict[str, Any]:  # type: ignore[no-untyped-def]
     member = g.db.get(Member, row.member_id)
     out: dict[str, Any] = {"confirmation": confirmation_json(row, now), "member": member_summary(g.db, member, now)}
     if row.status == "confirmed" and row.kind == "redeem":

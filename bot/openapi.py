@@ -60,6 +60,9 @@ COUNTER_PATHS: dict[str, Any] = {
         "confirmation.status: pending (waiting for the member), confirmed (the spend was done: redemption or grant, and member), failed "
         "(the spend was refused when the member confirmed: outcome_code, e.g. insufficient_balance), cancelled (the member declined), "
         "expired (not confirmed within a few minutes). Nothing is spent unless it is confirmed."))},
+    "/api/v1/confirmations/{confirmation_id}/cancel": {"post": op("Stop waiting for the member: a pending confirmation is cancelled", params=[path_param("confirmation_id", "integer")],
+        errors={"404": "confirmation_unknown (another store's, or none)"}, description=(
+        "A 確認 tapped afterwards spends nothing. A confirmation already decided is answered as it is (check confirmation.status)."))},
     "/api/v1/corrections": {"post": op("Manager's compensating ledger entry", body="CorrectionRequest", status="201", errors={
         "403": "", "404": "", "409": "insufficient_balance (a negative correction past the balance)", "422": CORRECTION_422})},
     "/api/v1/members/{member_no}/ledger": {"get": op("A member's last 50 ledger entries", params=[MEMBER_NO], errors=("404",))},

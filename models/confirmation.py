@@ -191,6 +191,21 @@ def cancel(session: Session, *, confirmation_id: int, member_id: int, now: datet
     return Decision(row, fresh=True)
 
 
+def withdraw(session: Session, *, confirmation_id: int, store_id: int, now: datetime) -> SpendConfirmation:
+    """The counter stops waiting (the next customer, or the member chose to show the QR instead):
+    a pending confirmation is cancelled, so a 確認 tapped later spends nothing. Decided ones stay."""
+    row = session.scalars(
+        select(SpendConfirmation).where(SpendConfirmation.id == confirmation_id).with_for_update()
+        .execution_options(populate_existing=True)
+    ).one_or_none()
+    if row is None or row.store_id != store_id:
+        raise NotFound("No such confirmation", code="confirmation_unknown")
+    if row.status_at(now) == "pending":
+        row.status, row.decided_at = "cancelled", now
+        session.flush()
+    return row
+
+
 def get_for_store(session: Session, confirmation_id: int, store_id: int) -> SpendConfirmation:
     """A confirmation the store asked for (another store's is not found)."""
     row = session.get(SpendConfirmation, confirmation_id)
