@@ -235,3 +235,26 @@ def test_a_blocked_member_is_not_pushed_and_the_counter_is_told(client, counter,
     assert refused.status_code == 409 and refused.get_json()["details"]["reachable"] is False
     with db.sessions() as s:
         assert s.scalars(select(OutboxMessage).where(OutboxMessage.purpose == "confirmation")).all() == []
+
+
+def test_the_counter_stops_waiting_and_a_later_confirm_spends_nothing(client, counter, shop, line, fake_line, db):
+    user, number, item = shop
+    confirmation = redeem(client, counter, number, item).get_json()["details"]["confirmation"]
+    _, yes, _ = asked(fake_line, user)
+    other = Counter(client, code="KHH01", name="高雄店")
+    assert client.post(f"{confirmation['poll']}/cancel", headers=other.cashier).status_code == 404  # not theirs
+    stopped = client.post(f"{confirmation['poll']}/cancel", headers=counter.cashier)
+    assert stopped.status_code == 200 and stopped.get_json()["confirmation"]["status"] == "cancelled"
+    line.tap(user, yes)
+    assert "已經處理過了" in all_text(line.last(user))
+    assert spent(db) == [] and points(client, counter, number) == 100
+
+
+def test_stopping_after_the_member_confirmed_answers_the_spend(client, counter, shop, line, fake_line, db):
+    user, number, item = shop
+    confirmation = redeem(client, counter, number, item).get_json()["details"]["confirmation"]
+    _, yes, _ = asked(fake_line, user)
+    line.tap(user, yes)
+    late = client.post(f"{confirmation['poll']}/cancel", headers=counter.cashier).get_json()
+    assert late["confirmation"]["status"] == "confirmed" and late["redemption"]["reward"] == "手工餅乾"
+    assert spent(db) == [(-30, "confirmed")]
