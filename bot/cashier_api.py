@@ -48,6 +48,11 @@ def identify(body: dict) -> tuple[Member, Actor]:  # type: ignore[type-arg]
     return get_by_member_no(g.db, number.strip()), current_actor().identifying(method)
 
 
+def summary_for(member: Member, actor: Actor | None) -> dict:  # type: ignore[type-arg]
+    """The member as the counter sees them: coupon codes only to a caller who scanned the card."""
+    return member_summary(g.db, member, services().now(), coupon_codes=actor is not None and actor.identified_by == "qr")
+
+
 TYPED_LIMIT, TYPED_WINDOW = 300, timedelta(minutes=10)
 
 
@@ -96,8 +101,8 @@ def me():  # type: ignore[no-untyped-def]
 @bp.post("/scan")
 @require_actor
 def scan():  # type: ignore[no-untyped-def]
-    member, _ = identify(json_body())
-    return member_summary(g.db, member, services().now())
+    member, actor = identify(json_body())
+    return summary_for(member, actor)
 
 
 @bp.post("/awards")
@@ -114,7 +119,7 @@ def create_award():  # type: ignore[no-untyped-def]
     result = done.award
     if not result.replayed:
         enqueue_award_push(g.db, member, done, actor.store_id)
-    summary = member_summary(g.db, member, services().now())
+    summary = summary_for(member, actor)
     queued, runs = queued_in(g.db), runs_queued_in(g.db)
     g.db.commit()
     if queued or runs:
@@ -154,7 +159,7 @@ def redeem():  # type: ignore[no-untyped-def]
     )
     if isinstance(result, Asked):
         return ask_member(member, result)
-    summary = member_summary(g.db, member, services().now())
+    summary = summary_for(member, actor)
     g.db.commit()
     out = {"redemption": {"id": result.redemption_id, "reward": result.reward_name, "points": result.points, "replayed": result.replayed}, "member": summary}
     return out, (200 if result.replayed else 201)
@@ -167,7 +172,7 @@ def use_reward_grant(grant_id: int):  # type: ignore[no-untyped-def]
     grant = use_or_ask(g.db, grant_id=grant_id, member_id=member.id, actor=actor, now=services().now())
     if isinstance(grant, Asked):
         return ask_member(member, grant)
-    summary = member_summary(g.db, member, services().now())
+    summary = summary_for(member, actor)
     g.db.commit()
     return {"grant": {"id": grant.id, "name": grant.name, "used_at": grant.used_at.isoformat()}, "member": summary}
 
@@ -182,7 +187,7 @@ def create_correction():  # type: ignore[no-untyped-def]
         g.db, member_id=member.id, currency=currency or "", amount=parse_int(body, "amount"),
         note=parse_str(body, "reason", max_len=200) or "", actor=actor, now=services().now(), rule=get_rule(g.db),
     )
-    summary = member_summary(g.db, member, services().now())
+    summary = summary_for(member, actor)
     g.db.commit()
     return {"entry": entry_json(entry), "member": summary}, 201
 
@@ -191,7 +196,7 @@ def create_correction():  # type: ignore[no-untyped-def]
 @require_actor
 def member_ledger(member_no: str):  # type: ignore[no-untyped-def]
     member = get_by_member_no(g.db, member_no)
-    return {"entries": [entry_json(e) for e in recent_entries(g.db, member.id, limit=50)], "member": member_summary(g.db, member, services().now())}
+    return {"entries": [entry_json(e) for e in recent_entries(g.db, member.id, limit=50)], "member": summary_for(member, None)}
 
 
 @bp.post("/claims")

@@ -69,7 +69,7 @@ def cancel_confirmation(confirmation_id: int):  # type: ignore[no-untyped-def]
 
 def _status(row: SpendConfirmation, now) -> dict[str, Any]:  # type: ignore[no-untyped-def]
     member = g.db.get(Member, row.member_id)
-    out: dict[str, Any] = {"confirmation": confirmation_json(row, now), "member": member_summary(g.db, member, now)}
+    out: dict[str, Any] = {"confirmation": confirmation_json(row, now), "member": member_summary(g.db, member, now, coupon_codes=False)}
     if row.status == "confirmed" and row.kind == "redeem":
         out["redemption"] = {"id": row.redemption_id, "reward": row.what, "points": row.points, "replayed": False}
     if row.status == "confirmed" and row.kind == "grant":

@@ -170,7 +170,8 @@ CASHIER_SCHEMAS: dict[str, Any] = {
                                       "in LINE, a receipt claim code sent in chat, or the system; null on entries from before it was recorded"},
     ),
     "Coupon": _obj(
-        code={"type": "string"}, name={"type": "string"}, kind={"type": "string", "enum": ["amount_off", "percent_off", "free_item"]}, value={"type": "string"},
+        code={"type": ["string", "null"], "description": "null in a member summary for a member identified by a typed member number "
+                                                          "(a code redeems its coupon; a typed number cannot spend)"}, name={"type": "string"}, kind={"type": "string", "enum": ["amount_off", "percent_off", "free_item"]}, value={"type": "string"},
         description={"type": "string"}, min_spend={"type": "string"}, status={"type": "string", "enum": ["issued", "redeemed", "expired", "voided"]}, source={"type": "string"},
         issued_at=TIME, valid_from=TIME, expires_at=TIME, redeemed_at=TIME_OR_NULL, stores={"type": ["array", "null"], "items": {"type": "string"}},
     ),

@@ -258,3 +258,17 @@ def test_stopping_after_the_member_confirmed_answers_the_spend(client, counter, 
     late = client.post(f"{confirmation['poll']}/cancel", headers=counter.cashier).get_json()
     assert late["confirmation"]["status"] == "confirmed" and late["redemption"]["reward"] == "手工餅乾"
     assert spent(db) == [(-30, "confirmed")]
+
+
+def test_a_typed_number_does_not_reveal_the_members_coupon_codes(client, counter, make_member, clock):
+    _, number = make_member()
+    template = client.post("/api/v1/admin/coupon-templates", json={"name": "折 50", "kind": "amount_off", "value": 50, "valid_days": 30},
+                           headers=counter.admin).get_json()
+    code = client.post(f"/api/v1/admin/coupon-templates/{template['id']}/issue", json={"member_no": number},
+                       headers=counter.admin).get_json()["coupon"]["code"]
+    typed = client.post("/api/v1/scan", json={"member_no": number}, headers=counter.cashier).get_json()
+    assert [(c["name"], c["code"]) for c in typed["coupons"]] == [("折 50", None)]
+    ledger = client.get(f"/api/v1/members/{number}/ledger", headers=counter.cashier).get_json()
+    assert [c["code"] for c in ledger["member"]["coupons"]] == [None]
+    scanned = client.post("/api/v1/scan", json={"token": card_token(number, clock)}, headers=counter.cashier).get_json()
+    assert [c["code"] for c in scanned["coupons"]] == [code]
