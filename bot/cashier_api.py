@@ -6,10 +6,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from dataclasses import replace
+
 from flask import Blueprint, g
 
 from bot.apiutil import decimal_str, json_body, parse_amount, parse_int, parse_str
 from bot.auth import client_address, current_actor, issue_staff_token, require_actor
+from bot.confirmation_api import ask_member
 from bot.corrections_api import counter_person, submitted_answer
 from bot.push import enqueue_award_push, enqueue_redemption_push, send_after_response
 from bot.services import services
@@ -21,28 +24,37 @@ from models.ledger import recent_entries
 from models.journey import runs_queued_in
 from models.outbox import queued_in
 from models.member import Member, get_by_member_no
-from models.reward import list_items, open_grants, redeem_item, use_grant
+from models.confirmation import Asked, redeem_or_ask, use_or_ask
+from models.reward import list_items
 from models.rule import get_rule
-from models.store import AuthError, Staff, Store, authenticate_staff
+from models.store import Actor, AuthError, Staff, Store, authenticate_staff
 from models.throttle import count_use
 from bot.serialize import entry_json, member_summary
 
 bp = Blueprint("cashier_api", __name__, url_prefix="/api/v1")
 
 
-def resolve_member(body: dict) -> Member:  # type: ignore[type-arg]
-    """The member named by a card QR token, or by a member number typed by hand."""
-    svc = services()
+def identify(body: dict) -> tuple[Member, Actor]:  # type: ignore[type-arg]
+    """The member named by a card QR token, or by a member number typed by hand, and the caller
+    acting on them with that identification (``Actor.identified_by``: qr or number), which every
+    entry the request writes records and which decides whether it may spend."""
+    svc, method = services(), "number"
     token, number = body.get("token"), body.get("member_no")
     if isinstance(token, str) and token.strip():
         number = read_card_token(
             svc.settings.secret_key, token.strip(), now=svc.now(), max_age=svc.settings.card_token_ttl_seconds
         )
+        method = "qr"
     elif isinstance(number, str) and number.strip():
         _count_typed_number()
     if not isinstance(number, str) or not number.strip():
         raise InvalidInput("Send the card's token or a member_no", code="member_required")
-    return get_by_member_no(g.db, number.strip())
+    return get_by_member_no(g.db, number.strip()), current_actor().identifying(method)
+
+
+def summary_for(member: Member, actor: Actor | None) -> dict:  # type: ignore[type-arg]
+    """The member as the counter sees them: coupon codes only to a caller who scanned the card."""
+    return member_summary(g.db, member, services().now(), coupon_codes=actor is not None and actor.identified_by == "qr")
 
 
 TYPED_LIMIT, TYPED_WINDOW = 300, timedelta(minutes=10)
@@ -101,15 +113,15 @@ def me():  # type: ignore[no-untyped-def]
 @bp.post("/scan")
 @require_actor
 def scan():  # type: ignore[no-untyped-def]
-    member = resolve_member(json_body())
-    return member_summary(g.db, member, services().now())
+    member, actor = identify(json_body())
+    return summary_for(member, actor)
 
 
 @bp.post("/awards")
 @require_actor
 def create_award():  # type: ignore[no-untyped-def]
-    body, actor, svc = json_body(), current_actor(), services()
-    member = resolve_member(body)
+    body, svc = json_body(), services()
+    member, actor = identify(body)  # earning by a typed number is allowed: it only adds
     amount = parse_amount(body.get("amount"))
     visit = body.get("visit", False)
     if not isinstance(visit, bool):
@@ -119,7 +131,7 @@ def create_award():  # type: ignore[no-untyped-def]
     result = done.award
     if not result.replayed:
         enqueue_award_push(g.db, member, done, actor.store_id)
-    summary = member_summary(g.db, member, services().now())
+    summary = summary_for(member, actor)
     queued, runs = queued_in(g.db), runs_queued_in(g.db)
     g.db.commit()
     if queued or runs:
@@ -150,14 +162,17 @@ def rewards():  # type: ignore[no-untyped-def]
 @bp.post("/redemptions")
 @require_actor
 def redeem():  # type: ignore[no-untyped-def]
-    body, actor = json_body(), current_actor()
-    member = resolve_member(body)
-    result = redeem_item(
+    """By QR: spent at once. By a typed number: 409 confirmation_required, the member asked in LINE."""
+    body = json_body()
+    member, actor = identify(body)
+    result = redeem_or_ask(
         g.db, member_id=member.id, item_id=parse_int(body, "reward_id"),
         request_id=parse_str(body, "request_id", max_len=64) or "", actor=actor, now=services().now(),
     )
+    if isinstance(result, Asked):
+        return ask_member(member, result)
+    summary = summary_for(member, actor)
     pushed = None if result.replayed else enqueue_redemption_push(g.db, member, actor.store_id, reward=result.reward_name, points=result.points)
-    summary = member_summary(g.db, member, services().now())
     g.db.commit()
     if pushed:
         send_after_response([pushed])
@@ -168,11 +183,12 @@ def redeem():  # type: ignore[no-untyped-def]
 @bp.post("/grants/<int:grant_id>/use")
 @require_actor
 def use_reward_grant(grant_id: int):  # type: ignore[no-untyped-def]
-    body, actor = json_body(), current_actor()
-    member = resolve_member(body)
-    grant = use_grant(g.db, grant_id=grant_id, member_id=member.id, actor=actor, now=services().now())
+    member, actor = identify(json_body())
+    grant = use_or_ask(g.db, grant_id=grant_id, member_id=member.id, actor=actor, now=services().now())
+    if isinstance(grant, Asked):
+        return ask_member(member, grant)
+    summary = summary_for(member, actor)
     pushed = enqueue_redemption_push(g.db, member, actor.store_id, reward=grant.name)
-    summary = member_summary(g.db, member, services().now())
     g.db.commit()
     if pushed:
         send_after_response([pushed])
@@ -182,15 +198,17 @@ def use_reward_grant(grant_id: int):  # type: ignore[no-untyped-def]
 @bp.post("/corrections")
 @require_actor
 def create_correction():  # type: ignore[no-untyped-def]
-    """Applied now (201), or above CORRECTION_APPROVAL_* a request for a second manager (202 approval_required)."""
-    body, me, now = json_body(), counter_person(), services().now()
-    member = resolve_member(body)
+    """Applied now (201), or above CORRECTION_APPROVAL_* a request for a second manager (202 approval_required).
+    A manager's correction by a typed number needs no confirmation: it is audited by its reason."""
+    body, now = json_body(), services().now()
+    member, actor = identify(body)
+    me = replace(counter_person(), actor=actor)
     currency = parse_str(body, "currency", max_len=8)
     done = submit_correction(
         g.db, member=member, currency=currency or "", amount=parse_int(body, "amount"), note=parse_str(body, "reason", max_len=200) or "",
         by=me, now=now, rule=get_rule(g.db), approval_over=services().settings.correction_approval_over,
     )
-    answer = submitted_answer(done, now, me, member=member_summary(g.db, member, now))
+    answer = submitted_answer(done, now, me, member=summary_for(member, actor))
     g.db.commit()
     return answer
 
@@ -199,7 +217,7 @@ def create_correction():  # type: ignore[no-untyped-def]
 @require_actor
 def member_ledger(member_no: str):  # type: ignore[no-untyped-def]
     member = get_by_member_no(g.db, member_no)
-    return {"entries": [entry_json(e) for e in recent_entries(g.db, member.id, limit=50)], "member": member_summary(g.db, member, services().now())}
+    return {"entries": [entry_json(e) for e in recent_entries(g.db, member.id, limit=50)], "member": summary_for(member, None)}
 
 
 @bp.post("/claims")

@@ -26,11 +26,16 @@ bp = Blueprint("coupon_api", __name__, url_prefix="/api/v1")
 
 def coupon_from(body: dict) -> str:  # type: ignore[type-arg]
     """A coupon code from its QR token (signed) or, for manual entry, from the code itself."""
+    return coupon_identified(body)[0]
+
+
+def coupon_identified(body: dict) -> tuple[str, str]:  # type: ignore[type-arg]
+    """The coupon's code, and how it was identified (coupon_qr or coupon_code, for its event)."""
     token, code = body.get("token"), body.get("code")
     if isinstance(token, str) and token.strip():
-        return read_coupon_token(services().settings.secret_key, token)
+        return read_coupon_token(services().settings.secret_key, token), "coupon_qr"
     if isinstance(code, str) and code.strip():
-        return code.strip().upper()
+        return code.strip().upper(), "coupon_code"
     raise InvalidInput("Send the coupon's QR token or its code", code="coupon_required")
 
 
@@ -69,8 +74,9 @@ def lookup():  # type: ignore[no-untyped-def]
 @require_actor
 def redeem_coupon():  # type: ignore[no-untyped-def]
     body = json_body()
-    actor = current_actor()
-    coupon = redeem(g.db, code=coupon_from(body), amount=parse_amount(body.get("amount")), actor=actor, now=services().now())
+    code, method = coupon_identified(body)
+    actor = current_actor().identifying(method)
+    coupon = redeem(g.db, code=code, amount=parse_amount(body.get("amount")), actor=actor, now=services().now())
     template = g.db.get(CouponTemplate, coupon.template_id)
     member = g.db.get(Member, coupon.member_id)
     pushed = enqueue_redemption_push(g.db, member, actor.store_id, coupon=(template.name, describe_value(template))) if member else None

@@ -51,10 +51,19 @@ COUNTER_PATHS: dict[str, Any] = {
                "and visit). Awarding the code's purchase uses the code up: scanned later, it awards nothing"})},
     "/api/v1/rewards": {"get": op("The points rewards catalogue")},
     "/api/v1/redemptions": {"post": op("Redeem a catalogue reward for points (idempotent on store + request_id)", body="RedemptionRequest", status="201", errors={
-        "404": "", "422": "", "409": "insufficient_balance (details: balance, needed, currency); request_id_reused: this store's request_id was "
+        "404": "", "422": "", "409": "confirmation_required: the member was identified by a typed member_no, which cannot spend; the member was pushed a 確認 / 取消 message in LINE (details.confirmation: id, status, expires_at, poll; details.reachable). Poll GET /api/v1/confirmations/{id}: the member's 確認 performs this spend once. Sending the card's QR token instead spends at once. insufficient_balance (details: balance, needed, currency); request_id_reused: this store's request_id was "
                                    "already used for another member or reward; request_in_progress: a request with this request_id is still "
                                    "being processed, retry it. Repeating the same redemption answers 200, replayed: true"})},
-    "/api/v1/grants/{grant_id}/use": {"post": op("Hand over a stamp-card reward", body="MemberRef", params=[path_param("grant_id", "integer")], errors=("404", "409", "422"))},
+    "/api/v1/grants/{grant_id}/use": {"post": op("Hand over a stamp-card reward", body="MemberRef", params=[path_param("grant_id", "integer")], errors={
+        "404": "grant_not_found", "422": "", "409": "confirmation_required: the member was identified by a typed member_no, which cannot spend; the member was pushed a 確認 / 取消 message in LINE (details.confirmation: id, status, expires_at, poll; details.reachable). Poll GET /api/v1/confirmations/{id}: the member's 確認 performs this spend once. Sending the card's QR token instead spends at once. grant_used: already handed over"})},
+    "/api/v1/confirmations/{confirmation_id}": {"get": op("A member's confirmation of a spend asked for by a typed member number", params=[path_param("confirmation_id", "integer")],
+        errors={"404": "confirmation_unknown (another store's, or none)"}, description=(
+        "confirmation.status: pending (waiting for the member), confirmed (the spend was done: redemption or grant, and member), failed "
+        "(the spend was refused when the member confirmed: outcome_code, e.g. insufficient_balance), cancelled (the member declined), "
+        "expired (not confirmed within a few minutes). Nothing is spent unless it is confirmed."))},
+    "/api/v1/confirmations/{confirmation_id}/cancel": {"post": op("Stop waiting for the member: a pending confirmation is cancelled", params=[path_param("confirmation_id", "integer")],
+        errors={"404": "confirmation_unknown (another store's, or none)"}, description=(
+        "A 確認 tapped afterwards spends nothing. A confirmation already decided is answered as it is (check confirmation.status)."))},
     "/api/v1/corrections": {"post": op("Manager's compensating ledger entry", body="CorrectionRequest", status="201", also=WAITING,
                                        description=APPROVAL, errors={
         "403": "", "404": "", "409": "insufficient_balance (a negative correction past the balance)", "422": CORRECTION_422})},
@@ -238,7 +247,7 @@ PATHS: dict[str, Any] = {**COUNTER_PATHS, **CORRECTION_PATHS, **SETTINGS_PATHS, 
 
 TAGS = [  # (name, description, path prefixes); the first match names an operation's group
     ("Counter", "The cashier page and POS integrations: staff token or POS key", ("/api/v1/auth", "/api/v1/me", "/api/v1/scan", "/api/v1/awards", "/api/v1/rewards",
-                                                                                "/api/v1/redemptions", "/api/v1/grants", "/api/v1/correction", "/api/v1/members", "/api/v1/claims")),
+                                                                                "/api/v1/redemptions", "/api/v1/grants", "/api/v1/confirmations", "/api/v1/correction", "/api/v1/members", "/api/v1/claims")),
     ("Coupons", "Checking, redeeming and voiding coupons at the counter", ("/api/v1/coupons",)),
     ("Console", "Admin console: sign-in, who am I, the forms' choices", ("/api/v1/admin/auth", "/api/v1/admin/lookups")),
     ("Members", "Admin: members, tags, balance adjustments and their approval", ("/api/v1/admin/members", "/api/v1/admin/tags",

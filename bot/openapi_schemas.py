@@ -165,9 +165,13 @@ CASHIER_SCHEMAS: dict[str, Any] = {
         id={"type": "integer"}, currency={"type": "string", "enum": ["stamp", "point"]}, amount={"type": "integer"}, reason={"type": "string"},
         note={"type": ["string", "null"]}, receipt_id={"type": ["string", "null"]}, store_id={"type": ["integer", "null"]},
         actor_kind={"type": ["string", "null"]}, staff_id={"type": ["integer", "null"]}, expires_at=TIME_OR_NULL, created_at=TIME,
+        identified_by={"type": ["string", "null"], "enum": ["qr", "number", "confirmed", "claim_code", "system", None],
+                       "description": "How the member was identified: card QR, typed member number (earning only), the member's confirmation "
+                                      "in LINE, a receipt claim code sent in chat, or the system; null on entries from before it was recorded"},
     ),
     "Coupon": _obj(
-        code={"type": "string"}, name={"type": "string"}, kind={"type": "string", "enum": ["amount_off", "percent_off", "free_item"]}, value={"type": "string"},
+        code={"type": ["string", "null"], "description": "null in a member summary for a member identified by a typed member number "
+                                                          "(a code redeems its coupon; a typed number cannot spend)"}, name={"type": "string"}, kind={"type": "string", "enum": ["amount_off", "percent_off", "free_item"]}, value={"type": "string"},
         description={"type": "string"}, min_spend={"type": "string"}, status={"type": "string", "enum": ["issued", "redeemed", "expired", "voided"]}, source={"type": "string"},
         issued_at=TIME, valid_from=TIME, expires_at=TIME, redeemed_at=TIME_OR_NULL, stores={"type": ["array", "null"], "items": {"type": "string"}},
     ),

@@ -15,7 +15,9 @@ from models.reward import open_grants
 from models.rule import get_rule
 
 
-def member_summary(session: Session, member: Member, now: datetime) -> dict[str, Any]:
+def member_summary(session: Session, member: Member, now: datetime, *, coupon_codes: bool = True) -> dict[str, Any]:
+    """``coupon_codes=False`` (a member identified by a typed number): the coupons without their
+    codes, since a code redeems its coupon and a typed number must not spend."""
     rule = get_rule(session)
     stamps = balance(session, member.id, "stamp")
     tier = current_tier(session, member)
@@ -27,7 +29,7 @@ def member_summary(session: Session, member: Member, now: datetime) -> dict[str,
         "balances": {"stamps": stamps, "points": balance(session, member.id, "point")},
         "card": {"size": rule.card_size, "filled": min(stamps, rule.card_size), "reward": rule.reward_name},
         "rewards": [{"id": g.id, "name": g.name, "issued_at": g.issued_at.isoformat()} for g in open_grants(session, member.id)],
-        "coupons": [coupon_json(c, t) for c, t in usable_coupons(session, member.id, now)],
+        "coupons": [{**coupon_json(c, t), **({} if coupon_codes else {"code": None})} for c, t in usable_coupons(session, member.id, now)],
     }
 
 
@@ -42,6 +44,7 @@ def entry_json(entry: LedgerEntry) -> dict[str, Any]:
         "store_id": entry.store_id,
         "actor_kind": entry.actor_kind,
         "staff_id": entry.staff_id,
+        "identified_by": entry.identified_by,  # qr | number | confirmed | claim_code | system; null before it was recorded
         "expires_at": entry.expires_at.isoformat() if entry.expires_at else None,
         "created_at": entry.created_at.isoformat(),
     }

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from linebot.v3.messaging import Message
 
-from handlers import Context, Handler, Input, brand, card, coupons, help, invite, join, menu, offers, profile, referral, stamps, tiers
+from handlers import Context, Handler, Input, brand, card, confirm, coupons, help, invite, join, menu, offers, profile, referral, stamps, tiers
 from models.conversation import get_conversation
 
 # Typed commands (members type them or rich menu "message" actions send them).
@@ -39,6 +39,8 @@ POSTBACKS: dict[str, Handler] = {
     "about": brand.show_about,
     "stores": brand.show_stores,
     menu.TAB: menu.switch_tab,
+    confirm.CONFIRM: confirm.on_confirm,
+    confirm.CANCEL: confirm.on_cancel,
 }
 
 
@@ -59,6 +61,8 @@ def shows_card(inp: Input) -> bool:
 def route(inp: Input, ctx: Context) -> list[Message]:
     if referral.is_code(inp.text):  # a friend's referral code, even in the middle of joining
         return referral.use_code(inp, ctx)
+    if inp.action in (confirm.CONFIRM, confirm.CANCEL):  # the counter is waiting, whatever else is going on
+        return POSTBACKS[inp.action](inp, ctx)
     convo = get_conversation(ctx.session, ctx.member)
     if convo is not None and convo.flow == join.FLOW:
         return join.on_input(inp, ctx, convo)

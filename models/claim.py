@@ -172,7 +172,7 @@ def redeem_claim(session: Session, *, raw_code: str, member: Member, now: dateti
         raise _collected(session, claim, member)
     if claim.expires_at <= now:
         raise ClaimError("This code has expired", code="claim_expired")
-    actor = Actor(store_id=claim.store_id, kind=IN_CHAT, staff_id=claim.staff_id, api_key_id=claim.api_key_id)
+    actor = Actor(store_id=claim.store_id, kind=IN_CHAT, staff_id=claim.staff_id, api_key_id=claim.api_key_id, identified_by="claim_code")
     try:
         result = checkout(
             session, member=member, receipt_id=claim.receipt_id, amount=claim.amount, visit=claim.visit, actor=actor, now=now

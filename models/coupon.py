@@ -18,7 +18,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from models.base import BigInt, Base, IntPK, Timestamp
 from models.errors import Conflict, DomainError, InvalidInput, NotFound
 from models.limits import MAX_DAYS, MAX_PER_MEMBER_LIMIT, MAX_PURCHASE, MAX_STORE_CODES, MAX_TOTAL_STOCK, amount_in, whole_in
-from models.ledger import lock_member
+from models.ledger import identified_by, lock_member
 from models.store import Actor, Forbidden, Store
 
 KINDS = ("amount_off", "percent_off", "free_item")
@@ -80,6 +80,7 @@ class CouponEvent(Base):
     note: Mapped[str | None] = mapped_column(String(200))
     amount: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
     at: Mapped[Timestamp]
+    identified_by: Mapped[str | None] = mapped_column(String(16))  # how the coupon (or member) was identified
 
 
 class CouponError(DomainError):
@@ -246,7 +247,7 @@ def _event(session: Session, coupon: Coupon, kind: str, actor: Actor | None, now
     session.add(CouponEvent(
         coupon_id=coupon.id, kind=kind, store_id=actor.store_id if actor else None,
         actor_kind=actor.kind if actor else "system", staff_id=actor.staff_id if actor else None,
-        note=note, amount=amount, at=now,
+        note=note, amount=amount, at=now, identified_by=identified_by(actor),
     ))
     session.flush()
 

@@ -27,6 +27,12 @@ from models.rule import EarningRule, capped, earn_for
 from models.store import Actor
 
 CURRENCIES = ("stamp", "point")
+# How the member behind an entry was identified: their card's QR (signed, short-lived), a member
+# number typed by hand, a confirmation the member tapped in LINE, a receipt claim code the member
+# sent in chat, or nobody (the system: expiry, referral gifts). NULL on entries from before 0012.
+IDENTIFIED_BY = ("qr", "number", "confirmed", "claim_code", "system")
+# Coupon events also record a coupon's own QR (signed) or its code typed by hand.
+COUPON_IDENTIFIED_BY = (*IDENTIFIED_BY, "coupon_qr", "coupon_code")
 MAX_AMOUNT = MAX_PURCHASE  # NT$ per receipt; check_purchase
 TAIPEI = ZoneInfo("Asia/Taipei")
 
@@ -49,6 +55,7 @@ class LedgerEntry(Base):
     note: Mapped[str | None] = mapped_column(String(200))
     expires_at: Mapped[Timestamp | None]
     created_at: Mapped[Timestamp]
+    identified_by: Mapped[str | None] = mapped_column(String(16))  # IDENTIFIED_BY
 
 
 class Award(Base):
@@ -157,6 +164,11 @@ def earned_today(session: Session, member_id: int, now: datetime) -> dict[str, i
     return {c: int(rows.get(c) or 0) for c in CURRENCIES}
 
 
+def identified_by(actor: Actor | None) -> str | None:
+    """What an entry written for ``actor`` records as the member's identification."""
+    return "system" if actor is None else actor.identified_by
+
+
 def add_entry(
     session: Session,
     *,
@@ -187,6 +199,7 @@ def add_entry(
         note=note,
         expires_at=expires_at,
         created_at=now,
+        identified_by=identified_by(actor),
     )
     session.add(entry)
     session.info.get(TXN_KEY, {}).pop(CARD_PREFETCH, None)  # models.card.prefetch: figures from before this entry

@@ -29,6 +29,7 @@ class RewardGrant(Base):
     issued_at: Mapped[Timestamp]
     used_at: Mapped[Timestamp | None]
     used_store_id: Mapped[int | None] = mapped_column(ForeignKey("store.id"))
+    used_identified_by: Mapped[str | None] = mapped_column(String(16))  # models.ledger.IDENTIFIED_BY
 
 
 class RewardItem(Base):
@@ -220,6 +221,6 @@ def use_grant(session: Session, *, grant_id: int, member_id: int, actor: Actor, 
         raise NotFound("No such reward for this member", code="grant_not_found")
     if grant.used_at is not None:
         raise Conflict("This reward was already used", code="grant_used")
-    grant.used_at, grant.used_store_id = now, actor.store_id
+    grant.used_at, grant.used_store_id, grant.used_identified_by = now, actor.store_id, actor.identified_by
     session.flush()
     return grant

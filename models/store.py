@@ -79,10 +79,19 @@ class Actor:
     staff_id: int | None = None
     api_key_id: int | None = None
     role: str = "cashier"
+    # how this request identified the member it acts on (models.ledger.IDENTIFIED_BY); every ledger
+    # entry, coupon event and handed-over reward written for the request records it
+    identified_by: str | None = None
 
     @property
     def is_manager(self) -> bool:
         return self.role == "manager"
+
+    def identifying(self, method: str) -> "Actor":
+        """This actor, acting on a member identified by ``method``."""
+        from dataclasses import replace
+
+        return replace(self, identified_by=method)
 
 
 def create_store(session: Session, *, code: str, name: str, now: datetime) -> Store:

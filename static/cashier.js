@@ -2,7 +2,9 @@
  * 掃描（或輸入代碼）優惠券 → 內容與條件 → 使用；店長可作廢一次。
  * Plain ES2020, no build step. Talks to /api/v1 (see /openapi.json).
  * Every write carries an id made once per transaction (receipt_id / request_id) and reused on
- * retry, so a retry after a lost answer never counts twice. */
+ * retry, so a retry after a lost answer never counts twice.
+ * After a QR scan the writes carry the card's token (the member is there); after a typed member
+ * number a spend is answered 409 confirmation_required: the member confirms in LINE, the page polls. */
 'use strict';
 (() => {
   const $ = (id) => document.getElementById(id);
@@ -10,6 +12,7 @@
   const TIMEOUT_MS = 15000;
   const JSQR_URL = '/static/vendor/jsqr/jsQR.js';
   const OFFLINE_TEXT = '網路連線中斷，請稍後按重試';
+  const POLL_MS = 1500;
 
   const MESSAGES = {
     token_expired: 'QR 已過期，請會員更新會員卡 QR 碼',
@@ -46,13 +49,17 @@
     coupon_void_limit: '這張優惠券的使用已作廢過一次，不能再作廢',
     coupon_not_redeemed: '這張優惠券目前未使用，不需作廢',
     reason_required: '請填寫原因',
+    confirmation_cancelled: '會員已取消（或已停止等待），未扣除任何點數或獎勵',
+    confirmation_expired: '會員未在時間內確認，未扣除任何點數或獎勵；可請會員出示會員卡 QR 碼後再兌換',
+    confirmation_failed: '會員確認時無法完成兌換（點數不足或獎勵已使用），未扣除任何點數或獎勵',
+    confirmation_unreachable: '會員已封鎖官方帳號，無法在 LINE 確認；請會員出示會員卡 QR 碼後再兌換',
   };
   /** The words the member sees for a stamp and a point (the bot's text table, from /api/v1/me). */
   const UNITS = { stamp: '章', point: '點' };
   const unit = (currency) => ((state.session && state.session.units) || UNITS)[currency === 'stamp' ? 'stamp' : 'point'];
   const SIGN_IN_AGAIN = new Set(['session_expired', 'unauthorized', 'invalid_api_key']);
 
-  const state = { session: null, member: null, catalogue: [], pending: null, inflight: false, coupon: null };
+  const state = { session: null, member: null, token: null, catalogue: [], pending: null, inflight: false, coupon: null, waiting: null };
   const scan = { stream: null, timer: 0, decoder: null };
 
   class NetworkError extends Error {}
@@ -200,7 +207,7 @@
         api('/api/v1/rewards').then((r) => r.data.rewards, () => null),
       ]);
       if (rewards) state.catalogue = rewards;
-      openMember(data);
+      openMember(data, body.token || null);
     } catch (err) {
       if (err instanceof NetworkError) banner('網路連線中斷，請確認網路後再查詢一次');
       else report(err);
@@ -308,8 +315,9 @@
   }
 
   // ── the member ─────────────────────────────────────────────
-  function resetMember(member = null) {
-    Object.assign(state, { member, pending: null, inflight: false });
+  function resetMember(member = null, token = null) {
+    stopWaiting();
+    Object.assign(state, { member, token, pending: null, inflight: false });
     $('awardForm').reset();
     $('result').hidden = true;
     $('memberNo').value = '';
@@ -317,10 +325,13 @@
     else syncControls();
   }
 
-  function openMember(member) {
-    resetMember(member);
+  function openMember(member, token = null) {
+    resetMember(member, token);
     show('memberView');
   }
+
+  /** How the writes name the member: the scanned card's token, else the typed number. */
+  const identity = () => (state.token ? { token: state.token } : { member_no: state.member.member_no });
 
   function renderMember() {
     const m = state.member;
@@ -384,7 +395,7 @@
     const visit = $('visit').checked;
     if (!amount && !visit) { banner(MESSAGES.nothing_to_award); return; }
     if (amount && !/^\d{1,8}(\.\d{1,2})?$/.test(amount)) { banner(MESSAGES.invalid_amount); return; }
-    const body = { member_no: state.member.member_no, receipt_id: uuid(), visit };
+    const body = { ...identity(), receipt_id: uuid(), visit };
     if (amount) body.amount = amount;
     send({ kind: 'award', path: '/api/v1/awards', body, done: awarded });
   }
@@ -412,7 +423,7 @@
     const pt = unit('point');
     const ok = await ask('點數兌換', `以 ${item.points_cost} ${pt}兌換「${item.name}」？會員目前有 ${points} ${pt}。`, '確認兌換');
     if (!ok || state.pending || state.inflight) return;
-    const body = { member_no: state.member.member_no, reward_id: item.id, request_id: uuid() };
+    const body = { ...identity(), reward_id: item.id, request_id: uuid() };
     send({
       kind: 'redeem', path: '/api/v1/redemptions', body,
       done: (data) => showResult('兌換完成', [[`已兌換「${data.redemption.reward}」`, 'gain'],
@@ -425,7 +436,7 @@
     const ok = await ask('兌換集點卡獎勵', `將「${grant.name}」交給會員，並標記為已兌換？`, '確認兌換');
     if (!ok || state.pending || state.inflight) return;
     send({
-      kind: 'grant', path: `/api/v1/grants/${grant.id}/use`, body: { member_no: state.member.member_no },
+      kind: 'grant', path: `/api/v1/grants/${grant.id}/use`, body: identity(),
       done: () => showResult('兌換完成', [[`已兌換「${grant.name}」`, 'gain']]),
       // a retry after a lost answer finds it used: by then it was us
       alreadyDone: (err) => err.code === 'grant_used',
@@ -442,6 +453,18 @@
     try { data = (await api(pending.path, { method: 'POST', body: pending.body })).data; } catch (err) { failure = err; }
     state.inflight = false;
     if (state.pending !== pending) return; // signed out or next customer meanwhile
+    if (failure && failure.code === 'token_expired' && pending.body.token) {
+      // the card's QR expired while the cashier worked: go on by its number (a spend then asks the member)
+      const { token, ...rest } = pending.body; // eslint-disable-line no-unused-vars
+      pending.body = { ...rest, member_no: state.member.member_no };
+      state.token = null;
+      send(pending);
+      return;
+    }
+    if (failure && failure.code === 'confirmation_required') {
+      waitForMember(pending, failure.details);
+      return;
+    }
     if (failure && pending.attempts > 1 && pending.alreadyDone && pending.alreadyDone(failure)) {
       failure = null;
       data = { member: (await api('/api/v1/scan', { method: 'POST', body: { member_no: state.member.member_no } })
@@ -464,6 +487,65 @@
     }
   }
 
+  // ── a spend by typed number: the member confirms in LINE ──
+  function waitForMember(pending, details) {
+    const c = details.confirmation;
+    if (details.reachable === false) {
+      state.pending = null;
+      syncControls();
+      banner(MESSAGES.confirmation_unreachable);
+      return;
+    }
+    state.waiting = { pending, confirmation: c, timer: 0 };
+    $('confirmWhat').textContent = c.kind === 'redeem' ? `以 ${c.points} 點兌換「${c.what}」` : `兌換「${c.what}」`;
+    $('confirmWait').hidden = false;
+    syncControls();
+    window.scrollTo(0, 0);
+    poll(state.waiting);
+  }
+
+  async function poll(waiting) {
+    let data = null;
+    try { data = (await api(waiting.confirmation.poll)).data; } catch (err) { data = null; } // keep asking
+    if (state.waiting !== waiting) return; // stopped, next customer or signed out meanwhile
+    const status = data ? data.confirmation.status : 'pending';
+    if (status === 'pending') {
+      waiting.timer = setTimeout(() => poll(waiting), POLL_MS);
+      return;
+    }
+    const { pending } = waiting;
+    stopWaiting();
+    state.pending = null;
+    state.member = data.member;
+    renderMember();
+    if (status === 'confirmed') pending.done(data);
+    else banner(MESSAGES[`confirmation_${status}`] || MESSAGES.confirmation_failed, status === 'failed' ? 'error' : 'warn');
+  }
+
+  function stopWaiting() {
+    if (!state.waiting) return;
+    clearTimeout(state.waiting.timer);
+    state.waiting = null;
+    $('confirmWait').hidden = true;
+  }
+
+  /** The cashier stops waiting: the server cancels it, so a 確認 tapped later spends nothing. */
+  async function withdrawConfirmation() {
+    const waiting = state.waiting;
+    if (!waiting) return;
+    stopWaiting();
+    let data = null;
+    try { data = (await api(`${waiting.confirmation.poll}/cancel`, { method: 'POST', body: {} })).data; } catch (err) { report(err); }
+    state.pending = null;
+    if (data) {
+      state.member = data.member;
+      renderMember();
+      if (data.confirmation.status === 'confirmed') { waiting.pending.done(data); return; } // the member was quicker
+    }
+    syncControls();
+    banner(MESSAGES.confirmation_cancelled, 'warn');
+  }
+
   function retry() {
     if (!state.pending || state.inflight) return;
     clearBanner();
@@ -471,6 +553,7 @@
   }
 
   async function nextCustomer() {
+    if (state.waiting) await withdrawConfirmation();
     if (state.pending && !(await ask('尚未完成', '上一筆交易尚未確認完成。放棄後若重新輸入，可能會重複集點。確定要換下一位嗎？', '放棄並換下一位'))) return;
     clearBanner();
     resetMember();
@@ -649,6 +732,7 @@
       ['awardForm', 'submit', confirmAward], ['retryBtn', 'click', retry], ['nextBtn', 'click', nextCustomer],
       ['couponForm', 'submit', lookupCouponCode], ['couponRedeemForm', 'submit', redeemCoupon],
       ['couponVoidForm', 'submit', voidCoupon], ['couponNextBtn', 'click', nextAfterCoupon],
+      ['confirmStop', 'click', withdrawConfirmation],
     ]) $(id).addEventListener(type, fn);
     window.addEventListener('online', renderNet);
     window.addEventListener('offline', renderNet);

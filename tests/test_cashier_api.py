@@ -6,7 +6,7 @@ import re
 from sqlalchemy import func, select
 
 from models.ledger import LedgerEntry
-from tests.conftest import Counter, all_text
+from tests.conftest import Counter, all_text, card_token
 
 
 def test_staff_sign_in_and_wrong_password(client, counter):
@@ -114,7 +114,7 @@ def test_receipt_ids_are_per_store(client, counter, make_member):
     assert other.award(number, "R-1", amount=100).status_code == 201
 
 
-def test_full_card_issues_reward_and_carries_over(client, counter, make_member, fake_line):
+def test_full_card_issues_reward_and_carries_over(client, counter, make_member, fake_line, clock):
     user, number = make_member()
     counter.rule(amount_per_stamp="100", stamps_per_visit=0, card_size=5, reward_name="免費拿鐵")
     resp = counter.award(number, "R-big", amount=730)  # 7 stamps: one full card, 2 carried over
@@ -124,9 +124,9 @@ def test_full_card_issues_reward_and_carries_over(client, counter, make_member, 
     assert [r["name"] for r in body["member"]["rewards"]] == ["免費拿鐵"]
     assert "集滿一張卡" in all_text(fake_line.messages_to(user)[-1]["messages"])
     grant = body["member"]["rewards"][0]["id"]
-    used = client.post(f"/api/v1/grants/{grant}/use", json={"member_no": number}, headers=counter.cashier)
+    used = client.post(f"/api/v1/grants/{grant}/use", json={"token": card_token(number, clock)}, headers=counter.cashier)
     assert used.status_code == 200 and used.get_json()["member"]["rewards"] == []
-    twice = client.post(f"/api/v1/grants/{grant}/use", json={"member_no": number}, headers=counter.cashier)
+    twice = client.post(f"/api/v1/grants/{grant}/use", json={"token": card_token(number, clock)}, headers=counter.cashier)
     assert twice.status_code == 409 and twice.get_json()["code"] == "grant_used"
 
 
@@ -158,14 +158,14 @@ def test_bad_award_input_gets_clear_errors(client, counter, make_member):
     assert raw.status_code == 422 and raw.get_json()["code"] == "invalid_json"
 
 
-def test_points_rewards_catalogue_and_redemption(client, counter, make_member):
+def test_points_rewards_catalogue_and_redemption(client, counter, make_member, clock):
     _, number = make_member()
     counter.rule(amount_per_point="10", stamps_per_visit=0)
     item = client.post("/api/v1/admin/rewards", json={"name": "手工餅乾", "points_cost": 30}, headers=counter.admin).get_json()
     counter.award(number, "R-1", amount=500)  # 50 points
     catalogue = client.get("/api/v1/rewards", headers=counter.cashier).get_json()["rewards"]
     assert catalogue == [{"id": item["id"], "name": "手工餅乾", "points_cost": 30}]
-    body = {"member_no": number, "reward_id": item["id"], "request_id": "redeem-1"}
+    body = {"token": card_token(number, clock), "reward_id": item["id"], "request_id": "redeem-1"}
     ok = client.post("/api/v1/redemptions", json=body, headers=counter.cashier)
     assert ok.status_code == 201 and ok.get_json()["member"]["balances"]["points"] == 20
     retry = client.post("/api/v1/redemptions", json=body, headers=counter.cashier)
@@ -175,7 +175,7 @@ def test_points_rewards_catalogue_and_redemption(client, counter, make_member):
     assert short.get_json()["details"] == {"balance": 20, "needed": 30, "currency": "point"}
 
 
-def test_request_id_of_another_member_or_reward_is_refused_not_replayed(client, counter, make_member, db):
+def test_request_id_of_another_member_or_reward_is_refused_not_replayed(client, counter, make_member, db, clock):
     _, a = make_member("甲")
     _, b = make_member("乙")
     counter.rule(amount_per_point="10", stamps_per_visit=0)
@@ -183,16 +183,16 @@ def test_request_id_of_another_member_or_reward_is_refused_not_replayed(client, 
     latte = client.post("/api/v1/admin/rewards", json={"name": "拿鐵", "points_cost": 20}, headers=counter.admin).get_json()
     counter.award(a, "R-a", amount=500)  # 50 points each
     counter.award(b, "R-b", amount=500)
-    first = client.post("/api/v1/redemptions", json={"member_no": a, "reward_id": cookie["id"], "request_id": "Q-1"}, headers=counter.cashier)
+    first = client.post("/api/v1/redemptions", json={"token": card_token(a, clock), "reward_id": cookie["id"], "request_id": "Q-1"}, headers=counter.cashier)
     assert first.status_code == 201
-    for body in ({"member_no": b, "reward_id": cookie["id"]}, {"member_no": a, "reward_id": latte["id"]},
-                 {"member_no": b, "reward_id": latte["id"]}):
+    for body in ({"token": card_token(b, clock), "reward_id": cookie["id"]}, {"token": card_token(a, clock), "reward_id": latte["id"]},
+                 {"token": card_token(b, clock), "reward_id": latte["id"]}):
         resp = client.post("/api/v1/redemptions", json={**body, "request_id": "Q-1"}, headers=counter.cashier)
         assert resp.status_code == 409, (body, resp.get_json())
         assert resp.get_json()["code"] == "request_id_reused"
     scan = client.post("/api/v1/scan", json={"member_no": b}, headers=counter.cashier).get_json()
     assert scan["balances"]["points"] == 50  # nothing was taken from the other member
-    retry = client.post("/api/v1/redemptions", json={"member_no": a, "reward_id": cookie["id"], "request_id": "Q-1"}, headers=counter.cashier)
+    retry = client.post("/api/v1/redemptions", json={"token": card_token(a, clock), "reward_id": cookie["id"], "request_id": "Q-1"}, headers=counter.cashier)
     assert retry.status_code == 200 and retry.get_json()["redemption"]["replayed"] is True
     assert retry.get_json()["redemption"]["id"] == first.get_json()["redemption"]["id"]
     assert retry.get_json()["member"]["balances"]["points"] == 20
@@ -204,14 +204,14 @@ def test_request_id_of_another_member_or_reward_is_refused_not_replayed(client, 
     assert "receipt_already_awarded" in conflicts["/api/v1/awards"]
 
 
-def test_retried_redemption_replays_after_the_reward_is_withdrawn(client, counter, make_member, db):
+def test_retried_redemption_replays_after_the_reward_is_withdrawn(client, counter, make_member, db, clock):
     from models.reward import RewardItem
 
     _, number = make_member()
     counter.rule(amount_per_point="10", stamps_per_visit=0)
     item = client.post("/api/v1/admin/rewards", json={"name": "限定杯", "points_cost": 30}, headers=counter.admin).get_json()
     counter.award(number, "R-1", amount=500)
-    body = {"member_no": number, "reward_id": item["id"], "request_id": "Q-last"}
+    body = {"token": card_token(number, clock), "reward_id": item["id"], "request_id": "Q-last"}
     assert client.post("/api/v1/redemptions", json=body, headers=counter.cashier).status_code == 201
     with db.transaction() as s:
         s.get(RewardItem, item["id"]).is_active = False

@@ -5,6 +5,7 @@ from sqlalchemy import select
 
 from models.ledger import LedgerEntry
 from models.outbox import OutboxMessage
+from tests.conftest import card_token
 
 
 def entries(db, reason: str) -> list[int]:  # type: ignore[no-untyped-def]
@@ -19,7 +20,7 @@ def test_expiry_command_expires_oldest_first_and_is_idempotent(app, counter, mak
     clock.advance(days=20)
     counter.award(number, "R-new", amount=50)  # 5 points, expire in 50 days
     item = client.post("/api/v1/admin/rewards", json={"name": "貼紙", "points_cost": 4}, headers=counter.admin).get_json()
-    client.post("/api/v1/redemptions", json={"member_no": number, "reward_id": item["id"], "request_id": "x"}, headers=counter.cashier)
+    client.post("/api/v1/redemptions", json={"token": card_token(number, clock), "reward_id": item["id"], "request_id": "x"}, headers=counter.cashier)
     clock.advance(days=11)  # the first lot is past its date; 4 of its 10 points were spent
     runner = app.test_cli_runner()
     out = runner.invoke(args=["loyalty", "expire"])
@@ -75,7 +76,7 @@ def test_shortened_period_expires_what_is_left_of_older_earnings(app, counter, m
     counter.award(number, "R-b", amount=100)  # day 5: 10 points
     clock.advance(days=1)
     item = client.post("/api/v1/admin/rewards", json={"name": "貼紙", "points_cost": 10}, headers=counter.admin).get_json()
-    client.post("/api/v1/redemptions", json={"member_no": number, "reward_id": item["id"], "request_id": "x"}, headers=counter.cashier)
+    client.post("/api/v1/redemptions", json={"token": card_token(number, clock), "reward_id": item["id"], "request_id": "x"}, headers=counter.cashier)
     clock.advance(days=2)  # day 8: the day-0 earning is past 7 days, but it was spent (oldest first)
     assert "expired 0 stamps and 0 points" in expire(app)
     clock.advance(days=5)  # day 13: the day-5 earning is past 7 days and still unspent

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from models.ledger import Award, LedgerEntry
 from models.member import Member
 from models.reward import Redemption, RewardGrant
-from tests.conftest import ServerLikeClient
+from tests.conftest import ServerLikeClient, card_token
 
 JOIN_TIMEOUT = 60
 
@@ -85,14 +85,14 @@ def test_same_receipt_50_times_at_once_awards_once(pg_only, app, db, counter, ma
     assert len(pushes) == 1
 
 
-def test_concurrent_redemptions_never_overdraw(pg_only, app, client, db, counter, make_member):
+def test_concurrent_redemptions_never_overdraw(pg_only, app, client, db, counter, make_member, clock):
     _, number = make_member()
     counter.rule(amount_per_point="10", stamps_per_visit=0)
     item = client.post("/api/v1/admin/rewards", json={"name": "手工餅乾", "points_cost": 30}, headers=counter.admin).get_json()
     assert counter.award(number, "R-100", amount=1000).get_json()["member"]["balances"]["points"] == 100
 
     def redeem(i: int, c) -> tuple[int, dict]:  # type: ignore[no-untyped-def]
-        body = {"member_no": number, "reward_id": item["id"], "request_id": f"redeem-{i}"}
+        body = {"token": card_token(number, clock), "reward_id": item["id"], "request_id": f"redeem-{i}"}
         return answer(c.post("/api/v1/redemptions", json=body, headers=counter.cashier))
 
     results = run_together(app, 10, redeem)
@@ -110,12 +110,12 @@ def test_concurrent_redemptions_never_overdraw(pg_only, app, client, db, counter
     assert client.post("/api/v1/scan", json={"member_no": number}, headers=counter.cashier).get_json()["balances"]["points"] == 10
 
 
-def test_same_redemption_request_10_times_at_once_redeems_once(pg_only, app, client, db, counter, make_member):
+def test_same_redemption_request_10_times_at_once_redeems_once(pg_only, app, client, db, counter, make_member, clock):
     _, number = make_member()
     counter.rule(amount_per_point="10", stamps_per_visit=0)
     item = client.post("/api/v1/admin/rewards", json={"name": "手工餅乾", "points_cost": 30}, headers=counter.admin).get_json()
     counter.award(number, "R-100", amount=1000)  # 100 points
-    body = {"member_no": number, "reward_id": item["id"], "request_id": "redeem-twice"}
+    body = {"token": card_token(number, clock), "reward_id": item["id"], "request_id": "redeem-twice"}
     results = run_together(app, 10, lambda i, c: answer(c.post("/api/v1/redemptions", json=body, headers=counter.cashier)))
 
     statuses = Counter(status for status, _ in results)
@@ -133,7 +133,7 @@ def test_same_redemption_request_10_times_at_once_redeems_once(pg_only, app, cli
         assert s.scalar(select(func.count()).select_from(Redemption)) == 1
 
 
-def test_one_request_id_sent_for_several_members_at_once_redeems_once(pg_only, app, client, db, counter, make_member):
+def test_one_request_id_sent_for_several_members_at_once_redeems_once(pg_only, app, client, db, counter, make_member, clock):
     numbers = [make_member(f"會員{i}")[1] for i in range(6)]
     counter.rule(amount_per_point="10", stamps_per_visit=0)
     item = client.post("/api/v1/admin/rewards", json={"name": "手工餅乾", "points_cost": 30}, headers=counter.admin).get_json()
@@ -141,7 +141,7 @@ def test_one_request_id_sent_for_several_members_at_once_redeems_once(pg_only, a
         counter.award(number, f"R-{i}", amount=1000)  # 100 points each
 
     def redeem(i: int, c) -> tuple[int, dict]:  # type: ignore[no-untyped-def]
-        body = {"member_no": numbers[i], "reward_id": item["id"], "request_id": "shared-id"}
+        body = {"token": card_token(numbers[i], clock), "reward_id": item["id"], "request_id": "shared-id"}
         return answer(c.post("/api/v1/redemptions", json=body, headers=counter.cashier))
 
     results = run_together(app, len(numbers), redeem)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 
-from tests.conftest import all_text
+from tests.conftest import all_text, card_token
 
 FILLED = "☕"  # a filled stamp in the Flex grid (handlers/stamps.py _stamp)
 
@@ -75,30 +75,30 @@ def test_the_award_that_fills_the_card_pushes_the_full_card(client, counter, mak
     assert "您有 1 個獎勵可兌換：免費拿鐵" in text and "再集" not in text
 
 
-def test_handing_over_a_card_reward_is_pushed(client, counter, make_member, fake_line):
+def test_handing_over_a_card_reward_is_pushed(client, counter, make_member, fake_line, clock):
     counter.rule(amount_per_point="10", amount_per_stamp="100", stamps_per_visit=0, card_size=5, reward_name="免費拿鐵")
     user, number = make_member()
     summary = counter.award(number, "R-1", amount=500).get_json()["member"]  # 5 stamps, 50 points: a full card
     before = len(pushes(fake_line, user))
     grant = summary["rewards"][0]
-    used = client.post(f"/api/v1/grants/{grant['id']}/use", json={"member_no": number}, headers=counter.cashier)
+    used = client.post(f"/api/v1/grants/{grant['id']}/use", json={"token": card_token(number, clock)}, headers=counter.cashier)
     assert used.status_code == 200, used.get_json()
     assert len(pushes(fake_line, user)) == before + 1
     push = pushes(fake_line, user)[-1]
     text = all_text(push)
     assert "兌換成功" in text and "台北信義店：已兌換「免費拿鐵」" in text
     assert "再集 5 章" in text and "目前點數 50 點" in text and "個獎勵可兌換" not in text
-    again = client.post(f"/api/v1/grants/{grant['id']}/use", json={"member_no": number}, headers=counter.cashier)
+    again = client.post(f"/api/v1/grants/{grant['id']}/use", json={"token": card_token(number, clock)}, headers=counter.cashier)
     assert again.status_code == 409 and len(pushes(fake_line, user)) == before + 1
 
 
-def test_a_points_redemption_is_pushed_once(client, counter, make_member, fake_line):
+def test_a_points_redemption_is_pushed_once(client, counter, make_member, fake_line, clock):
     counter.rule(amount_per_point="10", stamps_per_visit=1, card_size=8)
     reward = client.post("/api/v1/admin/rewards", json={"name": "手工餅乾", "points_cost": 30}, headers=counter.admin).get_json()
     user, number = make_member()
     counter.award(number, "R-1", amount=500, visit=True)  # 50 points, 1 stamp
     before = len(pushes(fake_line, user))
-    body = {"member_no": number, "reward_id": reward["id"], "request_id": "red-1"}
+    body = {"token": card_token(number, clock), "reward_id": reward["id"], "request_id": "red-1"}
     first = client.post("/api/v1/redemptions", json=body, headers=counter.cashier)
     assert first.status_code == 201, first.get_json()
     push = pushes(fake_line, user)[-1]

@@ -278,17 +278,28 @@ def test_lost_answer_is_retried_with_the_same_receipt(page, live_url, client, co
     assert {e["receipt_id"] for e in state["entries"]} == {sent[0]["receipt_id"]}
 
 
-def test_redeem_points_and_stamp_card_rewards(page, live_url, client, counter, make_member, shot):  # type: ignore[no-untyped-def]
+def _confirm_spend(page) -> tuple[str, str]:  # type: ignore[no-untyped-def]
+    """Clicks the dialog's 確認兌換; the 確認 and 取消 postbacks of the confirmation the answer names
+    (the push to the member carries these; it goes out after the answer, tests/test_spend_confirmation.py)."""
+    with page.expect_response(lambda r: r.request.method == "POST" and "/api/v1/" in r.url) as info:
+        page.get_by_role("dialog").get_by_role("button", name="確認兌換").click()
+    body = info.value.json()
+    assert info.value.status == 409 and body["code"] == "confirmation_required", body
+    c = body["details"]["confirmation"]["id"]
+    return f"action=spend_confirm&c={c}", f"action=spend_cancel&c={c}"
+
+
+def test_redeem_by_typed_number_waits_for_the_member_in_line(page, live_url, client, counter, line, fake_line, make_member, shot):  # type: ignore[no-untyped-def]
     check = expect()
     counter.rule(amount_per_point="10", amount_per_stamp="100", stamps_per_visit=0, card_size=5, reward_name="免費拿鐵")
     for name, cost in (("手工餅乾", 30), ("品牌馬克杯", 200)):
         resp = client.post("/api/v1/admin/rewards", json={"name": name, "points_cost": cost}, headers=counter.admin)
         assert resp.status_code == 201, resp.get_json()
-    _, number = make_member("王小美")
+    user, number = make_member("王小美")
     assert counter.award(number, "R-500", amount=500).status_code == 201  # 50 points, 5 stamps: a full card
 
     sign_in(page, f"{live_url}/cashier")
-    look_up(page, number)
+    look_up(page, number)  # typed by hand: earning is fine, spending asks the member
     check(page.locator("#pointCount")).to_have_text("50 點")
     catalogue = page.locator("#catalogue")
     check(catalogue.locator("li")).to_have_count(2)
@@ -302,27 +313,79 @@ def test_redeem_points_and_stamp_card_rewards(page, live_url, client, counter, m
     dialog = page.get_by_role("dialog")
     check(dialog).to_contain_text("以 30 點兌換「手工餅乾」")
     shot(page, "11-redeem-confirm")
-    dialog.get_by_role("button", name="確認兌換").click()
+    yes, _ = _confirm_spend(page)
+    wait = page.locator("#confirmWait")
+    check(wait).to_contain_text("請會員在 LINE 確認")
+    check(wait).to_contain_text("以 30 點兌換「手工餅乾」")
+    check(page.get_by_role("button", name="確認集點")).to_be_disabled()  # one transaction at a time
+    check(page.locator("#pointCount")).to_have_text("50 點")  # nothing spent yet
+    shot(page, "11b-confirm-in-line")
+    line.tap(user, yes)  # the member taps 確認 in LINE; the page sees it on its next poll
     check(page.locator("#result")).to_contain_text("已兌換「手工餅乾」")
     check(page.locator("#pointCount")).to_have_text("20 點")
+    check(wait).to_be_hidden()
 
     catalogue.locator("li").filter(has_text="手工餅乾").get_by_role("button", name="兌換").click()
     dialog.get_by_role("button", name="確認兌換").click()
-    check(page.get_by_role("alert")).to_contain_text("點數不足：會員目前有 20 點，此兌換需要 30 點")
+    check(page.get_by_role("alert")).to_contain_text("點數不足：會員目前有 20 點，此兌換需要 30 點")  # nobody is asked
     shot(page, "12-insufficient")
+    page.locator("#bannerClose").click()
 
     grants.get_by_role("button", name="兌換").click()
     check(dialog).to_contain_text("免費拿鐵")
-    dialog.get_by_role("button", name="確認兌換").click()
-    check(page.locator("#result")).to_contain_text("已兌換「免費拿鐵」")
-    check(page.locator("#grantsBox")).to_be_hidden()
+    _, no = _confirm_spend(page)
+    check(wait).to_contain_text("兌換「免費拿鐵」")
+    line.tap(user, no)  # not the member at the counter
+    check(page.get_by_role("alert")).to_contain_text("會員已取消")
+    check(wait).to_be_hidden()
+    check(page.locator("#grantsBox")).to_be_visible()
+
+    grants.get_by_role("button", name="兌換").click()
+    late_yes, _ = _confirm_spend(page)
+    check(wait).to_be_visible()
+    page.get_by_role("button", name="取消，改掃 QR").click()  # the cashier stops waiting
+    check(page.get_by_role("alert")).to_contain_text("未扣除任何點數或獎勵")
+    check(page.get_by_role("button", name="確認集點")).to_be_enabled()
+    line.tap(user, late_yes)  # a 確認 after the counter gave up spends nothing
+    assert "已經處理過了" in json.dumps(line.last(user), ensure_ascii=False)
 
     state = member_state(client, counter, number)
-    assert state["balances"]["points"] == 20 and state["rewards"] == []
-    assert [e["reason"] for e in state["entries"] if e["currency"] == "point"].count("redeem") == 1
+    assert state["balances"]["points"] == 20 and [g["name"] for g in state["rewards"]] == ["免費拿鐵"]
+    redeemed = [e for e in state["entries"] if e["reason"] == "redeem"]
+    assert [(e["amount"], e["identified_by"]) for e in redeemed] == [(-30, "confirmed")]
 
     page.set_viewport_size({"width": 1024, "height": 768})  # a tablet at the counter
     shot(page, "13-tablet")
+
+
+def test_after_a_qr_scan_spending_needs_no_confirmation(page, live_url, client, counter, line, db, make_member, camera):  # type: ignore[no-untyped-def]
+    check = expect()
+    counter.rule(amount_per_point="10", amount_per_stamp="100", stamps_per_visit=0, card_size=5, reward_name="免費拿鐵")
+    assert client.post("/api/v1/admin/rewards", json={"name": "手工餅乾", "points_cost": 30}, headers=counter.admin).status_code == 201
+    user, number = make_member("林先生")
+    assert counter.award(number, "R-500", amount=500).status_code == 201
+    sign_in(page, f"{live_url}/cashier")
+    write_y4m(camera, qr_png(client, card_token(line, user)))
+    page.get_by_role("button", name="掃描會員 QR").click()
+    check(page.locator("#memberNumber")).to_have_text(number)
+    page.locator("#catalogue li").filter(has_text="手工餅乾").get_by_role("button", name="兌換").click()
+    page.get_by_role("dialog").get_by_role("button", name="確認兌換").click()
+    check(page.locator("#result")).to_contain_text("已兌換「手工餅乾」")
+    page.locator("#grantList").get_by_role("button", name="兌換").click()
+    page.get_by_role("dialog").get_by_role("button", name="確認兌換").click()
+    check(page.locator("#result")).to_contain_text("已兌換「免費拿鐵」")
+    page.get_by_label("消費金額").fill("120")
+    page.get_by_role("button", name="確認集點").click()
+    check(page.locator("#pointCount")).to_have_text("32 點")
+    from sqlalchemy import func, select
+
+    from models.confirmation import SpendConfirmation
+
+    with db.sessions() as s:
+        assert s.scalar(select(func.count()).select_from(SpendConfirmation)) == 0  # nobody was asked to confirm
+    entries = member_state(client, counter, number)["entries"]
+    assert {e["identified_by"] for e in entries if e["reason"] in ("redeem",)} == {"qr"}
+    assert entries[0]["reason"] == "award" and entries[0]["identified_by"] == "qr"
 
 
 #: Records every Content-Security-Policy violation of a page (each is also a console error).
