@@ -42,9 +42,10 @@ def create_app(settings: Settings | None = None, **overrides: object) -> Flask:
     svc.db.sessions.configure(info={NOTIFY_KEY: partial(referral_notify, texts=svc.texts)})
 
     from bot import admin_api, admin_users_api, campaign_api, cashier_api, claims, cli, console_api, coupon_api, docs, journey_api, members_api, openapi, pages, referral_api, staff_api, tokens_api, web, webhook
-    from bot.apiutil import init_business_date, init_id_converter, init_request_session
+    from bot.apiutil import init_business_date, init_id_converter, init_request_checks, init_request_session
 
     init_id_converter(app)  # before the blueprints' rules are built
+    init_request_checks(app)  # before a session opens
     init_request_session(app)
     init_business_date(app)
     for blueprint in (web.bp, webhook.bp, pages.bp, cashier_api.bp, coupon_api.bp, members_api.bp, campaign_api.bp, journey_api.bp, referral_api.bp, console_api.bp, admin_api.bp, admin_users_api.bp, staff_api.bp, tokens_api.bp, claims.bp, openapi.bp, docs.bp):
