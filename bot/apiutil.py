@@ -111,21 +111,27 @@ class JSONRefused(ValueError):
         self.reason, self.path = reason, path
 
 
-def _refuse_constant(name: str) -> Any:
-    raise JSONRefused(f"{name} is not a JSON number")
+class _Refused:
+    """What the parser's hooks put in place of a number no field takes; check_json_value then
+    refuses it with its path."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
 
 
-def _finite_float(text: str) -> float:
+def _refuse_constant(name: str) -> _Refused:
+    return _Refused(f"{name} is not a JSON number")
+
+
+def _finite_float(text: str) -> float | _Refused:
     value = float(text)
-    if math.isinf(value):
-        raise JSONRefused(f"{text[:20]} is too large a number")
-    return value
+    return _Refused(f"{text[:20]} is too large a number") if math.isinf(value) else value
 
 
-def _int64(text: str) -> int:
+def _int64(text: str) -> int | _Refused:
     value = int(text)
     if not -MAX_DB_INT - 1 <= value <= MAX_DB_INT:
-        raise JSONRefused(f"{text[:20]}… is a whole number past 64 bits")
+        return _Refused(f"{text[:20]}… is a whole number past 64 bits")
     return value
 
 
@@ -136,6 +142,8 @@ def check_json_value(value: Any) -> None:
         node, path, depth = stack.pop()
         if depth > MAX_JSON_DEPTH:
             raise JSONRefused(f"nested deeper than {MAX_JSON_DEPTH} levels", path)
+        if isinstance(node, _Refused):
+            raise JSONRefused(node.reason, path)
         if isinstance(node, str):
             if _BAD_CHAR.search(node):
                 raise JSONRefused("text with a NUL or an unpaired surrogate", path)

@@ -6,6 +6,7 @@ from functools import partial
 
 from flask import Flask
 
+from bot import logredact
 from bot.config import Settings
 from bot.db import Database
 from bot.errors import register_error_handlers
@@ -22,6 +23,7 @@ def create_app(settings: Settings | None = None, **overrides: object) -> Flask:
     if overrides:
         settings = settings.with_overrides(**overrides)
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logredact.install()  # no LINE user ids, phone numbers, names or searches in any log line, tracebacks included
 
     app = Flask(__name__, static_folder="../static", static_url_path="/static")
     app.config["SECRET_KEY"] = settings.secret_key
