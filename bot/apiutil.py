@@ -218,15 +218,22 @@ def documented_fields() -> frozenset[str] | None:
 
         doc = document()
         schemas = doc["components"]["schemas"]
+
+        def names(schema: dict[str, Any] | None) -> frozenset[str] | None:
+            while schema and "$ref" in schema:
+                schema = schemas[schema["$ref"].rsplit("/", 1)[1]]
+            if not schema:
+                return None
+            if "allOf" in schema:  # a member reference and the operation's own fields
+                parts = [names(part) for part in schema["allOf"]]
+                return None if any(p is None for p in parts) else frozenset().union(*parts)  # type: ignore[arg-type]
+            extra = schema.get("additionalProperties", False)
+            return frozenset(schema["properties"]) if "properties" in schema and extra is False else None
+
         found: dict[tuple[str, str], frozenset[str] | None] = {}
         for path, ops in doc["paths"].items():
             for method, operation in ops.items():
-                schema = operation.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema")
-                while schema and "$ref" in schema:
-                    schema = schemas[schema["$ref"].rsplit("/", 1)[1]]
-                fixed = schema and "properties" in schema and schema.get("additionalProperties", False) is not True \
-                    and not isinstance(schema.get("additionalProperties"), dict)
-                found[(path, method)] = frozenset(schema["properties"]) if fixed else None
+                found[(path, method)] = names(operation.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema"))
         _FIELDS = found
     rule = request.url_rule
     return None if rule is None else _FIELDS.get((_openapi_path(rule.rule), request.method.lower()))
