@@ -22,7 +22,7 @@ import pytest
 from tests.conftest import ADMIN_TOKEN
 
 SEED = int(os.environ.get("FUZZ_SEED", "22"))
-PER_OPERATION = int(os.environ.get("FUZZ_PER_OPERATION", "30"))
+PER_OPERATION = int(os.environ.get("FUZZ_PER_OPERATION", "40"))
 RAW_NAN, RAW_INF, RAW_NINF = object(), object(), object()  # written into the body as NaN / Infinity / -Infinity
 DEEP = object()  # 5,000 nested lists, written by hand (json.dumps would recurse)
 

@@ -134,3 +134,20 @@ def test_the_procfile_access_log_never_shows_a_search(migrated, tmp_path):  # ty
     assert logged.count("/api/v1/admin/members?") == 4, logged[-3000:]  # the access log wrote each request line
     for secret in (PHONE, "0911-222-333", NAME, quote(NAME), "0911222333"):
         assert secret not in logged, logged[-3000:]
+
+
+def test_celery_logging_gets_the_filter_when_it_sets_up_its_handlers():
+    from celery.signals import after_setup_logger, after_setup_task_logger
+
+    import bot.tasks  # noqa: F401 - connects the receivers
+    from bot.logredact import FILTER
+
+    for signal in (after_setup_logger, after_setup_task_logger):
+        logger = logging.getLogger(f"celery-test-{signal.name}")
+        handler = logging.StreamHandler()
+        logger.addHandler(handler)
+        try:
+            signal.send(sender=None, logger=logger, loglevel=logging.INFO, logfile=None, format="", colorize=False)
+            assert FILTER in handler.filters
+        finally:
+            logger.removeHandler(handler)
