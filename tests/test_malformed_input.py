@@ -107,3 +107,9 @@ def test_nul_in_a_query_string_is_refused_naming_the_parameter(client, counter, 
 
 def test_nul_in_a_path_names_nothing(client, counter):
     refused(client.get("/api/v1/admin/members/12%0034", headers=counter.admin), 404, "not_found")
+
+
+@pytest.mark.parametrize("rule", ['{"field": "total_spend", "op": "gte", "value": NaN}', '{"field": "visits", "op": "gte", "value": 1e999999}',
+                                  '{"not": ' * 70 + "{}" + "}" * 70])
+def test_a_rule_in_the_query_string_is_read_as_strictly_as_a_body(client, counter, rule):
+    refused(client.get("/api/v1/admin/members", query_string={"rule": rule}, headers=counter.admin), 422, "invalid_rule")
