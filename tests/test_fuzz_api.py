@@ -262,3 +262,38 @@ def test_no_operation_answers_malformed_input_with_a_server_error(client, counte
 
     assert sent < 4000, f"the fuzz budget grew to {sent} requests"
     assert not failures, f"{len(failures)} of {sent} requests failed:\n" + "\n".join(failures[:60])
+
+
+def test_no_signed_webhook_is_a_server_error(client, line, make_member, fake_line):  # type: ignore[no-untyped-def]
+    """A 500 tells LINE to redeliver, so a body no retry can fix must never get one: spec-shaped events
+    from a member mid-join and a joined member, with one part replaced by something hostile, signed."""
+    from bot import lineevents as ev
+    from tests.conftest import CHANNEL_SECRET
+
+    rng = random.Random(SEED)
+    joined, _ = make_member()
+    halfway = line.user("小華")
+    line.follow(halfway)
+    line.tap(halfway, "action=join")
+    failures, sent = [], 0
+    for _ in range(PER_OPERATION * 5):
+        user = rng.choice([joined, halfway])
+        event = rng.choice([
+            lambda: ev.text_event(user, rng.choice(["0912345678", "集點卡", "會員卡", "取消", "hi"])),
+            lambda: ev.postback_event(user, rng.choice(["action=join", "action=join_step&v=yes", "action=card", "action=coupons"])),
+            lambda: ev.postback_event(user, "action=join_step", {"date": "1990-05-01"}),
+            lambda: ev.follow_event(user), lambda: ev.sticker_event(user),
+        ])()
+        where = rng.choice(paths_in(event))
+        if where[-1] in ("replyToken", "webhookEventId"):  # kept, so the event is handled, not dropped as a duplicate
+            continue
+        put(event, where, rng.choice(HOSTILE))
+        body = encode({"destination": "Ufakebotdestination0000000000000", "events": [event]}).encode()
+        if isinstance(event.get("replyToken"), str) and isinstance(event.get("source"), dict) and isinstance(event["source"].get("userId"), str):
+            fake_line.register_reply_token(event["replyToken"], event["source"]["userId"])
+        resp = client.post("/callback", data=body, headers={"Content-Type": "application/json", "X-Line-Signature": ev.sign(CHANNEL_SECRET, body)})
+        sent += 1
+        if resp.status_code >= 500:
+            failures.append(f"{resp.status_code} at {'/'.join(map(str, where))}: {resp.get_data(as_text=True)[:200]}")
+    fake_line.clear()  # hostile events make hostile replies' targets; the spec check is not what this test is about
+    assert not failures, f"{len(failures)} of {sent} webhooks failed:\n" + "\n".join(failures[:40])
