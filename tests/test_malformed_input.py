@@ -113,3 +113,9 @@ def test_nul_in_a_path_names_nothing(client, counter):
                                   '{"not": ' * 70 + "{}" + "}" * 70])
 def test_a_rule_in_the_query_string_is_read_as_strictly_as_a_body(client, counter, rule):
     refused(client.get("/api/v1/admin/members", query_string={"rule": rule}, headers=counter.admin), 422, "invalid_rule")
+
+
+def test_the_document_says_how_bodies_are_read(client):
+    doc = client.get("/openapi.json").get_json()
+    assert "unknown_field" in doc["info"]["description"] and "invalid_json" in doc["info"]["description"]
+    assert "unknown_field" in doc["components"]["responses"]["422"]["description"]
