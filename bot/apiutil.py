@@ -59,6 +59,10 @@ def init_id_converter(app: Flask) -> None:
     app.url_map.converters["int"] = IdConverter
 
 
+MAX_JSON_DEPTH = 64  # far past any documented body (a segment rule of MAX_DEPTH levels is about 20, a Flex message about 30)
+_BAD_CHAR = re.compile("[\x00\ud800-\udfff]")  # NUL (PostgreSQL text refuses it) and lone surrogates (not UTF-8)
+
+
 def init_request_checks(app: Flask) -> None:
     """Query and path values with a NUL or an unpaired surrogate name nothing and fit no column
     (PostgreSQL refuses NUL in text): refused before any route reads them."""
@@ -95,10 +99,6 @@ def parse_day(name: str, *, code: str = "invalid_period") -> date | None:
 def adhoc_segment_query():  # type: ignore[no-untyped-def]
     """models.segment_rules.adhoc_query on the request's session, with SEGMENT_QUERY_TIMEOUT_MS."""
     return adhoc_query(g.db, timeout_ms=services().settings.segment_query_timeout_ms)
-
-
-MAX_JSON_DEPTH = 64  # far past any documented body (a segment rule of MAX_DEPTH levels is about 20, a Flex message about 30)
-_BAD_CHAR = re.compile("[\x00\ud800-\udfff]")  # NUL (PostgreSQL text refuses it) and lone surrogates (not UTF-8)
 
 
 class JSONRefused(ValueError):
