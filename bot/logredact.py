@@ -30,10 +30,10 @@ PHONE = re.compile(
     r")(?![\d\w])"
 )
 QUERY_VALUE = re.compile(r"(?i)([?&;](?:q|rule|name|phone|search|member|email)=)[^&\s\"']*")
-PERSONAL_KEY = re.compile(
+PERSONAL_KEY = re.compile(  # the two quoted forms exclude each other's characters: linear time, whatever the line
     r"""(?ix)
     (?P<key>['"]?(?:display_name|name|phone|line_user_id|birthday(?:_on)?|email|username|q)['"]?\s*[:=]\s*)
-    (?P<quote>['"])(?P<value>(?:\\.|(?!(?P=quote)).)*)(?P=quote)
+    (?:'(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*")
     """
 )
 REDACTED = "[redacted]"
@@ -47,7 +47,7 @@ def redact(text: str) -> str:
     """``text`` with LINE user ids, phone numbers, searched values and named personal fields masked."""
     if not text:
         return text
-    text = PERSONAL_KEY.sub(lambda m: f"{m.group('key')}{m.group('quote')}{REDACTED}{m.group('quote')}", text)
+    text = PERSONAL_KEY.sub(lambda m: f"{m.group('key')}{m.group(0)[len(m.group('key'))]}{REDACTED}{m.group(0)[-1]}", text)
     text = QUERY_VALUE.sub(lambda m: m.group(1) + REDACTED, text)
     text = LINE_USER_ID.sub(_user_id, text)
     return PHONE.sub("09********", text)
