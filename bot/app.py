@@ -6,6 +6,7 @@ from functools import partial
 
 from flask import Flask
 
+from bot import logredact
 from bot.config import Settings
 from bot.db import Database
 from bot.errors import register_error_handlers
@@ -22,6 +23,7 @@ def create_app(settings: Settings | None = None, **overrides: object) -> Flask:
     if overrides:
         settings = settings.with_overrides(**overrides)
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logredact.install()  # no LINE user ids, phone numbers, names or searches in any log line, tracebacks included
 
     app = Flask(__name__, static_folder="../static", static_url_path="/static")
     app.config["SECRET_KEY"] = settings.secret_key
@@ -42,9 +44,10 @@ def create_app(settings: Settings | None = None, **overrides: object) -> Flask:
     svc.db.sessions.configure(info={NOTIFY_KEY: partial(referral_notify, texts=svc.texts)})
 
     from bot import admin_api, admin_users_api, campaign_api, cashier_api, claims, confirmation_api, cli, console_api, corrections_api, coupon_api, docs, journey_api, members_api, openapi, pages, referral_api, staff_api, tokens_api, web, webhook
-    from bot.apiutil import init_business_date, init_id_converter, init_request_session
+    from bot.apiutil import init_business_date, init_id_converter, init_request_checks, init_request_session
 
     init_id_converter(app)  # before the blueprints' rules are built
+    init_request_checks(app)  # before a session opens
     init_request_session(app)
     init_business_date(app)
     for blueprint in (web.bp, webhook.bp, pages.bp, cashier_api.bp, confirmation_api.bp, corrections_api.bp, coupon_api.bp, members_api.bp, campaign_api.bp, journey_api.bp, referral_api.bp, console_api.bp, admin_api.bp, admin_users_api.bp, staff_api.bp, tokens_api.bp, claims.bp, openapi.bp, docs.bp):

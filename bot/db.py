@@ -13,6 +13,9 @@ from bot.config import ROOT
 
 
 def make_engine(url: str, **kwargs: object) -> Engine:
+    """``hide_parameters``: a failed statement is logged and raised without its values (LINE user
+    ids, phone numbers, names); bot/logredact.py masks what reaches a log line another way."""
+    kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":

@@ -6,7 +6,7 @@ import io
 from flask import Blueprint, Response, g, request
 from sqlalchemy import func, or_, select
 
-from bot.apiutil import adhoc_segment_query, json_body, parse_str
+from bot.apiutil import adhoc_segment_query, json_body, parse_day, parse_str
 from bot.auth import require_scope
 from bot.csvexport import csv_writer
 from bot.serialize import entry_json, member_summary
@@ -48,12 +48,12 @@ def members():  # type: ignore[no-untyped-def]
     page, per = _page()
     rule = None
     if request.args.get("rule"):
-        import json
+        from flask import current_app
 
-        try:
-            rule = json.loads(request.args["rule"])
-        except (ValueError, RecursionError) as exc:
-            raise InvalidInput("rule is JSON", code="invalid_rule") from exc
+        try:  # as strictly as a body (bot/apiutil.py: no NaN, no numbers past 64 bits, no NUL, bounded depth)
+            rule = current_app.json.loads(request.args["rule"])
+        except ValueError as exc:
+            raise InvalidInput(f"rule is JSON: {exc}"[:300], code="invalid_rule") from exc
     with adhoc_segment_query():
         query = members_query(g.db, rule, services().now())
         q = (request.args.get("q") or "").strip()
@@ -201,16 +201,13 @@ def overview():  # type: ignore[no-untyped-def]
 @require_scope(READ)
 def dashboard_route():  # type: ignore[no-untyped-def]
     """Members, visitors, regulars, returning and block rates, distributions, RFM, NES, trends, top stores."""
-    from datetime import date, timedelta
+    from datetime import timedelta
 
     from models.dashboard import TAIPEI, dashboard
 
     today = services().now().astimezone(TAIPEI).date()
-    try:
-        end = date.fromisoformat(request.args["to"]) if request.args.get("to") else today
-        start = date.fromisoformat(request.args["from"]) if request.args.get("from") else end - timedelta(days=29)
-    except ValueError as exc:
-        raise InvalidInput("from and to are dates like 2026-11-01", code="invalid_period") from exc
+    end = parse_day("to") or today
+    start = parse_day("from") or end - timedelta(days=29)
     if start > end or (end - start).days > 366:
         raise InvalidInput("from must be before to, at most a year apart", code="invalid_period")
     return dashboard(g.db, start=start, end=end, now=services().now())

@@ -272,7 +272,11 @@ def document() -> dict[str, Any]:
     return {
         "openapi": "3.1.0",
         "info": {"title": "Loyalty bot: cashier, POS and admin API", "version": "1",
-                 "description": "Errors are always `{code, message, details}`; clients key on `code`. Browse it at [/docs](/docs)."},
+                 "description": "Errors are always `{code, message, details}`; clients key on `code`. Browse it at [/docs](/docs).\n\n"
+                                "A JSON body is read strictly: NaN or Infinity, a number past 64 bits or past a float, nesting deeper "
+                                "than 64, a NUL or an unpaired surrogate anywhere is 422 `invalid_json` (`details.path`, a JSON pointer, "
+                                "and `details.field`); a top-level name the body's schema does not list is 422 `unknown_field` "
+                                "(`details.fields`: every unknown name; `details.allowed`). A NUL in a query value is 422 `invalid_query`."},
         "tags": [{"name": n, "description": d} for n, d, _ in TAGS],
         "paths": _tagged(PATHS),
         "components": {"schemas": {**SCHEMAS, **RULE_SCHEMAS, **CONSOLE_SCHEMAS, **SETTINGS_MORE_SCHEMAS, **CORRECTION_SCHEMAS}, "responses": RESPONSES, "securitySchemes": SECURITY_SCHEMES},

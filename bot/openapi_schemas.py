@@ -421,7 +421,7 @@ RESPONSES: dict[str, Any] = {
         "MissingScope": "The admin token lacks this route's scope (missing_scope; details.scope names it)",
         "404": "Unknown member, store, reward, … (member_not_found, …)",
         "409": "Conflict (receipt_already_awarded, insufficient_balance, grant_used, …)",
-        "422": "Invalid body or field (invalid_json, invalid_amount, invalid_receipt_id, …)",
+        "422": "Invalid body or field (invalid_json, unknown_field, invalid_amount, invalid_receipt_id, …)",
     }.items()
 }
 

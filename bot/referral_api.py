@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, g, request
 
-from bot.apiutil import json_body
+from bot.apiutil import json_body, parse_day
 from bot.auth import require_scope
 from bot.services import services
 from models.errors import InvalidInput
@@ -35,13 +35,7 @@ def change_program():  # type: ignore[no-untyped-def]
 
 
 def _day(name: str) -> date | None:
-    raw = request.args.get(name)
-    if not raw:
-        return None
-    try:
-        return date.fromisoformat(raw)
-    except ValueError as exc:
-        raise InvalidInput(f"{name} is a date like 2026-11-01", code="invalid_period", details={"field": name}) from exc
+    return parse_day(name)
 
 
 def _start_of(day: date) -> datetime:

@@ -16,9 +16,20 @@ from typing import Any
 
 from celery import Celery
 from celery.schedules import crontab
-from celery.signals import beat_init, worker_init
+from celery.signals import after_setup_logger, after_setup_task_logger, beat_init, worker_init
 
 log = logging.getLogger(__name__)
+
+
+@after_setup_logger.connect
+@after_setup_task_logger.connect
+def _redact_logs(logger: logging.Logger, **_: object) -> None:
+    """Celery sets up its own handlers after the app: they get the same filter (bot/logredact.py)."""
+    from bot import logredact
+
+    logredact.install(logger)
+
+
 _pool: ThreadPoolExecutor | None = None
 _app = None  # the Flask app a Celery worker builds for itself
 

@@ -4,7 +4,9 @@ What LINE gets back:
 - 413 for a body over MAX_REQUEST_BYTES: refused by its Content-Length before this route runs,
   so it is never read nor its signature computed, or cut off at the limit when it comes chunked
   (bot/security.py);
-- 400 for a missing or wrong X-Line-Signature (nothing is parsed or stored);
+- 400 for a missing or wrong X-Line-Signature (nothing is parsed or stored), and for a signed body
+  that is not a webhook payload (not JSON, nested past the parser's limit, no events list): no
+  handler runs, nothing is stored, and it is never a 500, which is this route's "redeliver";
 - 200 when every event was handled, skipped as already processed, or failed
   for a reason a retry would not fix (logged with its webhookEventId);
 - 500 when the database could not be reached for some event. LINE then
@@ -46,7 +48,8 @@ def callback():  # type: ignore[no-untyped-def]
         payload = WebhookParser(svc.settings.line_channel_secret).parse(body, signature, as_payload=True)
     except InvalidSignatureError:
         return error_response(400, "invalid_signature", "X-Line-Signature does not match the body")
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, RecursionError):  # RecursionError: JSON nested past the parser's limit
+        log.warning("signed webhook body that is not a LINE payload refused (%d bytes)", len(body))
         return error_response(400, "invalid_body", "The body is not a LINE webhook payload")
     retry = False
     for event in payload.events or []:

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from models.base import Base, IntPK, Timestamp
 from models.errors import Conflict, InvalidInput, NotFound
+from models.limits import MAX_DAY, MAX_DB_INT, MIN_DAY, whole_in
 from models.member import Member
 from models.segment import MemberStats
 from models.segment_rules import compile_rule
@@ -87,6 +88,9 @@ class MarketingSend(Base):
     sent_at: Mapped[Timestamp]
 
 
+MAX_NAME = 120  # the column's length
+
+
 def _bad(field: str, message: str) -> InvalidInput:
     return InvalidInput(message, code="invalid_campaign", details={"field": field})
 
@@ -94,8 +98,8 @@ def _bad(field: str, message: str) -> InvalidInput:
 def create_campaign(session: Session, data: dict[str, Any], *, now: datetime, check_message) -> Campaign:  # type: ignore[no-untyped-def]
     """A draft; ``check_message(kind, content)`` validates the message (the web layer builds SDK models)."""
     name = data.get("name")
-    if not isinstance(name, str) or not name.strip():
-        raise _bad("name", "name is required")
+    if not isinstance(name, str) or not name.strip() or len(name.strip()) > MAX_NAME:
+        raise _bad("name", f"name is required, at most {MAX_NAME} characters")
     kind = data.get("kind")
     if kind not in KINDS:
         raise _bad("kind", f"kind must be one of {KINDS}")
@@ -109,7 +113,7 @@ def create_campaign(session: Session, data: dict[str, Any], *, now: datetime, ch
     if segment_id is not None:
         from models.segment import Segment
 
-        segment = session.get(Segment, segment_id) if isinstance(segment_id, int) else None
+        segment = session.get(Segment, segment_id) if whole_in(segment_id, 1, MAX_DB_INT) else None
         if segment is None:
             raise _bad("segment_id", "no such segment")
         rule = segment.rule
@@ -119,7 +123,7 @@ def create_campaign(session: Session, data: dict[str, Any], *, now: datetime, ch
         from models.coupon import CouponTemplate
 
         template_id = content.get("coupon_template_id")
-        if not isinstance(template_id, int) or session.get(CouponTemplate, template_id) is None:
+        if not whole_in(template_id, 1, MAX_DB_INT) or session.get(CouponTemplate, template_id) is None:
             raise _bad("content", "a coupon offer names an existing coupon_template_id")
     check_message(kind, content)
     scheduled = data.get("scheduled_at")
@@ -131,6 +135,8 @@ def create_campaign(session: Session, data: dict[str, Any], *, now: datetime, ch
             raise _bad("scheduled_at", "an ISO 8601 time with a zone") from exc
         if scheduled_at.tzinfo is None:
             raise _bad("scheduled_at", "scheduled_at needs a time zone (e.g. +08:00)")
+        if not MIN_DAY <= scheduled_at.date() <= MAX_DAY:
+            raise _bad("scheduled_at", f"scheduled_at is a time from {MIN_DAY} to {MAX_DAY}")
     campaign = Campaign(
         name=name.strip(), kind=kind, content=content, rule=rule or None, segment_id=segment_id, coupon_template_id=template_id,
         holdout_pct=holdout, status="draft", scheduled_at=scheduled_at, created_at=now,

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from models.base import Base, IntPK, Timestamp, insert_for
 from models.errors import InvalidInput, NotFound
+from models.limits import MAX_DB_INT, whole_in
 from models.placeholder import PlaceholderError, check
 
 RUNS_KEY = "journey_runs"
@@ -131,7 +132,7 @@ def update_journey(session: Session, journey: Journey, data: dict[str, Any], *, 
         journey.text = text.strip()
     if "coupon_template_id" in data:
         tid = data["coupon_template_id"]
-        if tid is not None and (not isinstance(tid, int) or session.get(CouponTemplate, tid) is None):
+        if tid is not None and (not whole_in(tid, 1, MAX_DB_INT) or session.get(CouponTemplate, tid) is None):
             raise InvalidInput("No such coupon template", code="invalid_journey", details={"field": "coupon_template_id"})
         journey.coupon_template_id = tid
     for name, top in (("delay_minutes", 60 * 24 * 60), ("days_before", 60)):

@@ -13,6 +13,7 @@ Only plain values here: modules import these, this module imports nothing of the
 """
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -34,6 +35,7 @@ MAX_PER_MEMBER_LIMIT = 1_000
 MAX_TOTAL_STOCK = 10_000_000
 MAX_STORE_CODES = 500
 MAX_REFERRAL_STAMPS, MAX_REFERRAL_POINTS = MAX_STAMPS_PER_AWARD, 10_000
+MIN_DAY, MAX_DAY = date(1900, 1, 1), date(2999, 12, 31)  # days a report or a rule may name: date arithmetic around them cannot overflow
 MAX_DB_INT = 2**63 - 1  # an id beyond this names nothing (and would not fit a BIGINT)
 
 

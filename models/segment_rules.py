@@ -242,11 +242,11 @@ class Compiler:
         if extra:
             raise RuleError(f"{path}/{sorted(extra)[0]}", "unknown key (use field, op, value, and/or/not)")
         name = node.get("field")
-        if name not in FIELDS:
+        if not isinstance(name, str) or name not in FIELDS:
             raise RuleError(f"{path}/field", f"unknown field; one of {', '.join(FIELDS)}")
         field = FIELDS[name]
         op = node.get("op")
-        if op not in field.ops:
+        if not isinstance(op, str) or op not in field.ops:
             raise RuleError(f"{path}/op", f"{name} takes {', '.join(field.ops)}")
         value = _values(f"{path}/value", field, op, node.get("value"))
         self.value_path = f"{path}/value"

@@ -111,8 +111,10 @@ WHOLE_FIELDS = {"rank": (0, MAX_TIER_RANK), "window_days": (1, MAX_DAYS), "perio
 NUMBER_FIELDS = {"threshold": (Decimal(0), MAX_TIER_THRESHOLD), "earn_multiplier": (Decimal("0.1"), Decimal(10))}
 
 
-def apply_tier_fields(tier: Tier, data: dict[str, Any]) -> None:
-    session = object_session(tier)
+def apply_tier_fields(tier: Tier, data: dict[str, Any], *, session: Session | None = None) -> None:
+    from models.coupon import CouponTemplate
+
+    session = session or object_session(tier)
     if session is not None:
         txn_cache(session).pop("tiers", None)
     unknown = set(data) - FIELDS
@@ -150,6 +152,8 @@ def apply_tier_fields(tier: Tier, data: dict[str, Any]) -> None:
         else:  # coupon template ids
             if value is not None and not whole_in(value, 1, MAX_DB_INT):
                 raise _bad(name, f"{name} is a coupon template id, or null")
+            if value is not None and session is not None and session.get(CouponTemplate, value) is None:
+                raise _bad(name, f"{name}: no coupon template has this id")
             setattr(tier, name, value)
 
 
@@ -159,7 +163,7 @@ def create_tier(session: Session, data: dict[str, Any], *, now: datetime) -> Tie
             raise _bad(required, f"{required} is required")
     tier = Tier(metric="spend", threshold=Decimal(0), window_days=365, period_days=365, reminder_days=30,
                 earn_multiplier=Decimal(1), benefits=[], color="#6F4E37", created_at=now)
-    apply_tier_fields(tier, data)
+    apply_tier_fields(tier, data, session=session)
     if session.scalar(select(Tier.id).where((Tier.code == tier.code) | (Tier.rank == tier.rank))):
         raise Conflict("A tier with this code or rank exists", code="tier_exists")
     session.add(tier)

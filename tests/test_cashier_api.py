@@ -246,9 +246,11 @@ def test_pos_api_key_acts_for_its_store_only(client, counter, make_member):
     from models.store import Store
 
     assert ledger[0]["actor_kind"] == "api_key"
-    # the body cannot move the award to another store: store comes from the credential
+    # the body cannot move the award to another store: store comes from the credential, and a body
+    # naming one is refused by that name rather than ignored
     again = client.post("/api/v1/awards", json={"member_no": number, "receipt_id": "POS-1", "amount": 100, "store": "TPE01"}, headers=key)
-    assert again.get_json()["award"]["replayed"] is True
+    assert again.status_code == 422 and again.get_json()["details"]["fields"] == ["store"]
+    assert len(client.get(f"/api/v1/members/{number}/ledger", headers=counter.cashier).get_json()["entries"]) == len(ledger)
     assert Store.__tablename__ == "store"
 
 

@@ -268,7 +268,7 @@ TIER = {"code": "silver", "name": "銀卡", "rank": 1, "threshold": 3000}
     ("threshold", 10**10), ("threshold", "1e999"), ("window_days", 0), ("window_days", 3_651), ("period_days", 10**9),
     ("reminder_days", 366), ("earn_multiplier", 11), ("earn_multiplier", "1.001"), ("rank", 101), ("rank", 2**31),
     ("code", "x" * 33), ("name", "x" * 61), ("color", "#12345678A"), ("image_url", "https://x/" + "x" * 1000),
-    ("benefits", ["b"] * 21), ("benefits", ["x" * 101]), ("birthday_template_id", 2**70),
+    ("benefits", ["b"] * 21), ("benefits", ["x" * 101]), ("birthday_template_id", 2**62), ("upgrade_template_id", 7),
 ])
 def test_tier_values_out_of_range_are_refused_by_name(client, counter, field, value):
     resp = client.post("/api/v1/admin/tiers", json={**TIER, field: value}, headers=counter.admin)
@@ -325,8 +325,11 @@ def test_ids_past_64_bits_name_nothing(client, counter, make_member):
     _, number = make_member()
     resp = client.post(f"/api/v1/grants/{2**70}/use", json={"member_no": number}, headers=counter.cashier)
     assert resp.status_code == 404 and set(resp.get_json()) == {"code", "message", "details"}
-    redeem = client.post("/api/v1/redemptions", json={"member_no": number, "reward_id": 2**70, "request_id": "R"}, headers=counter.cashier)
-    refused(redeem, "invalid_reward_id", field="reward_id")
+    redeem = client.post("/api/v1/redemptions", json={"member_no": number, "reward_id": 2**62, "request_id": "R"}, headers=counter.cashier)
+    assert redeem.status_code == 404 and redeem.get_json()["code"] == "reward_not_found"
+    for body in ({"member_no": number, "reward_id": 2**70, "request_id": "R"}, {"member_no": number, "reward_id": -(2**63) - 1, "request_id": "R"}):
+        # past a BIGINT anywhere in a body: refused as the JSON is read, naming the field (bot/apiutil.py)
+        refused(client.post("/api/v1/redemptions", json=body, headers=counter.cashier), "invalid_json", field="reward_id", path="/reward_id")
     refused(client.get("/api/v1/admin/members", query_string={"page": 10**20}, headers=counter.admin), "invalid_page")
 
 

@@ -124,3 +124,14 @@ def test_database_down_answers_500_so_line_redelivers(line, app, db, fake_line):
     assert line.post(again).status_code == 200
     assert count(db, Member) == 1
     assert count(db, WebhookEvent) == 1
+
+
+def test_a_signed_body_nested_5000_deep_is_refused_not_a_crash(client, db, fake_line):
+    """json.loads raises RecursionError on it: that was a 500, this route's "please redeliver"."""
+    for body in (b'{"destination": "U0", "events": [' + b"[" * 5000 + b"]" * 5000 + b"]}",
+                 b'{"destination": "U0", "events": [{"type": "follow", "x": ' + b"{\"a\": " * 5000 + b"1" + b"}" * 5000 + b"}]}"):
+        resp = client.post("/callback", data=body, headers={"X-Line-Signature": ev.sign("test-channel-secret", body),
+                                                             "Content-Type": "application/json"})
+        assert resp.status_code == 400
+        assert resp.get_json()["code"] == "invalid_body"
+    assert count(db, WebhookEvent) == 0 and fake_line.requests() == []

@@ -108,6 +108,7 @@ I18N.add({
 
   // refusals
   'err.invalid_json': ['送出的資料格式不正確', 'The data sent is not valid'],
+  'err.unknown_field': ['送出的資料有不認得的欄位：{field}', 'The data sent has a field the server does not know: {field}'],
   'err.invalid_email': ['請輸入正確的電子郵件', 'Enter a valid email address'],
   'err.weak_password': ['密碼至少需要 8 個字元，且不能是常見、重複或與帳號相同的密碼', 'The password needs at least 8 characters and cannot be common, repeated or the account name'],
   'err.invalid_password': ['密碼需為 8–200 個字元', 'The password has 8–200 characters'],
