@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from models.member import Member
+from tests.conftest import card_token
 
 try:
     from playwright.sync_api import expect as check
@@ -16,7 +17,7 @@ except ImportError:  # the ``browser`` fixture skips (or fails under REQUIRE_SER
 pytestmark = pytest.mark.timeout(120)
 
 
-def test_the_member_sees_the_full_card_and_every_redemption(page, live_url, client, counter, line, db, screenshot):  # type: ignore[no-untyped-def]
+def test_the_member_sees_the_full_card_and_every_redemption(page, live_url, client, counter, line, db, screenshot, clock):  # type: ignore[no-untyped-def]
     counter.rule(amount_per_point="10", amount_per_stamp="100", stamps_per_visit=0, card_size=8, reward_name="免費拿鐵")
     cookie = client.post("/api/v1/admin/rewards", json={"name": "手工餅乾", "points_cost": 30}, headers=counter.admin).get_json()
     page.goto(f"{live_url}/simulator")
@@ -49,7 +50,8 @@ def test_the_member_sees_the_full_card_and_every_redemption(page, live_url, clie
     screenshot(page, "2x-01-card-full")
 
     grant = client.post("/api/v1/scan", json={"member_no": number}, headers=counter.cashier).get_json()["rewards"][0]
-    assert client.post(f"/api/v1/grants/{grant['id']}/use", json={"member_no": number}, headers=counter.cashier).status_code == 200
+    scanned = {"token": card_token(number, clock)}  # spending needs the card's QR (a typed number asks the member in LINE)
+    assert client.post(f"/api/v1/grants/{grant['id']}/use", json=scanned, headers=counter.cashier).status_code == 200
     handed = page.locator(".fx-bubble").filter(has_text="已兌換「免費拿鐵」")
     check(handed).to_contain_text("兌換成功！")
     check(handed).to_contain_text("台北信義店：已兌換「免費拿鐵」")
@@ -58,7 +60,7 @@ def test_the_member_sees_the_full_card_and_every_redemption(page, live_url, clie
     handed.scroll_into_view_if_needed()
     screenshot(page, "2x-02-card-reward-handed-over")
 
-    body = {"member_no": number, "reward_id": cookie["id"], "request_id": "red-1"}
+    body = {**scanned, "reward_id": cookie["id"], "request_id": "red-1"}
     assert client.post("/api/v1/redemptions", json=body, headers=counter.cashier).status_code == 201
     assert client.post("/api/v1/redemptions", json=body, headers=counter.cashier).status_code == 200  # a retry
     spent = page.locator(".fx-bubble").filter(has_text="已兌換「手工餅乾」")
