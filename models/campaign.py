@@ -44,6 +44,7 @@ class Campaign(Base):
     created_at: Mapped[Timestamp]
     started_at: Mapped[Timestamp | None]
     finished_at: Mapped[Timestamp | None]
+    stats_computed_at: Mapped[Timestamp | None]  # when the member stats its audience was chosen on were computed
 
 
 class CampaignRecipient(Base):
