@@ -1,7 +1,8 @@
 """Background work: on Celery with Redis when REDIS_URL is set, in-process when not.
 
     worker:    celery -A bot.tasks worker --loglevel=info
-    scheduler: celery -A bot.tasks beat   (every minute: due campaigns; daily: the loyalty day)
+    scheduler: celery -A bot.tasks beat   (every minute: due campaigns; every 5 minutes: journeys;
+               hourly: segments; daily at 06:00 Asia/Taipei: the loyalty day, segments first)
 
 In-process (no REDIS_URL), a job runs on a small thread pool in the web process and
 ``flask --app bot loyalty campaigns`` (cron) picks up what is due; both are safe to
@@ -42,6 +43,9 @@ def make_celery(redis_url: str | None) -> Celery:
             "due-campaigns": {"task": "loyalty.run_due_campaigns", "schedule": 60.0},
             "loyalty-daily": {"task": "loyalty.daily", "schedule": crontab(hour=6, minute=0)},
             "journeys": {"task": "loyalty.journeys", "schedule": 300.0},
+            # RFM, NES and rule tags through the day (the daily task recomputes them first as well, and
+            # a campaign recomputes them when it starts): journeys' conditions and dashboards stay fresh.
+            "segments": {"task": "loyalty.segments", "schedule": crontab(minute=45)},
         },
     )
     return app
@@ -98,6 +102,15 @@ def daily_task() -> dict[str, Any]:
     app = _flask_app()
     with app.app_context():
         return {k: str(v) for k, v in run_daily(app.extensions["loyalty"]).items()}
+
+
+@celery.task(name="loyalty.segments")
+def segments_task() -> dict[str, Any]:
+    from bot.segments import run_segments
+
+    app = _flask_app()
+    with app.app_context():
+        return run_segments(app.extensions["loyalty"])
 
 
 _started: list[Any] = []  # recent jobs (Futures or Celery AsyncResults), for wait_for_jobs

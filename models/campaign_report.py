@@ -44,8 +44,12 @@ def report(session: Session, campaign: Campaign, *, days: int = 14) -> dict[str,
     target = _group_outcome(session, campaign, group="target", statuses=("sent",), days=days)
     holdout = _group_outcome(session, campaign, group="holdout", statuses=("held",), days=days)
     targeted = sum(v for k, v in counts.items() if k != "held")
+    stats_at = campaign.stats_computed_at
     return {
         "status": campaign.status,
+        # The member stats (RFM, NES, rule tags) its rule selected on, and how old they were when it started.
+        "segments": {"computed_at": stats_at.isoformat() if stats_at else None,
+                     "age_seconds": max(0, int((start - stats_at).total_seconds())) if stats_at else None},
         "targeted": targeted,
         "held_out": int(counts.get("held", 0)),
         "sent": int(counts.get("sent", 0)),
