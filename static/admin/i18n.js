@@ -101,6 +101,8 @@ window.I18N = (() => {
     'dash.recompute': ['重新計算', 'Recompute'],
     'dash.recomputed': ['分群已重新計算', 'Segments recomputed'],
     'dash.nes': ['NES 顧客生命週期', 'NES life cycle'],
+    'camp.statsAt': ['分群資料', 'Segment data'],
+    'camp.statsAge': ['{at} 計算（開始發送時 {min} 分鐘前）', 'computed {at} ({min} min before the send started)'],
     'dash.newReachable': ['期間新可觸及會員', 'New reachable members'],
     'dash.ofNew': ['新會員的 {p}', '{p} of new members'],
     'rfm.computedAt': ['分群計算於 {at}', 'Segments computed {at}'],

@@ -233,6 +233,7 @@ def test_compose_a_campaign_send_it_to_line_and_read_the_report(console, live_ur
     assert sent + held == 4 and sent >= 1
     check(console.locator("#progressText")).to_have_text(f"已處理 {sent} / {sent} 位")
     check(console.locator("#uplift")).to_contain_text("轉換率提升" if held else "沒有對照組")
+    check(console.locator(".facts")).to_contain_text("開始發送時 0 分鐘前")  # its audience was chosen on stats recomputed as it started
     shoot(console, "12-campaign-report")
 
     calls = [r for r in fake_line.requests(path="/v2/bot/message/multicast") if not r.injected]
