@@ -45,3 +45,6 @@ def test_rfm_rule_and_action_hints_are_shown_and_edited(console, live_url, app, 
     # the classes follow the new rule: 2+ visits in the window is "high" F
     grid = client.get("/api/v1/admin/segments/overview", headers=counter.admin).get_json()["rfm"]
     assert sum(grid.values()) == 3  # 陳小姐, 林先生, 王太太 bought; 張同學 never did
+
+    console.get_by_role("link", name="分眾").click()  # where rules on RFM classes are built: how fresh they are
+    check(console.locator("#segComputed")).to_contain_text("分群計算於")
