@@ -15,8 +15,8 @@ Needs pandas (``.venv/bin/pip install -r bench/requirements.txt``) and PostgreSQ
    - ours: ``POST /api/v1/admin/segments/recompute`` through the real Flask app (RFM, NES,
      rule tags, commit) and ``POST /api/v1/admin/segments/preview`` for a few rules;
    - pandas doing the same job: read the awards and members from PostgreSQL (COPY → CSV →
-     ``read_csv``, pandas' fastest path), compute visits/spend/first/last, ``ntile(5)``-equal
-     quintiles, classes, NES and the two tags, write the results back (COPY), count the rules;
+     ``read_csv``, pandas' fastest path), compute visits/spend/first/last, the same tie-aware
+     quintiles (RANK), classes, NES and the two tags, write the results back (COPY), count the rules;
 4. checks that both agree member by member (every stats column, tags, rule counts);
 5. prints the timings (best, median, worst of the rounds), the ratios and the targets:
    recompute < 30 s, and faster than pandas doing the same job.  Exit 0 when all pass.
@@ -179,35 +179,32 @@ def read_sql_csv(conn, query: str, **kw) -> pd.DataFrame:  # type: ignore[no-unt
     return pd.read_csv(buf, **kw)
 
 
-def ntile5(values: pd.Series) -> np.ndarray:
-    """PostgreSQL's ntile(5) OVER (ORDER BY value, member_id): 5 buckets, the first n % 5 one row larger."""
-    n = len(values)
-    order = np.lexsort((values.index.to_numpy(), values.to_numpy()))
-    position = np.empty(n, dtype=np.int64)
-    position[order] = np.arange(n)
-    size, extra = divmod(n, 5)
-    big = extra * (size + 1)
-    return np.where(position < big, position // max(size + 1, 1), extra + (position - big) // max(size, 1)) + 1
+def quintile5(values: pd.Series, ascending: bool = True) -> np.ndarray:
+    """models/segment.py's tie-aware quintile: 1 + 5·(RANK() − 1) // n, equal values sharing the lowest rank."""
+    rank = values.rank(method="min", ascending=ascending).to_numpy(dtype=np.int64)
+    return 1 + (5 * (rank - 1)) // len(values)
 
 
 def pandas_stats(awards: pd.DataFrame, now: pd.Timestamp) -> pd.DataFrame:
     life = awards.groupby("member_id").agg(first_visit_at=("created_at", "min"), last_visit_at=("created_at", "max"))
     win = awards[awards["created_at"] > now - pd.Timedelta(days=WINDOW_DAYS)]
     w = win.groupby("member_id").agg(visits=("created_at", "size"), spend=("amount", "sum"), last=("created_at", "max"))
-    w["r_score"], w["f_score"], w["m_score"] = ntile5(w["last"]), ntile5(w["visits"]), ntile5(w["spend"])
+    today = now.tz_convert("Asia/Taipei").normalize().tz_localize(None)
+    recency = (today - w["last"].dt.tz_convert("Asia/Taipei").dt.normalize().dt.tz_localize(None)).dt.days  # Taipei days since the last visit
+    w["r_score"], w["f_score"], w["m_score"] = quintile5(recency, ascending=False), quintile5(w["visits"]), quintile5(w["spend"])
     stats = life.join(w.drop(columns="last"), how="left")
     stats["visits"] = stats["visits"].fillna(0).astype("int64")
     stats["spend"] = stats["spend"].fillna(0.0)
+    for c in ("r_score", "f_score", "m_score"):  # bought, but not in the window: 1 on each
+        stats[c] = stats[c].fillna(1).astype("Int64")
     hi = {c: stats[f"{c}_score"] >= 3 for c in "rfm"}
     stats["rfm_class"] = None
     for (r, f, m), name in CLASSES.items():
-        stats.loc[(hi["r"] == r) & (hi["f"] == f) & (hi["m"] == m) & stats["r_score"].notna(), "rfm_class"] = name
+        stats.loc[(hi["r"] == r) & (hi["f"] == f) & (hi["m"] == m), "rfm_class"] = name
     cycle = pd.Timedelta(days=CYCLE_DAYS)
     last = stats["last_visit_at"]
     stats["nes"] = np.select([stats["first_visit_at"] > now - cycle, last > now - cycle, last > now - 2 * cycle, last > now - 3 * cycle],
                              ["N", "E0", "S1", "S2"], "S3")
-    for c in ("r_score", "f_score", "m_score"):
-        stats[c] = stats[c].astype("Int64")
     return stats
 
 

@@ -1,4 +1,5 @@
-"""Sending campaigns: quiet hours, the frequency cap, batches of 500 with their retry keys,
+"""Sending campaigns: fresh segments (RFM, NES and rule tags are recomputed when a campaign starts,
+so its rule selects on today's stats), quiet hours, the frequency cap, batches of 500 with their retry keys,
 LINE's multicast rate limit, a few batches in flight at once, and retries of 429/5xx with
 backoff (or LINE's Retry-After) and the same key."""
 from __future__ import annotations
@@ -17,9 +18,11 @@ from linebot.v3.messaging import Message
 from sqlalchemy import text
 
 from bot.line import LineError
+from bot.segments import recompute_segments
 from bot.services import Services
 from models import campaign as cm
 from models.insight import unit_for
+from models.segment import computed_at
 
 log = logging.getLogger(__name__)
 TAIPEI = ZoneInfo("Asia/Taipei")
@@ -101,6 +104,9 @@ def run_campaign(svc: Services, campaign_id: int, *, max_attempts: int = 6, slee
         if resume is not None:  # quiet hours: wait (a resumed campaign waits too)
             campaign.status, campaign.scheduled_at = "scheduled", resume
             return "scheduled"
+        if not cm.materialized(session, campaign_id):  # the audience is chosen once: on stats computed now
+            recompute_segments(svc, session)
+            campaign.stats_computed_at = computed_at(session)
         cm.materialize(session, campaign, now, per_week=s.marketing_per_week)
         messages = build_messages(campaign, svc)
     rate = limiter(s.line_multicast_rps)

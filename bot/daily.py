@@ -1,6 +1,7 @@
 """`flask --app bot loyalty daily`: the day's scheduled work, safe to run twice on one day.
 
-Each step runs member by member in its own transaction and records what it did
+Segments are recomputed first, so everything after reads today's RFM, NES and rule tags; due
+campaigns are started after the journeys. Each member step runs in its own transaction and records what it did
 (tier changes, reminders, coupons with their occasion), so a second run finds
 nothing left to do; pushes go through the outbox and are sent at the end. They are service
 messages (the member's own coupons and tier): never capped, but a push due in quiet hours is held
@@ -122,7 +123,14 @@ def coupon_reminders(svc: Services, *, days_before: int) -> int:
 
 
 def run_daily(svc: Services, *, birthday_whole_month: bool = True, coupon_reminder_days: int = 3) -> dict[str, object]:
+    """Segments first (journeys' conditions and campaigns' rules read them), then the member
+    steps, journeys, the campaigns that are due, and the outbox."""
+    from bot.segments import run_segments
+
     report: dict[str, object] = {}
+    segments = run_segments(svc)
+    report["segments"] = {"members_scored": segments["members_scored"], "rule_tags": segments["rule_tags"]}
+    click.echo(f"{'segments':<22} {segments['members_scored']} scored")
     report["birthday_coupons"] = birthdays(svc, whole_month=birthday_whole_month)
     report["tier_changes"] = tier_periods(svc)
     report["tier_reminders"] = tier_reminders(svc)
@@ -135,5 +143,8 @@ def run_daily(svc: Services, *, birthday_whole_month: bool = True, coupon_remind
     from bot.journeys import run_journeys
 
     report["journeys"] = run_journeys(svc)
+    from bot.campaigns import run_due
+
+    report["campaigns"] = run_due(svc)
     report["pushes"] = run_outbox(svc)
     return report

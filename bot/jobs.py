@@ -2,7 +2,10 @@
 
     flask --app bot loyalty expire    expire stamps/points past their date (FIFO), as ledger entries
     flask --app bot loyalty outbox    send pushes still pending (after a crash or a LINE outage)
-    flask --app bot loyalty daily     all of the day's work (bot/daily.py), the expiry and outbox included
+    flask --app bot loyalty segments  recompute RFM, NES and rule tags
+    flask --app bot loyalty campaigns send the campaigns that are due
+    flask --app bot loyalty daily     all of the day's work (bot/daily.py): segments first, then birthdays, tiers,
+                                      coupons, expiry, journeys, due campaigns and the outbox
     flask --app bot loyalty insights  LINE's opens and clicks for recent campaigns (bot/insights.py)
 """
 from __future__ import annotations
@@ -63,7 +66,7 @@ def register(app: Flask) -> None:
     @click.option("--birthday", type=click.Choice(["month", "day"]), default=None, help="birthday coupons in the birthday month or on the day")
     @click.option("--coupon-reminder-days", type=int, default=None, help="remind this many days before a coupon expires")
     def daily_cmd(birthday: str | None, coupon_reminder_days: int | None) -> None:
-        """Birthdays, tier period ends and reminders, coupon reminders and expiries, pushes."""
+        """Segments first, then birthdays, tier period ends and reminders, coupon reminders and expiries, journeys, due campaigns, pushes."""
         from bot.daily import run_daily
 
         svc = services()
@@ -83,17 +86,13 @@ def register(app: Flask) -> None:
     @group.command("segments")
     def segments_cmd() -> None:
         """Recompute RFM, NES and rule tags (SQL on the database)."""
-        from models.segment import compute_stats, nes_funnel
-        from models.tag import refresh_rule_tags
+        from bot.segments import run_segments
 
-        svc = services()
-        with svc.db.transaction() as session:
-            click.echo("scoring members (RFM, NES)…")
-            scored = compute_stats(session, now=svc.now(), window_days=svc.settings.rfm_window_days, cycle_days=svc.settings.purchase_cycle_days)
-            click.echo(f"scored {scored} members; NES {nes_funnel(session)}")
-            click.echo("refreshing rule tags…")
-            for name, count in refresh_rule_tags(session, now=svc.now()).items():
-                click.echo(f"  {name}: {count}")
+        click.echo("scoring members (RFM, NES) and refreshing rule tags…")
+        done = run_segments(services())
+        click.echo(f"scored {done['members_scored']} members")
+        for name, count in done["rule_tags"].items():
+            click.echo(f"  {name}: {count}")
 
     @group.command("journeys")
     def journeys_cmd() -> None:

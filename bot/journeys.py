@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from bot.campaigns import QuietHours
 from bot.push import deliver, enqueue_messages
+from bot.segments import recompute_segments
 from bot.services import Services
 from handlers.messages import text
 from handlers.tiers import keep_text
@@ -25,7 +26,7 @@ from models.member import Member
 from models.outbox import queued_in
 from models.placeholder import render
 from models.rule import get_rule
-from models.segment import MemberStats, compute_stats
+from models.segment import MemberStats
 from models.segment_rules import compile_rule
 from models.tier import TierReminder, birthday_members, claim_reminder, current_tier, shortfall
 
@@ -157,7 +158,7 @@ def scan(svc: Services) -> dict[str, int]:
                 for member_id in birthday_members(session, day, whole_month=False):
                     found["birthday"] += trigger(session, "birthday", member_id=member_id, occasion=f"birthday:{day.year}", now=now)
         if "winback" in journeys:
-            compute_stats(session, now=now, window_days=svc.settings.rfm_window_days, cycle_days=svc.settings.purchase_cycle_days)
+            recompute_segments(svc, session)  # lapses by today's NES (and the rule tags with them: one "computed at")
             targets = journeys["winback"].nes_targets
             for member_id, last in session.execute(select(MemberStats.member_id, MemberStats.last_visit_at).where(MemberStats.nes.in_(targets))):
                 found["winback"] += trigger(session, "winback", member_id=member_id, occasion=f"lapse:{last.astimezone(TAIPEI).date()}", now=now)

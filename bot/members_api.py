@@ -9,6 +9,7 @@ from sqlalchemy import func, or_, select
 from bot.apiutil import adhoc_segment_query, json_body, parse_day, parse_str
 from bot.auth import require_scope
 from bot.csvexport import csv_writer
+from bot.segments import recompute_segments
 from bot.serialize import entry_json, member_summary
 from bot.services import services
 from models import admin
@@ -17,9 +18,10 @@ from models.errors import InvalidInput, NotFound
 from models.ledger import recent_entries
 from models.member import Member, get_by_member_no
 from models.outbox import OutboxMessage
-from models.segment import Segment, compute_stats, nes_funnel, rfm_grid, stats_of
+from models.segment import Segment, nes_funnel, rfm_grid, stats_of
+from models.segment_setting import get_setting, setting_json, update_setting
 from models.segment_rules import members_query, preview
-from models.tag import add_tag, create_rule_tag, list_tags, refresh_rule_tags, remove_tag, tags_of
+from models.tag import add_tag, create_rule_tag, list_tags, remove_tag, tags_of
 
 bp = Blueprint("members_api", __name__, url_prefix="/api/v1/admin")
 READ, CAMPAIGNS, SETTINGS = "members:read", "campaigns:manage", "settings:manage"
@@ -184,17 +186,32 @@ def export_segment(segment_id: int):  # type: ignore[no-untyped-def]
 @bp.post("/segments/recompute")
 @require_scope(CAMPAIGNS)
 def recompute():  # type: ignore[no-untyped-def]
-    svc = services()
-    scored = compute_stats(g.db, now=svc.now(), window_days=svc.settings.rfm_window_days, cycle_days=svc.settings.purchase_cycle_days)
-    tags_done = refresh_rule_tags(g.db, now=svc.now())
+    done = recompute_segments(services(), g.db)
     g.db.commit()
-    return {"members_scored": scored, "rule_tags": tags_done, "rfm": rfm_grid(g.db), "nes": nes_funnel(g.db)}
+    return {**done, "rfm": rfm_grid(g.db), "nes": nes_funnel(g.db)}
 
 
 @bp.get("/segments/overview")
 @require_scope(READ)
 def overview():  # type: ignore[no-untyped-def]
-    return {"rfm": rfm_grid(g.db), "nes": nes_funnel(g.db)}
+    setting = get_setting(g.db)
+    return {"rfm": rfm_grid(g.db), "nes": nes_funnel(g.db), "computed_at": setting.computed_at.isoformat() if setting.computed_at else None}
+
+
+@bp.get("/segments/settings")
+@require_scope(READ)
+def segment_settings():  # type: ignore[no-untyped-def]
+    """How "high" is decided per RFM dimension, the action hint per class, and the last recompute."""
+    return {**setting_json(get_setting(g.db)), "window_days": services().settings.rfm_window_days}
+
+
+@bp.put("/segments/settings")
+@require_scope(CAMPAIGNS)
+def update_segment_settings():  # type: ignore[no-untyped-def]
+    row = update_setting(g.db, json_body(), now=services().now())
+    out = {**setting_json(row), "window_days": services().settings.rfm_window_days}
+    g.db.commit()
+    return out
 
 
 @bp.get("/dashboard")

@@ -12,6 +12,7 @@ from bot.openapi_console import CONSOLE_PATHS, CONSOLE_SCHEMAS
 from bot.openapi_corrections import APPROVAL, CORRECTION_PATHS, CORRECTION_SCHEMAS, WAITING
 from bot.openapi_rules import RULE_SCHEMAS
 from bot.openapi_schemas import CAMPAIGNS, CORRECTION_422, PURCHASE_422, READ, RESPONSES, SCHEMAS, SECURITY_SCHEMES, SETTINGS, op, path_param, query_param, ref
+from bot.openapi_segments import SEGMENT_PATHS, SEGMENT_SCHEMAS
 from bot.openapi_settings import SETTINGS_MORE_PATHS, SETTINGS_MORE_SCHEMAS
 
 bp = Blueprint("openapi", __name__)
@@ -173,15 +174,18 @@ MEMBER_PATHS: dict[str, Any] = {
         errors={"404": "No such segment (segment_not_found)", **SLOW})},
     "/api/v1/admin/segments/recompute": {"post": admin(
         "Recompute RFM/NES stats and refresh rule tags", CAMPAIGNS, ok="Recompute",
-        description="Scores every member who bought in the RFM window (RFM_WINDOW_DAYS) against the purchase cycle (PURCHASE_CYCLE_DAYS). No body.")},
-    "/api/v1/admin/segments/overview": {"get": admin("The RFM grid and the NES funnel", READ, ok="SegmentOverview")},
+        description="Scores every member who ever bought (RFM over the window RFM_WINDOW_DAYS; members whose purchases are all older "
+                    "score 1 and are 一般挽留), NES against the purchase cycle (PURCHASE_CYCLE_DAYS), then the rule tags. No body. "
+                    "The daily job, the scheduler (hourly) and every campaign's start recompute too.")},
+    "/api/v1/admin/segments/overview": {"get": admin("The RFM grid, the NES funnel and when they were computed", READ, ok="SegmentOverview")},
     "/api/v1/admin/dashboard": {"get": admin(
         "The dashboard for a period", READ, params=[
             query_param("from", {"type": "string", "format": "date"}, "First day (Asia/Taipei), default 29 days before `to`"),
             query_param("to", {"type": "string", "format": "date"}, "Last day (Asia/Taipei), default today")],
-        description=("Members (total, reachable, new), visitors, regulars (2+ visits), returning rate (visitors who had visited before), "
+        description=("Members (total, reachable, new, new_reachable: joined in the period and not blocking the account), visitors, regulars (2+ visits), returning rate (visitors who had visited before), "
                      "block rate, revenue, distributions by gender, age and visit frequency, the RFM grid, the NES funnel, "
-                     "a day-by-day trend (new members, visits, revenue) and the top stores."),
+                     "a day-by-day trend (new members, visits, revenue), the top stores, and `segments`: when they were computed, the rule "
+                     "for high per dimension and the action hint per class."),
         errors={"422": "invalid_period (dates like 2026-11-01, from ≤ to, at most a year)"})},
 }
 
@@ -243,7 +247,7 @@ REFERRAL_PATHS: dict[str, Any] = {
         errors={"422": "invalid_period (details.field: from or to is not a date, or from is after to)"})},
 }
 
-PATHS: dict[str, Any] = {**COUNTER_PATHS, **CORRECTION_PATHS, **SETTINGS_PATHS, **SETTINGS_MORE_PATHS, **MEMBER_PATHS, **CAMPAIGN_PATHS, **JOURNEY_PATHS, **REFERRAL_PATHS, **CONSOLE_PATHS}
+PATHS: dict[str, Any] = {**COUNTER_PATHS, **CORRECTION_PATHS, **SETTINGS_PATHS, **SETTINGS_MORE_PATHS, **MEMBER_PATHS, **CAMPAIGN_PATHS, **JOURNEY_PATHS, **REFERRAL_PATHS, **CONSOLE_PATHS, **SEGMENT_PATHS}
 
 TAGS = [  # (name, description, path prefixes); the first match names an operation's group
     ("Counter", "The cashier page and POS integrations: staff token or POS key", ("/api/v1/auth", "/api/v1/me", "/api/v1/scan", "/api/v1/awards", "/api/v1/rewards",
@@ -279,7 +283,7 @@ def document() -> dict[str, Any]:
                                 "(`details.fields`: every unknown name; `details.allowed`). A NUL in a query value is 422 `invalid_query`."},
         "tags": [{"name": n, "description": d} for n, d, _ in TAGS],
         "paths": _tagged(PATHS),
-        "components": {"schemas": {**SCHEMAS, **RULE_SCHEMAS, **CONSOLE_SCHEMAS, **SETTINGS_MORE_SCHEMAS, **CORRECTION_SCHEMAS}, "responses": RESPONSES, "securitySchemes": SECURITY_SCHEMES},
+        "components": {"schemas": {**SCHEMAS, **RULE_SCHEMAS, **CONSOLE_SCHEMAS, **SETTINGS_MORE_SCHEMAS, **CORRECTION_SCHEMAS, **SEGMENT_SCHEMAS}, "responses": RESPONSES, "securitySchemes": SECURITY_SCHEMES},
     }
 
 

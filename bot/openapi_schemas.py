@@ -297,8 +297,8 @@ MEMBER_SCHEMAS: dict[str, Any] = {
     "Segment": _obj(["id", "name", "rule"], id={"type": "integer"}, name={"type": "string"}, rule={"type": "object", "description": "A SegmentRule, or {} for everyone"}),
     "SegmentCreated": {"allOf": [ref("Segment"), _obj(["count"], count={"type": "integer", "description": "Members matching now"})]},
     "SegmentList": _list_of("segments", "Segment"),
-    "SegmentOverview": _obj(["rfm", "nes"], **RFM_NES),
-    "Recompute": _obj(["members_scored", "rule_tags", "rfm", "nes"], members_scored={"type": "integer"},
+    "SegmentOverview": _obj(["rfm", "nes", "computed_at"], **RFM_NES, computed_at={**TIME_OR_NULL, "description": "The last recompute (null: never)"}),
+    "Recompute": _obj(["members_scored", "rule_tags", "rfm", "nes", "computed_at"], members_scored={"type": "integer"}, computed_at=TIME,
                       rule_tags={**COUNTS, "description": "Members per rule tag after the refresh"}, **RFM_NES),
 }
 
@@ -337,7 +337,11 @@ CAMPAIGN_SCHEMAS: dict[str, Any] = {
     "CampaignSending": {"allOf": [ref("Campaign"), _obj(["estimate"], estimate=ref("QuotaEstimate"))]},
     "GroupOutcome": _obj(members={"type": "integer"}, buyers={"type": "integer"}, conversion={"type": "number"}, revenue=MONEY, revenue_per_member=MONEY),
     "CampaignReport": _obj(
-        status=CAMPAIGN_STATUS, targeted={"type": "integer"}, held_out={"type": "integer"}, sent={"type": "integer"}, failed={"type": "integer"},
+        status=CAMPAIGN_STATUS,
+        segments=_obj(doc="The member stats (RFM, NES, rule tags) the audience was chosen on: recomputed when the campaign started",
+                      computed_at={**TIME_OR_NULL, "description": "null: chosen before this was recorded, or not started"},
+                      age_seconds={"type": ["integer", "null"], "description": "How old those stats were when the campaign started"}),
+        targeted={"type": "integer"}, held_out={"type": "integer"}, sent={"type": "integer"}, failed={"type": "integer"},
         skipped={**COUNTS, "description": "Per reason: capped (frequency cap), unreachable"}, pending={"type": "integer"},
         coupons=_obj(claimed={"type": "integer"}, redeemed={"type": "integer"}, revenue=MONEY), window_days={"type": "integer"},
         target=ref("GroupOutcome"), holdout=ref("GroupOutcome"),

@@ -2,7 +2,8 @@
 
     worker:    celery -A bot.tasks worker --loglevel=info
     scheduler: celery -A bot.tasks beat   (every minute: due campaigns; every 5 minutes: journeys and
-               the outbox, which sends pushes held by quiet hours once they end; daily: the loyalty day)
+               the outbox, which sends pushes held by quiet hours once they end; hourly: segments;
+               every 4 hours: LINE's campaign statistics; daily at 06:00 Asia/Taipei: the loyalty day, segments first)
 
 In-process (no REDIS_URL), a job runs on a small thread pool in the web process and
 ``flask --app bot loyalty campaigns`` (cron) picks up what is due; both are safe to
@@ -56,6 +57,9 @@ def make_celery(redis_url: str | None) -> Celery:
             "journeys": {"task": "loyalty.journeys", "schedule": 300.0},
             "insights": {"task": "loyalty.insights", "schedule": crontab(hour="*/4", minute=20)},
             "outbox": {"task": "loyalty.outbox", "schedule": 300.0},  # pushes held by quiet hours, failed ones to retry
+            # RFM, NES and rule tags through the day (the daily task recomputes them first as well, and
+            # a campaign recomputes them when it starts): journeys' conditions and dashboards stay fresh.
+            "segments": {"task": "loyalty.segments", "schedule": crontab(minute=45)},
         },
     )
     return app
@@ -112,6 +116,15 @@ def daily_task() -> dict[str, Any]:
     app = _flask_app()
     with app.app_context():
         return {k: str(v) for k, v in run_daily(app.extensions["loyalty"]).items()}
+
+
+@celery.task(name="loyalty.segments")
+def segments_task() -> dict[str, Any]:
+    from bot.segments import run_segments
+
+    app = _flask_app()
+    with app.app_context():
+        return run_segments(app.extensions["loyalty"])
 
 
 _started: list[Any] = []  # recent jobs (Futures or Celery AsyncResults), for wait_for_jobs

@@ -45,6 +45,7 @@ class Campaign(Base):
     created_at: Mapped[Timestamp]
     started_at: Mapped[Timestamp | None]
     finished_at: Mapped[Timestamp | None]
+    stats_computed_at: Mapped[Timestamp | None]  # when the member stats its audience was chosen on were computed
 
 
 class CampaignRecipient(Base):
@@ -204,13 +205,18 @@ def _capped_members(now: datetime, per_week: int):  # type: ignore[no-untyped-de
     )
 
 
+def materialized(session: Session, campaign_id: int) -> bool:
+    """Whether the campaign's recipients were written (its audience is chosen once)."""
+    return session.scalar(select(CampaignRecipient.member_id).where(CampaignRecipient.campaign_id == campaign_id).limit(1)) is not None
+
+
 def materialize(session: Session, campaign: Campaign, now: datetime, *, per_week: int | None = None) -> int:
     """Write the recipients once, in one statement, each with its fate: held out (a stable
     pseudo-random share of the target), skipped over the frequency cap (``per_week``; held-out
     members are not counted as capped), or batched: numbered in member order into batches of at
     most 500; then give every batch its retry key. All before anything is sent, in the caller's
     transaction, so a resumed campaign finds the same batches and keys. Returns the batches made."""
-    if session.scalar(select(CampaignRecipient.member_id).where(CampaignRecipient.campaign_id == campaign.id).limit(1)) is not None:
+    if materialized(session, campaign.id):
         return 0
     ids = audience(session, campaign, now).subquery()
     held = (ids.c.id * 2654435761 + campaign.id * 40503) % 100 < campaign.holdout_pct

@@ -72,8 +72,12 @@ def report(session: Session, campaign: Campaign, *, days: int = 14) -> dict[str,
     targeted = sum(v for k, v in counts.items() if k != "held")
     sent = int(counts.get("sent", 0))
     blocked = blocks(session, campaign)
+    stats_at = campaign.stats_computed_at
     return {
         "status": campaign.status,
+        # The member stats (RFM, NES, rule tags) its rule selected on, and how old they were when it started.
+        "segments": {"computed_at": stats_at.isoformat() if stats_at else None,
+                     "age_seconds": max(0, int((start - stats_at).total_seconds())) if stats_at else None},
         "targeted": targeted,
         "held_out": int(counts.get("held", 0)),
         "sent": int(counts.get("sent", 0)),

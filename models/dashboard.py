@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from models.ledger import Award
 from models.member import FollowLog, Member
 from models.segment import nes_funnel, rfm_grid
+from models.segment_setting import get_setting, hints_of
 from models.store import Store
 
 TAIPEI = ZoneInfo("Asia/Taipei")
@@ -52,6 +53,8 @@ def dashboard(session: Session, *, start: date, end: date, now: datetime) -> dic
     friends = session.scalar(select(func.count()).select_from(Member)) or 0
     blocked = session.scalar(select(func.count()).where(Member.is_reachable.is_(False))) or 0
     new = session.scalar(select(func.count()).where(Member.joined_at >= lo, Member.joined_at < hi)) or 0
+    # Ocard's 期間新可觸及會員數: members who joined in the period and can still be messaged (not blocked)
+    new_reachable = session.scalar(select(func.count()).where(Member.joined_at >= lo, Member.joined_at < hi, Member.is_reachable.is_(True))) or 0
     blocks_in_period = session.scalar(select(func.count()).select_from(FollowLog).where(FollowLog.kind == "unfollow", FollowLog.at >= lo, FollowLog.at < hi)) or 0
 
     in_period = select(Award.member_id, func.count().label("n")).where(Award.created_at >= lo, Award.created_at < hi).group_by(Award.member_id).subquery()
@@ -89,10 +92,11 @@ def dashboard(session: Session, *, start: date, end: date, now: datetime) -> dic
         select(Store.code, Store.name, func.count(Award.id), func.sum(Award.amount), func.count(distinct(Award.member_id)))
         .join(Award, Award.store_id == Store.id).where(Award.created_at >= lo, Award.created_at < hi)
         .group_by(Store.code, Store.name).order_by(func.count(Award.id).desc()).limit(10))]
+    setting = get_setting(session)
     revenue = session.scalar(select(func.coalesce(func.sum(Award.amount), 0)).where(Award.created_at >= lo, Award.created_at < hi)) or 0
     return {
         "period": {"from": start.isoformat(), "to": end.isoformat()},
-        "members": {"total": int(total), "reachable": int(reachable), "new": int(new), "friends": int(friends)},
+        "members": {"total": int(total), "reachable": int(reachable), "new": int(new), "new_reachable": int(new_reachable), "friends": int(friends)},
         "visitors": int(visitors),
         "regulars": int(regulars),
         "returning_rate": round(returning / visitors, 4) if visitors else 0.0,
@@ -104,6 +108,8 @@ def dashboard(session: Session, *, start: date, end: date, now: datetime) -> dic
         "visit_frequency": {label: int(frequency.get(label, 0)) for *_, label in VISIT_BANDS},
         "rfm": rfm_grid(session),
         "nes": nes_funnel(session),
+        "segments": {"computed_at": setting.computed_at.isoformat() if setting.computed_at else None,
+                     "high": {"r": setting.r_mode, "f": setting.f_mode, "m": setting.m_mode}, "hints": hints_of(setting)},
         "trend": trend,
         "top_stores": stores,
     }

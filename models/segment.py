@@ -1,8 +1,10 @@
 """RFM and NES, computed on the database with SQL (window functions), never member by member.
 
-RFM over a window (default 365 days) of awards: R orders members by their last visit,
-F by the number of visits, M by the amount spent; each is split into quintiles (1–5,
-5 best) with ``ntile(5)``. A score of 3 or more is "high". The eight classes:
+RFM over a window (default 365 days) of awards: R orders members by the days since their last
+visit, F by the number of visits, M by the amount spent; each is split into tie-aware quintiles
+(1–5, 5 best: members with equal values get equal scores). Whether a dimension is "high" is the
+brand's choice (models/segment_setting.py: score ≥ 3, above the average, or a fixed threshold).
+Members who bought, but not in the window, score 1 on each and are a class too. The eight classes:
 
     R F M   class      (R: recent, F: frequent, M: spends much)
     ↑ ↑ ↑   重要價值   best customers: keep delighting them
@@ -23,16 +25,18 @@ S1 last visit 1–2×C ago;  S2 2–3×C ago;  S3 over 3×C ago. Members who nev
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from statistics import median
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import JSON, ForeignKey, Integer, Numeric, String, and_, case, delete, func, insert, literal, select, text
+from sqlalchemy import JSON, Date, ForeignKey, Integer, Numeric, String, and_, case, cast, delete, func, insert, literal, select, text
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from models.base import BigInt, Base, IntPK, Timestamp
 from models.ledger import Award
+from models.segment_setting import get_setting, mark_computed
 
 CLASSES = {
     (True, True, True): "重要價值", (False, True, True): "重要保持", (True, False, True): "重要發展",
@@ -44,6 +48,7 @@ NES = ("N", "E0", "S1", "S2", "S3")
 MIN_GAPS = 30  # fewer gaps between purchases than this: the default cycle
 SAMPLE_AWARDS = 200_000  # above this many awards (PostgreSQL's estimate), the cycle is the median over a sample of members
 DEFAULT_CYCLE_DAYS = 30
+TAIPEI = ZoneInfo("Asia/Taipei")
 RECOMPUTE_LOCK = 0x5E6_0001  # pg_advisory_xact_lock key for recompute_stats
 
 
@@ -73,10 +78,22 @@ class Segment(Base):
     updated_at: Mapped[Timestamp]
 
 
-def _class_expr(r, f, m):  # type: ignore[no-untyped-def]
-    whens = [(and_(r >= 3 if hi_r else r < 3, f >= 3 if hi_f else f < 3, m >= 3 if hi_m else m < 3), literal(name))
-             for (hi_r, hi_f, hi_m), name in CLASSES.items()]
-    return case(*whens)
+def _recency_days(session: Session, last_at, today: date):  # type: ignore[no-untyped-def]
+    """Whole Asia/Taipei calendar days from the last visit to today (0: today): R compares days,
+    so two members who last came on the same day have the same recency."""
+    if session.get_bind().dialect.name == "postgresql":
+        day = cast(func.timezone("Asia/Taipei", last_at), Date)
+        return literal(today, Date).op("-", return_type=Integer)(day)
+    return cast(func.julianday(today.isoformat()) - func.julianday(last_at, "+8 hours", "start of day"), Integer)
+
+
+def _score(value, in_window):  # type: ignore[no-untyped-def]
+    """Tie-aware quintile 1–5 among the members who bought in the window: 1 + 5·(rank − 1) // n with
+    RANK() (equal values share the lowest rank, so equal values get equal scores, whatever the
+    members' numbers or the order rows come in); members outside the window score 1."""
+    rank = func.rank().over(partition_by=in_window, order_by=value)
+    n = func.count().over(partition_by=in_window)
+    return case((in_window, (5 * (rank - 1)).op("/", return_type=Integer)(n) + 1), else_=literal(1))
 
 
 def compute_stats(session: Session, *, now: datetime, window_days: int = 365, cycle_days: int | None = None) -> int:
@@ -85,55 +102,60 @@ def compute_stats(session: Session, *, now: datetime, window_days: int = 365, cy
 
     One pass over the awards gives each member's whole history (first and last visit, for NES)
     and, with ``FILTER``, the window's visits and spend (for RFM; the window is the recent end,
-    so its last visit is the last visit). Quintiles are ``ntile(5)`` over the members who bought
-    in the window, ties taken in member order so that a recompute of the same data gives the
-    same scores (ties split by an arbitrary order made classes flicker between recomputes).
+    so its last visit is the last visit). Scores are tie-aware quintiles (``_score``) and "high"
+    per dimension is the brand's choice (models/segment_setting.py): score ≥ 3, better than the
+    window's average, or a fixed threshold. A member whose purchases are all older than the window
+    scores R=F=M=1 and is a class too (一般挽留: low on everything in the window).
     """
+    setting = get_setting(session)
     since = now - timedelta(days=window_days)
+    today = now.astimezone(TAIPEI).date()
     recent = Award.created_at > since
     per_member = (
         select(
             Award.member_id.label("member_id"),
             func.min(Award.created_at).label("first_at"),
             func.max(Award.created_at).label("last_at"),
+            _recency_days(session, func.max(Award.created_at), today).label("recency"),
             func.count().filter(recent).label("visits"),
             func.coalesce(func.sum(Award.amount).filter(recent), 0).label("spend"),
         )
         .group_by(Award.member_id)
         .subquery("per_member")
     )
-    in_window = per_member.c.visits > 0
-
-    def quintile(column):  # type: ignore[no-untyped-def]
-        return case((in_window, func.ntile(5).over(partition_by=in_window, order_by=(column, per_member.c.member_id))))
-
+    pm = per_member.c
+    in_window = pm.visits > 0
+    averages = []
+    if "average" in (setting.r_mode, setting.f_mode, setting.m_mode):
+        averages = [func.avg(col).over(partition_by=in_window).label(f"avg_{name}") for name, col in (("r", pm.recency), ("f", pm.visits), ("m", pm.spend))]
     scored = select(
         per_member,
-        quintile(per_member.c.last_at).label("r"),
-        quintile(per_member.c.visits).label("f"),
-        quintile(per_member.c.spend).label("m"),
+        (in_window).label("in_window"),
+        _score(pm.recency.desc(), in_window).label("r"),  # fewest days since the last visit: highest R
+        _score(pm.visits, in_window).label("f"),
+        _score(pm.spend, in_window).label("m"),
+        *averages,
     ).subquery("scored")
+    c = scored.c
+    high = {
+        "r": {"quintile": lambda: c.r >= 3, "average": lambda: c.recency < c.avg_r, "threshold": lambda: c.recency <= setting.r_days},
+        "f": {"quintile": lambda: c.f >= 3, "average": lambda: c.visits > c.avg_f, "threshold": lambda: c.visits >= setting.f_visits},
+        "m": {"quintile": lambda: c.m >= 3, "average": lambda: c.spend > c.avg_m, "threshold": lambda: c.spend >= setting.m_amount},
+    }
+    hi_r = and_(c.in_window, high["r"][setting.r_mode]())  # outside the window R is low, whatever the rule
+    hi_f, hi_m = high["f"][setting.f_mode](), high["m"][setting.m_mode]()
+    bits = case((hi_r, 4), else_=0) + case((hi_f, 2), else_=0) + case((hi_m, 1), else_=0)  # each condition evaluated once
+    cls = case({4 * r + 2 * f + m: name for (r, f, m), name in CLASSES.items()}, value=bits)
     cycle = timedelta(days=cycle_days or purchase_cycle(session).days)
     nes = case(
-        (scored.c.first_at > now - cycle, literal("N")),
-        (scored.c.last_at > now - cycle, literal("E0")),
-        (scored.c.last_at > now - 2 * cycle, literal("S1")),
-        (scored.c.last_at > now - 3 * cycle, literal("S2")),
+        (c.first_at > now - cycle, literal("N")),
+        (c.last_at > now - cycle, literal("E0")),
+        (c.last_at > now - 2 * cycle, literal("S1")),
+        (c.last_at > now - 3 * cycle, literal("S2")),
         else_=literal("S3"),
     )
-    rows = select(
-        scored.c.member_id,
-        scored.c.visits,
-        scored.c.spend,
-        scored.c.first_at,
-        scored.c.last_at,
-        scored.c.r,
-        scored.c.f,
-        scored.c.m,
-        case((scored.c.r.is_(None), None), else_=_class_expr(scored.c.r, scored.c.f, scored.c.m)),
-        nes,
-        literal(now, type_=MemberStats.computed_at.type),
-    )
+    rows = select(c.member_id, c.visits, c.spend, c.first_at, c.last_at, c.r, c.f, c.m, cls, nes,
+                  literal(now, type_=MemberStats.computed_at.type))
     if session.get_bind().dialect.name == "postgresql":
         # Two recomputes at once (the API and the journeys scan) take turns rather than collide on
         # member_stats' key: the second waits here, then replaces the first's rows. (SQLite's
@@ -148,7 +170,14 @@ def compute_stats(session: Session, *, now: datetime, window_days: int = 365, cy
     session.execute(insert(MemberStats).from_select(cols, rows))
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("ANALYZE member_stats"))  # the table was replaced: segment queries plan on fresh numbers
-    return int(session.scalar(select(func.count()).select_from(MemberStats)) or 0)
+    scored_count = int(session.scalar(select(func.count()).select_from(MemberStats)) or 0)
+    mark_computed(session, members_scored=scored_count, now=now)
+    return scored_count
+
+
+def computed_at(session: Session) -> datetime | None:
+    """When the segments were last recomputed (None: never)."""
+    return get_setting(session).computed_at
 
 
 @dataclass(frozen=True)

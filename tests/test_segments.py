@@ -122,8 +122,8 @@ def test_not_holds_for_members_the_condition_cannot_decide(client, counter, peop
 
 
 def test_tied_members_score_the_same_on_every_recompute(app, client, counter, db, clock):
-    """Ten members with the same purchase: ntile(5) must split them, and does so in member order,
-    so a recompute of unchanged data never moves a member to another class."""
+    """Ten members with the same purchase share one score and one class (ties share a rank), and a
+    recompute of unchanged data never moves a member to another class."""
     from sqlalchemy import select
 
     from models.segment import MemberStats
@@ -138,13 +138,13 @@ def test_tied_members_score_the_same_on_every_recompute(app, client, counter, db
             award(s, member_id=m.id, receipt_id=f"tie-{i}", amount=Decimal(100), visit=True, actor=actor, rule=rule,
                   now=clock.now - timedelta(days=10))
 
-    def scores() -> list[tuple[int, int, int]]:
+    def scores() -> list[tuple[int, int, int, str]]:
         with db.sessions() as s:
-            return [(r.r_score, r.f_score, r.m_score) for r in s.scalars(select(MemberStats).order_by(MemberStats.member_id))]
+            return [(r.r_score, r.f_score, r.m_score, r.rfm_class) for r in s.scalars(select(MemberStats).order_by(MemberStats.member_id))]
 
     recompute(client, counter)
     first = scores()
-    assert [r for r, _, _ in first] == [1, 1, 2, 2, 3, 3, 4, 4, 5, 5] and all(r == f == m for r, f, m in first)
+    assert first == [(1, 1, 1, "一般挽留")] * 10
     for _ in range(3):
         recompute(client, counter)
         assert scores() == first

@@ -85,7 +85,9 @@
         card(t('camp.details'), el('dl', { class: 'facts' }, ...[
           [t('camp.segment'), c.rule ? Admin.describeRule(c.rule, await Admin.lookups()) : t('camp.everyone')],
           [t('camp.holdout'), `${c.holdout_pct}%`], [t('camp.created'), fmt.time(c.created_at)],
-          [t('camp.started'), fmt.time(c.started_at)], [t('camp.finished'), fmt.time(c.finished_at)]]
+          [t('camp.started'), fmt.time(c.started_at)], [t('camp.finished'), fmt.time(c.finished_at)],
+          [t('camp.statsAt'), r.segments && r.segments.computed_at  // the stats its rule selected on
+            ? t('camp.statsAge', { at: fmt.time(r.segments.computed_at), min: fmt.num(Math.round(r.segments.age_seconds / 60)) }) : '–']]
           .flatMap(([k, v]) => [el('dt', { text: k }), el('dd', { text: v })]))))));
     if (LIVE[c.status]) {
       Admin.every(LIVE[c.status], async () => {

@@ -1,5 +1,6 @@
 /* 儀表板: GET /api/v1/admin/dashboard for a period (kept in the URL: ?from=…&to=…), as KPI tiles
- * and charts: trend, gender, age, visit frequency, the RFM grid, the NES funnel and top stores. */
+ * and charts: trend, gender, age, visit frequency, the RFM grid (with rfm-settings.js: when it was
+ * computed, the rule for "high", the action hints), the NES funnel and top stores. */
 'use strict';
 (() => {
   const { el, t, fmt, card, charts } = Admin;
@@ -39,7 +40,7 @@
       el('div', { class: 'value', text: value }), el('div', { class: 'note', text: note || '\u00a0' }));
   }
 
-  function rfmGrid(counts) {
+  function rfmGrid(counts, hints) {
     const max = Math.max(1, ...Object.values(counts));
     const cells = [el('div'), ...RFM_COLUMNS.map(([, key]) => el('div', { class: 'axis', text: t(key) }))];
     for (const [row, rowKey] of RFM_ROWS) {
@@ -49,7 +50,7 @@
         const n = counts[name] || 0;
         const share = n / max;
         const bg = `color-mix(in srgb, #6f4e37 ${Math.round(8 + share * 80)}%, #f6efe8)`;
-        cells.push(el('div', { class: `cell${share > 0.5 ? ' dark' : ''}`, style: `background:${bg}`, 'data-class': name, title: t(`rfm.hint.${name}`) },
+        cells.push(el('div', { class: `cell${share > 0.5 ? ' dark' : ''}`, style: `background:${bg}`, 'data-class': name, title: `${t(`rfm.hint.${name}`)}\n${t('rfm.action')}：${hints[name] || ''}` },
           el('span', { text: t(`rfm.${name}`) }), el('b', { text: fmt.num(n) })));
       }
     }
@@ -66,7 +67,7 @@
   }
 
   Admin.pages.dashboard = async (main) => {
-    const d = await Admin.api(`/api/v1/admin/dashboard${asked()}`);
+    const [d, rfmSettings] = await Promise.all([Admin.api(`/api/v1/admin/dashboard${asked()}`), Admin.api('/api/v1/admin/segments/settings')]);
     const p = span(d.period);
     const m = d.members;
     const sub = `${fmt.date(`${d.period.from}T12:00:00+08:00`)} – ${fmt.date(`${d.period.to}T12:00:00+08:00`)}`;
@@ -75,6 +76,7 @@
       kpi(t('dash.total'), fmt.num(m.total), t('dash.friends', { n: fmt.num(m.friends) }), '#6f4e37'),
       kpi(t('dash.reachable'), fmt.num(m.reachable), m.total ? t('dash.ofMembers', { p: fmt.pct(m.reachable / m.total) }) : '', '#06c755'),
       kpi(t('dash.new'), fmt.num(m.new), t('dash.inPeriod'), '#3d7bd9'),
+      kpi(t('dash.newReachable'), fmt.num(m.new_reachable), m.new ? t('dash.ofNew', { p: fmt.pct(m.new_reachable / m.new) }) : t('dash.inPeriod'), '#1f9d6a'),
       kpi(t('dash.regulars'), fmt.num(d.regulars), t('dash.visitors', { n: fmt.num(d.visitors) }), '#e0a030'),
       kpi(t('dash.returning'), fmt.pct(d.returning_rate), t('dash.returningNote'), '#2f8f9d'),
       kpi(t('dash.blockRate'), fmt.pct(d.block_rate), t('dash.blocks', { n: fmt.num(d.blocks_in_period) }), '#d0587e')));
@@ -100,8 +102,9 @@
     const recomputeBtn = Admin.can('campaigns:manage') ? el('button', { class: 'secondary small', type: 'button', text: t('dash.recompute'), onclick: (ev) => recompute(ev.currentTarget) }) : null;
     const scored = Object.values(d.rfm).reduce((a, b) => a + b, 0) + nes.reduce((a, [, n]) => a + n, 0);
     main.append(el('div', { class: 'grid g2', style: 'margin-bottom:18px' },
-      card(el('span', {}, t('dash.rfm'), el('span', { class: 'sub' }, recomputeBtn)), rfmGrid(d.rfm),
-        scored ? null : el('p', { class: 'muted', style: 'margin-top:10px;font-size:13px', text: t('dash.rfmEmpty') })),
+      card(el('span', {}, t('dash.rfm'), el('span', { class: 'sub' }, recomputeBtn)), rfmGrid(d.rfm, d.segments.hints),
+        scored ? null : el('p', { class: 'muted', style: 'margin-top:10px;font-size:13px', text: t('dash.rfmEmpty') }),
+        Admin.rfmDetails(d.segments, rfmSettings)),
       card(t('dash.nes'), charts.bars(nes.map(([k]) => t(`nes.${k}`)), nes.map(([, n]) => n),
         { label: t('dash.nes'), horizontal: true, colours: nes.map(([k]) => charts.NES_COLOURS[k]) }))));
 

@@ -20,7 +20,7 @@
 
   Admin.pages.segments = async (main) => {
     const lookups = await Admin.lookups(true);
-    const { segments } = await Admin.api('/api/v1/admin/segments');
+    const [{ segments }, overview] = await Promise.all([Admin.api('/api/v1/admin/segments'), Admin.api('/api/v1/admin/segments/overview')]);
     const countBox = el('div', { class: 'count-box', role: 'status', 'aria-live': 'polite' },
       el('b', { id: 'liveCount', text: '–' }), el('span', { class: 'muted', text: t('seg.members') }));
     const problem = el('p', { class: 'field-error', role: 'alert', hidden: true });
@@ -77,7 +77,8 @@
     main.append(Admin.pageHead(t('seg.title'), t('seg.sub')));
     main.append(el('div', { class: 'split', style: 'margin-bottom:18px' },
       card(t('seg.conditions'), form.node, saveForm),
-      card(t('seg.preview'), countBox, problem, el('h3', { style: 'font-size:14px;margin:6px 0', text: t('seg.sample') }), sample)));
+      card(t('seg.preview'), countBox, el('p', { class: 'muted', id: 'segComputed', style: 'font-size:13px;margin:4px 0',  // RFM, NES, rule tags as of
+        text: overview.computed_at ? t('rfm.computedAt', { at: fmt.time(overview.computed_at) }) : t('rfm.neverComputed') }), problem, el('h3', { style: 'font-size:14px;margin:6px 0', text: t('seg.sample') }), sample)));
 
     const actions = (s) => el('div', { class: 'chips' },
       el('button', { class: 'secondary small', type: 'button', text: t('seg.load'), onclick: () => {

@@ -29,11 +29,13 @@ def test_sign_in_and_read_the_dashboard(console, live_url, app, client, counter,
     check(console.get_by_role("heading", name=re.compile("儀表板"))).to_be_visible()
 
     kpis = console.locator(".kpi")
-    check(kpis).to_have_count(6)
+    check(kpis).to_have_count(7)
     check(kpis.nth(0)).to_contain_text("會員總數")
     check(kpis.nth(0).locator(".value")).to_have_text("4")
     check(kpis.nth(2).locator(".value")).to_have_text("2")  # joined within the last 30 days
-    check(kpis.nth(3).locator(".value")).to_have_text("2")  # 2+ visits in the period
+    check(kpis.nth(3)).to_contain_text("期間新可觸及會員")
+    check(kpis.nth(3).locator(".value")).to_have_text("2")  # and not blocking the account
+    check(kpis.nth(4).locator(".value")).to_have_text("2")  # 2+ visits in the period
     check(console.locator(".rfm .cell")).to_have_count(8)
     check(console.locator("canvas")).to_have_count(6)  # trend, gender, age, frequency, NES, stores
     shoot(console, "02-dashboard")
@@ -92,7 +94,7 @@ def test_dashboard_on_a_tablet(browser, live_url, app, client, counter, make_mem
     context, page = open_page(browser, live_url, TABLET, errors, clock)
     try:
         sign_in(page, live_url)
-        expect()(page.locator(".kpi")).to_have_count(6)
+        expect()(page.locator(".kpi")).to_have_count(7)
         page.wait_for_load_state("networkidle")
         page.wait_for_function("() => [...document.querySelectorAll('.chart')].every((c) => c.dataset.ready)")
         try:  # charts settle their size after the first draw; a busy machine takes longer
@@ -231,6 +233,7 @@ def test_compose_a_campaign_send_it_to_line_and_read_the_report(console, live_ur
     assert sent + held == 4 and sent >= 1
     check(console.locator("#progressText")).to_have_text(f"已處理 {sent} / {sent} 位")
     check(console.locator("#uplift")).to_contain_text("轉換率提升" if held else "沒有對照組")
+    check(console.locator(".facts")).to_contain_text("開始發送時 0 分鐘前")  # its audience was chosen on stats recomputed as it started
     shoot(console, "12-campaign-report")
 
     calls = [r for r in fake_line.requests(path="/v2/bot/message/multicast") if not r.injected]
