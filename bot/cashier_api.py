@@ -18,7 +18,7 @@ from models.errors import InvalidInput
 from models.ledger import correct, recent_entries
 from models.journey import runs_queued_in
 from models.outbox import queued_in
-from models.member import Member, get_by_member_no
+from models.member import Member, get_by_member_no, refuse_erased
 from models.reward import list_items, open_grants, redeem_item, use_grant
 from models.rule import get_rule
 from models.store import AuthError, Staff, Store, authenticate_staff
@@ -40,7 +40,7 @@ def resolve_member(body: dict) -> Member:  # type: ignore[type-arg]
         _count_typed_number()
     if not isinstance(number, str) or not number.strip():
         raise InvalidInput("Send the card's token or a member_no", code="member_required")
-    return get_by_member_no(g.db, number.strip())
+    return refuse_erased(get_by_member_no(g.db, number.strip()))  # 410 member_erased; the award refuses again under the lock
 
 
 TYPED_LIMIT, TYPED_WINDOW = 300, timedelta(minutes=10)

@@ -22,7 +22,7 @@ from models.base import BigInt, Base, IntPK, Timestamp, TXN_KEY, txn_cache, inse
 from models.card import PREFETCH_KEY as CARD_PREFETCH
 from models.errors import Conflict, DomainError, InvalidInput, NotFound
 from models.limits import MAX_CORRECTION, MAX_PURCHASE, MAX_STAMPS_PER_AWARD
-from models.member import Member, holds_lock, mark_locked
+from models.member import Member, holds_lock, mark_locked, refuse_erased
 from models.rule import EarningRule, capped, earn_for
 from models.store import Actor
 
@@ -298,7 +298,7 @@ def award(
         _refuse_other_purchase(original, member_id=member_id, amount=amount, visit=visit)
         return _result(session, original, replayed=True)
 
-    lock_member(session, member_id)
+    refuse_erased(lock_member(session, member_id))  # erased meanwhile: refused, the award row rolls back with it
     record = session.get(Award, inserted)
     assert record is not None
     earned = earn_for(rule, amount=amount, visit=visit, multiplier=multiplier)
@@ -356,7 +356,7 @@ def correct(
     if abs(amount) > most:
         raise InvalidInput(f"One correction moves at most {most:,} {currency}s either way", code="amount_too_large",
                            details={"field": "amount", "currency": currency, "max": most})
-    lock_member(session, member_id)
+    refuse_erased(lock_member(session, member_id))
     if amount < 0:
         return spend(session, member_id=member_id, currency=currency, amount=-amount, reason="correction", actor=actor, now=now, note=note.strip())
     days = rule.stamp_expiry_days if currency == "stamp" else rule.point_expiry_days
