@@ -105,6 +105,7 @@ class Settings:
     redis_url: str | None = None
     log_level: str = "INFO"
     max_request_bytes: int = 1_048_576  # every route: a larger body is refused (413) before it is read
+    erase_blocked_after_months: int = 0  # retention: erase members who block the account and did nothing for this long; 0 = off
     trusted_proxies: int = 0  # proxies in front that set X-Forwarded-For (Heroku's router: 1); sign-in throttles key on the client's address
     extra: Mapping[str, str] = field(default_factory=dict)
 
@@ -114,6 +115,8 @@ class Settings:
             raise ConfigError(f"APP_ENV must be one of {', '.join(APP_ENVS)}, not {self.app_env!r}")
         if self.max_request_bytes < 1:
             raise ConfigError("MAX_REQUEST_BYTES must be a positive number of bytes")
+        if not 0 <= self.erase_blocked_after_months <= 1200:
+            raise ConfigError("ERASE_BLOCKED_AFTER_MONTHS must be 0 (off) or a number of months up to 1200")
         if self.is_production:
             values = {name: getattr(self, attr) for name, attr in SECRET_FIELDS.items()}
             refusal = production_refusal(
@@ -182,6 +185,7 @@ class Settings:
             redis_url=env.get("REDIS_URL") or None,
             max_request_bytes=int(env.get("MAX_REQUEST_BYTES") or defaults.max_request_bytes),
             trusted_proxies=int(env.get("TRUSTED_PROXIES") or defaults.trusted_proxies),
+            erase_blocked_after_months=int(env.get("ERASE_BLOCKED_AFTER_MONTHS") or 0),
         )
         if not settings.is_production and DEV_SECRET in (
             settings.line_channel_secret,
