@@ -94,7 +94,10 @@ class AwardResult:
 def lock_member(session: Session, member_id: int) -> Member:
     # FOR NO KEY UPDATE: serialises balance changes without conflicting with the KEY SHARE
     # locks that inserting rows which reference the member (awards, entries) take.
-    member = session.scalars(select(Member).where(Member.id == member_id).with_for_update(key_share=True)).one_or_none()
+    # populate_existing: the row as the lock found it, not as this session loaded it before waiting
+    # (an erasure that committed meanwhile must be seen; the ORM otherwise keeps the older values).
+    member = session.scalars(select(Member).where(Member.id == member_id).with_for_update(key_share=True)
+                             .execution_options(populate_existing=True)).one_or_none()
     if member is None:
         raise NotFound("No such member", code="member_not_found")
     mark_locked(session, member_id)

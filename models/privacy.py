@@ -160,7 +160,8 @@ def export_data(session: Session, member_id: int, now: datetime) -> dict[str, An
 
 def lock_for_erasure(session: Session, member_id: int) -> Member:
     """The member's row under FOR UPDATE (see the module's docstring for why not NO KEY UPDATE)."""
-    member = session.scalars(select(Member).where(Member.id == member_id).with_for_update()).one_or_none()
+    member = session.scalars(select(Member).where(Member.id == member_id).with_for_update()
+                             .execution_options(populate_existing=True)).one_or_none()
     if member is None:
         raise NotFound("No such member", code="member_not_found")
     mark_locked(session, member_id)
@@ -170,8 +171,8 @@ def lock_for_erasure(session: Session, member_id: int) -> Member:
 def erase_member(session: Session, member_id: int, *, actor: str, now: datetime, reason: str | None = None,
                  via: str = "admin") -> tuple[Member, bool]:
     """Erase the member's personal data, once: (the tombstone, whether this call erased it).
-    Recorded in the admin audit log in the same transaction (the member's internal id and number
-    only, never what was erased)."""
+    Recorded in the admin audit log in the same transaction: the member's internal id and number
+    and the balances at the erasure, never what was erased."""
     from models.conversation import Conversation
     from models.coupon import Coupon, CouponEvent
     from models.journey import JourneyRun
@@ -200,8 +201,11 @@ def erase_member(session: Session, member_id: int, *, actor: str, now: datetime,
     if open_ids:  # withdrawn, as a marketer withdraws one: issued and redeemed counts stay as they were
         session.execute(update(Coupon).where(Coupon.id.in_(open_ids)).values(status="voided"))
         session.add_all(CouponEvent(coupon_id=cid, kind="voided", actor_kind="system", note=ERASE_NOTE, at=now) for cid in open_ids)
-    admin.record(session, actor=actor, action="member.erase",
-                 details={"member_id": member.id, "member_no": member.member_no, "via": via, "reason": reason}, now=now)
+    from models.ledger import balances
+
+    # the balances the erasure froze (exact: under the lock nothing else can change them); nothing lands after it
+    admin.record(session, actor=actor, action="member.erase", now=now, details={
+        "member_id": member.id, "member_no": member.member_no, "via": via, "reason": reason, "balances": balances(session, member_id)})
     session.flush()
     return member, True
 
