@@ -13,11 +13,13 @@ from flask import Blueprint, Response, g, render_template_string, request
 
 from bot.apiutil import json_body
 from bot.auth import require_scope
+from bot.push import send_after_response
 from bot.security import PAGE_CSP_TAIL
 from bot.services import services
 from models import admin
 from models.errors import InvalidInput
 from models.member import Member, get_by_member_no
+from models.outbox import queued_in
 from models.privacy import TAIPEI, ExportTokenError, erase_member, export_data, read_export_token
 
 bp = Blueprint("privacy_api", __name__)
@@ -121,5 +123,8 @@ def admin_erase(member_no: str):  # type: ignore[no-untyped-def]
     reason = reason.strip()
     member = get_by_member_no(g.db, member_no)
     erased, done = erase_member(g.db, member.id, actor=g.admin, reason=reason, via="admin", now=services().now())
+    queued = queued_in(g.db)
     g.db.commit()
+    if queued:  # the member menu comes off their LINE
+        send_after_response(queued)
     return {"member_no": erased.member_no, "erased_at": erased.erased_at.isoformat() if erased.erased_at else None, "erased": done}

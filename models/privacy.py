@@ -179,9 +179,14 @@ def erase_member(session: Session, member_id: int, *, actor: str, now: datetime,
     from models.outbox import OutboxMessage
     from models.tag import MemberTag
 
+    from models.outbox import enqueue_unlink
+    from models.richmenu import menu_for_member
+
     member = lock_for_erasure(session, member_id)
     if member.erased_at is not None:
         return member, False
+    line_user_id = member.line_user_id
+    had_menu = member.joined_at is not None and menu_for_member(session, member) is not None
     member.line_user_id = TOMBSTONE_PREFIX + secrets.token_hex(16)
     for column in ("display_name", "picture_url", "language", "birthday_on", "phone", "gender", "terms_version",
                    "consented_at", "flow"):
@@ -194,6 +199,8 @@ def erase_member(session: Session, member_id: int, *, actor: str, now: datetime,
     session.execute(update(OutboxMessage).where(OutboxMessage.member_id == member_id, OutboxMessage.status == "pending")
                     .values(status="skipped", last_error="erased"))
     session.execute(update(OutboxMessage).where(OutboxMessage.member_id == member_id).values(messages=[]))
+    if had_menu:  # the member menu comes off their LINE once this commits; the default (guest) menu shows again
+        enqueue_unlink(session, member_id=member_id, line_user_id=line_user_id, now=now)
     session.execute(update(JourneyRun).where(JourneyRun.member_id == member_id, JourneyRun.status == "pending")
                     .values(status="skipped", skip_reason="erased"))
     session.execute(update(JourneyRun).where(JourneyRun.member_id == member_id).values(context={}))

@@ -268,3 +268,30 @@ def test_retention_erases_members_blocked_and_idle_for_the_set_months(app, line,
     with db.sessions() as s:
         audit = s.scalars(select(AuditLog).where(AuditLog.action == "member.erase")).one()
     assert (audit.actor, audit.details["via"]) == ("system:retention", "retention")
+
+
+def test_erasure_takes_the_member_menu_off_their_line(app, line, client, make_member, fake_line, db):
+    from models.outbox import RICHMENU_UNLINK, OutboxMessage
+    from tests.test_richmenu_refollow import run_deploy
+
+    menu = run_deploy(app).created["member-card"]
+    in_chat, _ = make_member("聊天室")
+    at_counter, number = make_member("櫃檯")
+    assert fake_line.user_richmenus[in_chat] == menu and fake_line.user_richmenus[at_counter] == menu
+    erase_in_chat(line, in_chat)
+    assert client.post(f"/api/v1/admin/members/{number}/erase", json={"reason": "臨櫃申請"}, headers=ADMIN).status_code == 200
+    assert in_chat not in fake_line.user_richmenus and at_counter not in fake_line.user_richmenus  # the guest menu shows again
+    with db.sessions() as s:
+        rows = list(s.scalars(select(OutboxMessage).where(OutboxMessage.purpose == RICHMENU_UNLINK)))
+    assert [(r.status, r.messages) for r in rows] == [("sent", []), ("sent", [])]  # the LINE user ids are gone too
+
+
+def test_retention_setting_is_read_and_bounded():
+    import pytest
+
+    from bot.config import ConfigError, Settings
+
+    assert Settings.from_env({"APP_ENV": "test"}, dotenv=False).erase_blocked_after_months == 0  # off by default
+    assert Settings.from_env({"APP_ENV": "test", "ERASE_BLOCKED_AFTER_MONTHS": "18"}, dotenv=False).erase_blocked_after_months == 18
+    with pytest.raises(ConfigError, match="ERASE_BLOCKED_AFTER_MONTHS"):
+        Settings.from_env({"APP_ENV": "test", "ERASE_BLOCKED_AFTER_MONTHS": "-1"}, dotenv=False)
