@@ -94,7 +94,7 @@ def export_data(session: Session, member_id: int, now: datetime) -> dict[str, An
     from models.campaign import MarketingSend
     from models.coupon import Coupon, CouponTemplate
     from models.ledger import LedgerEntry, balances
-    from models.outbox import RICHMENU, OutboxMessage
+    from models.outbox import RICHMENU, RICHMENU_UNLINK, OutboxMessage
     from models.referral import Referral, ReferralCode
     from models.reward import Redemption, RewardGrant, RewardItem
     from models.store import Store
@@ -115,7 +115,7 @@ def export_data(session: Session, member_id: int, now: datetime) -> dict[str, An
     changes = session.scalars(select(TierChange).where(TierChange.member_id == member_id).order_by(TierChange.id))
     referred = session.scalars(select(Referral).where(Referral.referrer_id == member_id).order_by(Referral.id))
     referred_by = session.scalars(select(Referral).where(Referral.friend_id == member_id)).one_or_none()
-    outbox = session.scalars(select(OutboxMessage).where(OutboxMessage.member_id == member_id, OutboxMessage.purpose != RICHMENU)
+    outbox = session.scalars(select(OutboxMessage).where(OutboxMessage.member_id == member_id, OutboxMessage.purpose.not_in((RICHMENU, RICHMENU_UNLINK)))
                              .order_by(OutboxMessage.id))
     marketing = session.scalars(select(MarketingSend).where(MarketingSend.member_id == member_id).order_by(MarketingSend.id))
     follows = session.scalars(select(FollowLog).where(FollowLog.member_id == member_id).order_by(FollowLog.id))
