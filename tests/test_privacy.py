@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import urlsplit
 
 from sqlalchemy import func, select
 
@@ -102,6 +102,17 @@ def test_my_data_link_shows_everything_and_expires(line, client, counter, make_m
     gone = client.get(path)
     assert gone.status_code == 404 and "重新輸入「我的資料」" in gone.get_data(as_text=True)
     assert client.get(path[:-3] + "abc").status_code == 404
+
+
+def test_my_data_page_shows_a_name_as_text(line, client, make_member, fake_line):
+    user = line.user("<script>alert(1)</script>")
+    line.join(user)
+    line.say(user, "我的資料")
+    link = next(a for a in buttons(line.last(user)) if a["type"] == "uri")
+    page = client.get(urlsplit(link["uri"]).path)
+    html = page.get_data(as_text=True)
+    assert "<script>alert" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "script-src" not in page.headers["Content-Security-Policy"] and "default-src 'none'" in page.headers["Content-Security-Policy"]
 
 
 def test_profile_card_offers_both_rights(line, make_member, fake_line):
