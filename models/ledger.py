@@ -275,6 +275,11 @@ def award(
     from models.reward import issue_card_rewards
 
     receipt_id = check_purchase(receipt_id, amount, visit)
+    # The member's lock first, then the award row: a transaction that holds the lock and must
+    # strengthen it (an erasure in the chat rewrites the unique LINE user id: FOR UPDATE) then waits
+    # for no award holding the KEY SHARE an inserted award row takes, so the two cannot deadlock.
+    # An award that waited on an erasure finds the tombstone and is refused (member_erased).
+    refuse_erased(lock_member(session, member_id))
     inserted = session.execute(
         insert_for(session)(Award)
         .values(
@@ -301,7 +306,6 @@ def award(
         _refuse_other_purchase(original, member_id=member_id, amount=amount, visit=visit)
         return _result(session, original, replayed=True)
 
-    refuse_erased(lock_member(session, member_id))  # erased meanwhile: refused, the award row rolls back with it
     record = session.get(Award, inserted)
     assert record is not None
     earned = earn_for(rule, amount=amount, visit=visit, multiplier=multiplier)

@@ -54,3 +54,38 @@ def test_erase_while_awards_run_loses_nothing_and_lets_nothing_in(pg_only, app, 
         revenue = s.scalar(select(func.sum(Award.amount)))
     dashboard = app.test_client().get("/api/v1/admin/dashboard", headers=ADMIN).get_json()
     assert str(dashboard["revenue"]).split(".")[0] == str(revenue).split(".")[0]
+
+
+def test_erase_in_chat_while_awards_run(pg_only, app, line, counter, make_member, db, fake_line):
+    """The chat's erasure runs in the webhook's transaction, which already holds the member's lock."""
+    from bot import lineevents as ev
+    from tests.test_privacy import postback_of
+
+    counter.rule(amount_per_point="10", stamps_per_visit=1)
+    outcomes = []
+    for round_no in range(6):
+        user, number = make_member(f"聊天{round_no}")
+        line.say(user, "刪除會員資料")
+        line.tap(user, postback_of(line.last(user), "確定刪除"))
+        final = ev.postback_event(user, postback_of(line.last(user), "永久刪除"))
+        line.fake.register_reply_token(final["replyToken"], user)
+        body = ev.payload(final)
+        clients = [app.test_client() for _ in range(AWARDS + 1)]
+
+        def act(i: int):  # type: ignore[no-untyped-def]
+            if i == AWARDS:
+                return clients[i].post("/callback", data=body, headers={"X-Line-Signature": ev.sign("test-channel-secret", body)})
+            return clients[i].post("/api/v1/awards", json={"member_no": number, "receipt_id": f"C{round_no}-{i}", "visit": True},
+                                   headers=counter.cashier)
+
+        answers = run_together(AWARDS + 1, act)
+        outcomes.append([a.status_code for a in answers])
+        assert answers[-1].status_code == 200
+        assert {a.status_code for a in answers[:-1]} <= {201, 410}, outcomes
+        with db.sessions() as s:
+            member = s.scalars(select(Member).where(Member.member_no == number)).one()
+            assert member.erased_at is not None
+            landed = {f"C{round_no}-{i}" for i, a in enumerate(answers[:-1]) if a.status_code == 201}
+            assert set(s.scalars(select(Award.receipt_id).where(Award.member_id == member.id))) == landed
+            frozen = s.scalars(select(AuditLog.details).where(AuditLog.action == "member.erase").order_by(AuditLog.id.desc())).first()
+            assert frozen["balances"]["stamp"] == len(landed)
