@@ -23,7 +23,7 @@ from models.correction import submit_correction
 from models.ledger import recent_entries
 from models.journey import runs_queued_in
 from models.outbox import queued_in
-from models.member import Member, get_by_member_no
+from models.member import Member, get_by_member_no, refuse_erased
 from models.confirmation import Asked, redeem_or_ask, use_or_ask
 from models.reward import list_items
 from models.rule import get_rule
@@ -49,7 +49,8 @@ def identify(body: dict) -> tuple[Member, Actor]:  # type: ignore[type-arg]
         _count_typed_number()
     if not isinstance(number, str) or not number.strip():
         raise InvalidInput("Send the card's token or a member_no", code="member_required")
-    return get_by_member_no(g.db, number.strip()), current_actor().identifying(method)
+    member = refuse_erased(get_by_member_no(g.db, number.strip()))  # 410 member_erased; the award refuses again under the lock
+    return member, current_actor().identifying(method)
 
 
 def summary_for(member: Member, actor: Actor | None) -> dict:  # type: ignore[type-arg]

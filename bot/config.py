@@ -105,6 +105,7 @@ class Settings:
     redis_url: str | None = None
     log_level: str = "INFO"
     max_request_bytes: int = 1_048_576  # every route: a larger body is refused (413) before it is read
+    erase_blocked_after_months: int = 0  # retention: erase members who block the account and did nothing for this long; 0 = off
     trusted_proxies: int = 0  # proxies in front that set X-Forwarded-For (Heroku's router: 1); sign-in throttles key on the client's address
     # a correction moving more than this waits for a second manager's approval (models/correction.py)
     correction_approval_stamps: int = 10
@@ -122,6 +123,8 @@ class Settings:
             raise ConfigError("CORRECTION_APPROVAL_STAMPS and CORRECTION_APPROVAL_POINTS must be 0 or more (0: every correction needs approval)")
         if self.correction_approval_hours < 1:
             raise ConfigError("CORRECTION_APPROVAL_HOURS must be at least 1")
+        if not 0 <= self.erase_blocked_after_months <= 1200:
+            raise ConfigError("ERASE_BLOCKED_AFTER_MONTHS must be 0 (off) or a number of months up to 1200")
         if self.is_production:
             values = {name: getattr(self, attr) for name, attr in SECRET_FIELDS.items()}
             refusal = production_refusal(
@@ -197,6 +200,7 @@ class Settings:
             correction_approval_stamps=int(env.get("CORRECTION_APPROVAL_STAMPS") or defaults.correction_approval_stamps),
             correction_approval_points=int(env.get("CORRECTION_APPROVAL_POINTS") or defaults.correction_approval_points),
             correction_approval_hours=int(env.get("CORRECTION_APPROVAL_HOURS") or defaults.correction_approval_hours),
+            erase_blocked_after_months=int(env.get("ERASE_BLOCKED_AFTER_MONTHS") or 0),
         )
         if not settings.is_production and DEV_SECRET in (
             settings.line_channel_secret,

@@ -122,6 +122,29 @@ def coupon_reminders(svc: Services, *, days_before: int) -> int:
     return sent
 
 
+def retention(svc: Services) -> int | str:
+    """ERASE_BLOCKED_AFTER_MONTHS: erase members who block the account and had no activity for that
+    many months; each in its own transaction, checked again under the member's lock."""
+    from models.privacy import blocked_and_idle, erase_member, lock_for_erasure
+
+    months, now = svc.settings.erase_blocked_after_months, svc.now()
+    if months <= 0:
+        click.echo(f"{'retention erasures':<22} off")
+        return "off"
+    with svc.db.sessions() as session:
+        ids = blocked_and_idle(session, now=now, months=months)
+
+    def one(member_id: int) -> bool:
+        with svc.db.transaction() as session:
+            lock_for_erasure(session, member_id)
+            if not blocked_and_idle(session, now=now, months=months, member_id=member_id):
+                return False  # followed again or active since the list was made
+            return erase_member(session, member_id, actor="system:retention", via="retention", now=now,
+                                reason=f"blocked and inactive for {months} months")[1]
+
+    return _each("retention erasures", ids, one)
+
+
 def run_daily(svc: Services, *, birthday_whole_month: bool = True, coupon_reminder_days: int = 3) -> dict[str, object]:
     """Segments first (journeys' conditions and campaigns' rules read them), then the member
     steps, journeys, the campaigns that are due, and the outbox."""
@@ -146,5 +169,6 @@ def run_daily(svc: Services, *, birthday_whole_month: bool = True, coupon_remind
     from bot.campaigns import run_due
 
     report["campaigns"] = run_due(svc)
+    report["members_erased"] = retention(svc)
     report["pushes"] = run_outbox(svc)
     return report

@@ -171,6 +171,12 @@ class LineGateway:
         except ApiException as exc:
             raise _wrap(exc) from exc
 
+    def unlink_rich_menu(self, user_id: str) -> None:
+        try:
+            self.api.unlink_rich_menu_id_from_user(user_id)
+        except ApiException as exc:
+            raise _wrap(exc) from exc
+
     def basic_id(self) -> str:
         """The account's basic id (@xxxx) from the Get Bot Info API, cached for BOT_INFO_TTL seconds."""
         with self._basic_id_lock:

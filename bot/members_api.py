@@ -77,7 +77,8 @@ def member_detail(member_no: str):  # type: ignore[no-untyped-def]
     messages = session.scalars(select(OutboxMessage).where(OutboxMessage.member_id == member.id).order_by(OutboxMessage.id.desc()).limit(50))
     return {
         "profile": {**member_row(member), "birthday_on": member.birthday_on.isoformat() if member.birthday_on else None,
-                    "terms_version": member.terms_version, "tier_until": member.tier_until.isoformat() if member.tier_until else None},
+                    "terms_version": member.terms_version, "tier_until": member.tier_until.isoformat() if member.tier_until else None,
+                    "erased_at": member.erased_at.isoformat() if member.erased_at else None},
         "summary": member_summary(session, member, now),
         "ledger": [entry_json(e) for e in recent_entries(session, member.id, limit=50)],
         "coupons": [coupon_json(c, t) for c, t in coupons],

@@ -10,6 +10,7 @@ from flask import Blueprint
 
 from bot.openapi_console import CONSOLE_PATHS, CONSOLE_SCHEMAS
 from bot.openapi_corrections import APPROVAL, CORRECTION_PATHS, CORRECTION_SCHEMAS, WAITING
+from bot.openapi_privacy import PRIVACY_PATHS, PRIVACY_SCHEMAS
 from bot.openapi_rules import RULE_SCHEMAS
 from bot.openapi_schemas import CAMPAIGNS, CORRECTION_422, PURCHASE_422, READ, RESPONSES, SCHEMAS, SECURITY_SCHEMES, SETTINGS, op, path_param, query_param, ref
 from bot.openapi_segments import SEGMENT_PATHS, SEGMENT_SCHEMAS
@@ -22,6 +23,7 @@ STORE_CODE = path_param("code", description="The store code")
 SEGMENT_ID = path_param("segment_id", "integer")
 CAMPAIGN_ID = path_param("campaign_id", "integer")
 NO_MEMBER = {"404": "No such member (member_not_found)"}
+ERASED = {"410": "member_erased: the member's data was erased at their request; nothing can be earned or spent (they may join again as a new member)"}
 NO_CAMPAIGN = {"404": "No such campaign (campaign_not_found)"}
 SLOW = {"503": "query_too_slow: the rule's query ran past SEGMENT_QUERY_TIMEOUT_MS on PostgreSQL (details.timeout_ms); "
                "narrow the rule, or try again later"}
@@ -43,20 +45,20 @@ def admin(summary: str, scope: str, **kw: Any) -> dict[str, Any]:
 COUNTER_PATHS: dict[str, Any] = {
     "/api/v1/auth/login": {"post": op("Staff sign-in; returns a bearer token for the cashier page", body="Login", auth="none", errors=("422",))},
     "/api/v1/me": {"get": op("Who is signed in, and for which store")},
-    "/api/v1/scan": {"post": op("Look up a member by card QR token or member number", body="MemberRef", ok="MemberSummary", errors=("404", "422"))},
+    "/api/v1/scan": {"post": op("Look up a member by card QR token or member number", body="MemberRef", ok="MemberSummary", errors={"404": "", "422": "", **ERASED})},
     "/api/v1/awards": {"post": op("Award stamps/points for a receipt (idempotent on store + receipt_id)", body="AwardRequest", status="201", errors={
         "404": "", "422": PURCHASE_422 + "; member_required (neither token nor member_no)",
         "409": "receipt_already_awarded: this store's receipt_id was already awarded to another member, or for another amount or visit "
                "(details: the original amount and visit). Repeating the same purchase answers 200, replayed: true. "
                "receipt_already_has_claim: the receipt has an open claim code for another amount or visit (details: the code's amount "
-               "and visit). Awarding the code's purchase uses the code up: scanned later, it awards nothing"})},
+               "and visit). Awarding the code's purchase uses the code up: scanned later, it awards nothing", **ERASED})},
     "/api/v1/rewards": {"get": op("The points rewards catalogue")},
     "/api/v1/redemptions": {"post": op("Redeem a catalogue reward for points (idempotent on store + request_id)", body="RedemptionRequest", status="201", errors={
         "404": "", "422": "", "409": "confirmation_required: the member was identified by a typed member_no, which cannot spend; the member was pushed a 確認 / 取消 message in LINE (details.confirmation: id, status, expires_at, poll; details.reachable). Poll GET /api/v1/confirmations/{id}: the member's 確認 performs this spend once. Sending the card's QR token instead spends at once. insufficient_balance (details: balance, needed, currency); request_id_reused: this store's request_id was "
                                    "already used for another member or reward; request_in_progress: a request with this request_id is still "
-                                   "being processed, retry it. Repeating the same redemption answers 200, replayed: true"})},
+                                   "being processed, retry it. Repeating the same redemption answers 200, replayed: true", **ERASED})},
     "/api/v1/grants/{grant_id}/use": {"post": op("Hand over a stamp-card reward", body="MemberRef", params=[path_param("grant_id", "integer")], errors={
-        "404": "grant_not_found", "422": "", "409": "confirmation_required: the member was identified by a typed member_no, which cannot spend; the member was pushed a 確認 / 取消 message in LINE (details.confirmation: id, status, expires_at, poll; details.reachable). Poll GET /api/v1/confirmations/{id}: the member's 確認 performs this spend once. Sending the card's QR token instead spends at once. grant_used: already handed over"})},
+        "404": "grant_not_found", "422": "", "409": "confirmation_required: the member was identified by a typed member_no, which cannot spend; the member was pushed a 確認 / 取消 message in LINE (details.confirmation: id, status, expires_at, poll; details.reachable). Poll GET /api/v1/confirmations/{id}: the member's 確認 performs this spend once. Sending the card's QR token instead spends at once. grant_used: already handed over", **ERASED})},
     "/api/v1/confirmations/{confirmation_id}": {"get": op("A member's confirmation of a spend asked for by a typed member number", params=[path_param("confirmation_id", "integer")],
         errors={"404": "confirmation_unknown (another store's, or none)"}, description=(
         "confirmation.status: pending (waiting for the member), confirmed (the spend was done: redemption or grant, and member), failed "
@@ -67,7 +69,7 @@ COUNTER_PATHS: dict[str, Any] = {
         "A 確認 tapped afterwards spends nothing. A confirmation already decided is answered as it is (check confirmation.status)."))},
     "/api/v1/corrections": {"post": op("Manager's compensating ledger entry", body="CorrectionRequest", status="201", also=WAITING,
                                        description=APPROVAL, errors={
-        "403": "", "404": "", "409": "insufficient_balance (a negative correction past the balance)", "422": CORRECTION_422})},
+        "403": "", "404": "", "409": "insufficient_balance (a negative correction past the balance)", "422": CORRECTION_422, **ERASED})},
     "/api/v1/members/{member_no}/ledger": {"get": op("A member's last 50 ledger entries", params=[MEMBER_NO], errors=("404",))},
     "/api/v1/claims": {"post": op("One-time receipt claim code and its LINE link (idempotent on store + receipt_id)", body="ClaimRequest", ok="Claim",
                                   status="201", ok_text="Created", also={"200": ("The code made earlier for this receipt and purchase (replayed: true)", "Claim")},
@@ -82,7 +84,8 @@ COUNTER_PATHS: dict[str, Any] = {
         "problem: otherwise the code redeem would refuse with (coupon_already_redeemed, coupon_expired, coupon_voided, coupon_wrong_store, "
         "coupon_not_yet_valid); can_void: it was redeemed at this store and its redemption was never voided (a manager may void it)."))},
     "/api/v1/coupons/redeem": {"post": op("Redeem a coupon exactly once", body="CouponRef", errors=("404", "409", "422"), description=(
-        "409 codes: coupon_expired, coupon_voided, coupon_wrong_store, coupon_min_spend, coupon_already_redeemed, coupon_token_invalid."))},
+        "409 codes: coupon_expired, coupon_voided, coupon_wrong_store, coupon_min_spend, coupon_already_redeemed, coupon_token_invalid; "
+        "member_erased (the coupon's member was erased)."))},
     "/api/v1/coupons/void-redemption": {"post": op("Manager: undo a redemption (recorded)", body="VoidRequest", errors={
         "403": "manager_only, or coupon_wrong_store (another store redeemed it)", "404": "", "422": "reason_required, coupon_required",
         "409": "coupon_not_redeemed, coupon_token_invalid; coupon_void_limit: this coupon's redemption was voided once already (details: voids, limit), "
@@ -247,14 +250,14 @@ REFERRAL_PATHS: dict[str, Any] = {
         errors={"422": "invalid_period (details.field: from or to is not a date, or from is after to)"})},
 }
 
-PATHS: dict[str, Any] = {**COUNTER_PATHS, **CORRECTION_PATHS, **SETTINGS_PATHS, **SETTINGS_MORE_PATHS, **MEMBER_PATHS, **CAMPAIGN_PATHS, **JOURNEY_PATHS, **REFERRAL_PATHS, **CONSOLE_PATHS, **SEGMENT_PATHS}
+PATHS: dict[str, Any] = {**COUNTER_PATHS, **CORRECTION_PATHS, **SETTINGS_PATHS, **SETTINGS_MORE_PATHS, **MEMBER_PATHS, **CAMPAIGN_PATHS, **JOURNEY_PATHS, **REFERRAL_PATHS, **CONSOLE_PATHS, **SEGMENT_PATHS, **PRIVACY_PATHS}
 
 TAGS = [  # (name, description, path prefixes); the first match names an operation's group
     ("Counter", "The cashier page and POS integrations: staff token or POS key", ("/api/v1/auth", "/api/v1/me", "/api/v1/scan", "/api/v1/awards", "/api/v1/rewards",
                                                                                 "/api/v1/redemptions", "/api/v1/grants", "/api/v1/confirmations", "/api/v1/correction", "/api/v1/members", "/api/v1/claims")),
     ("Coupons", "Checking, redeeming and voiding coupons at the counter", ("/api/v1/coupons",)),
     ("Console", "Admin console: sign-in, who am I, the forms' choices", ("/api/v1/admin/auth", "/api/v1/admin/lookups")),
-    ("Members", "Admin: members, tags, balance adjustments and their approval", ("/api/v1/admin/members", "/api/v1/admin/tags",
+    ("Members", "Admin: members, tags, balance adjustments and their approval, data export and erasure", ("/api/v1/admin/members", "/api/v1/admin/tags",
                                                                               "/api/v1/admin/correction-requests")),
     ("Segments", "Admin: segment rules, RFM/NES, exports", ("/api/v1/admin/segments",)),
     ("Campaigns", "Admin: compose, estimate, send and report", ("/api/v1/admin/campaigns",)),
@@ -283,7 +286,7 @@ def document() -> dict[str, Any]:
                                 "(`details.fields`: every unknown name; `details.allowed`). A NUL in a query value is 422 `invalid_query`."},
         "tags": [{"name": n, "description": d} for n, d, _ in TAGS],
         "paths": _tagged(PATHS),
-        "components": {"schemas": {**SCHEMAS, **RULE_SCHEMAS, **CONSOLE_SCHEMAS, **SETTINGS_MORE_SCHEMAS, **CORRECTION_SCHEMAS, **SEGMENT_SCHEMAS}, "responses": RESPONSES, "securitySchemes": SECURITY_SCHEMES},
+        "components": {"schemas": {**SCHEMAS, **RULE_SCHEMAS, **CONSOLE_SCHEMAS, **SETTINGS_MORE_SCHEMAS, **CORRECTION_SCHEMAS, **SEGMENT_SCHEMAS, **PRIVACY_SCHEMAS}, "responses": RESPONSES, "securitySchemes": SECURITY_SCHEMES},
     }
 
 

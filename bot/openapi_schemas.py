@@ -275,7 +275,7 @@ MEMBER_SCHEMAS: dict[str, Any] = {
                        members={"type": "array", "items": ref("MemberRow")}),
     "MemberDetail": _obj(
         profile={"allOf": [ref("MemberRow"), _obj(birthday_on={"type": ["string", "null"], "format": "date"}, terms_version={"type": ["string", "null"]},
-                                                  tier_until=TIME_OR_NULL)]},
+                                                  tier_until=TIME_OR_NULL, erased_at={**TIME_OR_NULL, "description": "set once the member's data was erased"})]},
         summary=ref("MemberSummary"), ledger={"type": "array", "items": ref("LedgerEntry"), "description": "The last 50 entries"},
         coupons={"type": "array", "items": ref("Coupon")}, tags={"type": "array", "items": {"type": "string"}},
         segments={"description": "null until stats were computed for this member (needs a purchase and a recompute)", "oneOf": [{"type": "null"}, _obj(

@@ -82,9 +82,13 @@ def deliver(svc: Services, ids: list[int] | None = None, limit: int = 100) -> di
         rows = [(r.id, r.retry_key, r.purpose, r.messages, *members.get(r.member_id, (None, False))) for r in due]
     for row_id, retry_key, purpose, payload, user_id, reachable in rows:
         error: LineError | None = None
+        if purpose == outbox.RICHMENU_UNLINK:  # an erased member's: the row, not the member, knows the LINE user
+            user_id, reachable = (payload[0]["userId"] if payload else None), bool(payload)
         if reachable and user_id:
             try:
-                if purpose == outbox.RICHMENU:
+                if purpose == outbox.RICHMENU_UNLINK:
+                    svc.line.unlink_rich_menu(user_id)
+                elif purpose == outbox.RICHMENU:
                     svc.line.link_rich_menu(user_id, payload[0]["richMenuId"])
                 else:
                     svc.line.push(user_id, [RawMessage.of(m) for m in payload], retry_key=retry_key)
@@ -104,6 +108,8 @@ def deliver(svc: Services, ids: list[int] | None = None, limit: int = 100) -> di
                 log.warning("push %s failed: %s", row_id, error)
                 outbox.mark_failed(row, now=svc.now(), error=str(error), retry_after=error.retry_after, retryable=error.retryable)
                 counts["failed" if row.status == "failed" else "retry"] += 1
+            if purpose == outbox.RICHMENU_UNLINK and row.status != "pending":
+                row.messages = []  # done with the LINE user id: nothing of the erased member is left
     return counts
 
 

@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 from linebot.v3.messaging import FlexBox, FlexBubble, FlexMessage, FlexSeparator, FlexText, Message
 
 from handlers import Context, Input, join
-from handlers.messages import BRAND_COLOR, label_value, text
+from handlers.messages import BRAND_COLOR, button, label_value, postback, text
 
 TAIPEI = ZoneInfo("Asia/Taipei")
 
@@ -39,6 +39,10 @@ def show_profile(inp: Input, ctx: Context) -> list[Message]:
             *(label_value(label, value) for label, value in rows),
             FlexSeparator(margin="lg"),
             FlexText(text=t("profile_hint"), size="xs", color="#8C8C8C", wrap=True, margin="lg"),
+        ]),
+        footer=FlexBox(layout="vertical", spacing="sm", contents=[
+            button(postback(t("profile_my_data"), "my_data"), primary=False),
+            button(postback(t("profile_erase"), "erase"), primary=False),
         ]),
     )
     return [FlexMessage(alt_text=t("profile_alt"), contents=bubble)]

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from linebot.v3.messaging import Message
 
-from handlers import Context, Handler, Input, brand, card, confirm, coupons, help, invite, join, menu, offers, profile, referral, stamps, tiers
+from handlers import Context, Handler, Input, brand, card, confirm, coupons, help, invite, join, menu, offers, privacy, profile, referral, stamps, tiers
 from models.conversation import get_conversation
 
 # Typed commands (members type them or rich menu "message" actions send them).
@@ -20,6 +20,8 @@ COMMANDS: dict[str, Handler] = {
     "help": help.show_help,
     "邀請好友": invite.show_invite,
     "會員資料": profile.show_profile,
+    "我的資料": privacy.show_export,
+    "刪除會員資料": privacy.start_erase,
     "品牌故事": brand.show_about,
     "門市據點": brand.show_stores,
     "門市": brand.show_stores,
@@ -36,6 +38,10 @@ POSTBACKS: dict[str, Handler] = {
     "help": help.show_help,
     "invite": invite.show_invite,
     "profile": profile.show_profile,
+    privacy.EXPORT: privacy.show_export,
+    privacy.ERASE: privacy.start_erase,
+    privacy.CONFIRM: privacy.confirm,
+    privacy.KEEP: privacy.keep,
     "about": brand.show_about,
     "stores": brand.show_stores,
     menu.TAB: menu.switch_tab,

@@ -159,7 +159,8 @@ def audience(session: Session, campaign: Campaign, now: datetime):  # type: igno
     return (
         select(Member.id)
         .outerjoin(MemberStats, MemberStats.member_id == Member.id)
-        .where(Member.joined_at.is_not(None), Member.is_reachable.is_(True), compile_rule(session, campaign.rule, now))
+        .where(Member.joined_at.is_not(None), Member.is_reachable.is_(True), Member.erased_at.is_(None),
+               compile_rule(session, campaign.rule, now))
     )
 
 

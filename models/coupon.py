@@ -188,7 +188,8 @@ def _new_code() -> str:
 
 def issue(session: Session, *, template: CouponTemplate, member_id: int, source: str, occasion: str, now: datetime) -> Issued:
     """Issue one coupon for this occasion, once; respects stock and the per-member limit."""
-    lock_member(session, member_id)
+    if lock_member(session, member_id).erased_at is not None:
+        return Issued(None, created=False, reason="member_erased")
     existing = session.scalars(
         select(Coupon).where(Coupon.template_id == template.id, Coupon.member_id == member_id, Coupon.occasion == occasion)
     ).one_or_none()
@@ -260,8 +261,13 @@ def get_by_code(session: Session, code: str) -> Coupon:
 
 
 def check_redeemable(session: Session, coupon: Coupon, *, store: Store, amount: Decimal | None, now: datetime) -> CouponTemplate:
+    from models.member import Member
+
     template = session.get(CouponTemplate, coupon.template_id)
     assert template is not None
+    holder = session.get(Member, coupon.member_id)
+    if holder is not None and holder.erased_at is not None:  # withdrawn at the erasure; a voided redemption stays unusable too
+        raise CouponError("This coupon's member was erased", code="member_erased")
     if coupon.status == "redeemed":
         raise CouponError("This coupon was already used", code="coupon_already_redeemed")
     if coupon.status == "voided":

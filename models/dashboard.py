@@ -51,7 +51,9 @@ def dashboard(session: Session, *, start: date, end: date, now: datetime) -> dic
     total = session.scalar(select(func.count()).where(joined)) or 0
     reachable = session.scalar(select(func.count()).where(joined, Member.is_reachable.is_(True))) or 0
     friends = session.scalar(select(func.count()).select_from(Member)) or 0
-    blocked = session.scalar(select(func.count()).where(Member.is_reachable.is_(False))) or 0
+    # an erased member is unreachable, but blocked only if they had blocked (erasure keeps unfollowed_at)
+    blocked = session.scalar(select(func.count()).where(
+        Member.is_reachable.is_(False), Member.erased_at.is_(None) | Member.unfollowed_at.is_not(None))) or 0
     new = session.scalar(select(func.count()).where(Member.joined_at >= lo, Member.joined_at < hi)) or 0
     # Ocard's 期間新可觸及會員數: members who joined in the period and can still be messaged (not blocked)
     new_reachable = session.scalar(select(func.count()).where(Member.joined_at >= lo, Member.joined_at < hi, Member.is_reachable.is_(True))) or 0

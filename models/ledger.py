@@ -22,7 +22,7 @@ from models.base import BigInt, Base, IntPK, Timestamp, TXN_KEY, txn_cache, inse
 from models.card import PREFETCH_KEY as CARD_PREFETCH
 from models.errors import Conflict, DomainError, InvalidInput, NotFound
 from models.limits import MAX_CORRECTION, MAX_PURCHASE, MAX_STAMPS_PER_AWARD
-from models.member import Member, holds_lock, mark_locked
+from models.member import Member, holds_lock, mark_locked, refuse_erased
 from models.rule import EarningRule, capped, earn_for
 from models.store import Actor
 
@@ -101,7 +101,10 @@ class AwardResult:
 def lock_member(session: Session, member_id: int) -> Member:
     # FOR NO KEY UPDATE: serialises balance changes without conflicting with the KEY SHARE
     # locks that inserting rows which reference the member (awards, entries) take.
-    member = session.scalars(select(Member).where(Member.id == member_id).with_for_update(key_share=True)).one_or_none()
+    # populate_existing: the row as the lock found it, not as this session loaded it before waiting
+    # (an erasure that committed meanwhile must be seen; the ORM otherwise keeps the older values).
+    member = session.scalars(select(Member).where(Member.id == member_id).with_for_update(key_share=True)
+                             .execution_options(populate_existing=True)).one_or_none()
     if member is None:
         raise NotFound("No such member", code="member_not_found")
     mark_locked(session, member_id)
@@ -285,6 +288,11 @@ def award(
     from models.reward import issue_card_rewards
 
     receipt_id = check_purchase(receipt_id, amount, visit)
+    # The member's lock first, then the award row: a transaction that holds the lock and must
+    # strengthen it (an erasure in the chat rewrites the unique LINE user id: FOR UPDATE) then waits
+    # for no award holding the KEY SHARE an inserted award row takes, so the two cannot deadlock.
+    # An award that waited on an erasure finds the tombstone and is refused (member_erased).
+    refuse_erased(lock_member(session, member_id))
     inserted = session.execute(
         insert_for(session)(Award)
         .values(
@@ -311,7 +319,6 @@ def award(
         _refuse_other_purchase(original, member_id=member_id, amount=amount, visit=visit)
         return _result(session, original, replayed=True)
 
-    lock_member(session, member_id)
     record = session.get(Award, inserted)
     assert record is not None
     earned = earn_for(rule, amount=amount, visit=visit, multiplier=multiplier)
@@ -376,7 +383,7 @@ def correct(
     """A manager's compensating entry (never an edit). Cannot take a balance below zero.
     Large ones need a second manager's approval first (models/correction.py)."""
     check_correction(actor, currency=currency, amount=amount, note=note)
-    lock_member(session, member_id)
+    refuse_erased(lock_member(session, member_id))
     if amount < 0:
         return spend(session, member_id=member_id, currency=currency, amount=-amount, reason="correction", actor=actor, now=now, note=note.strip())
     days = rule.stamp_expiry_days if currency == "stamp" else rule.point_expiry_days

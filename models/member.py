@@ -8,7 +8,7 @@ from sqlalchemy import Boolean, Date, ForeignKey, String, bindparam, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from models.base import Base, IntPK, Timestamp, TXN_KEY, txn_cache, insert_for
-from models.errors import NotFound
+from models.errors import DomainError, NotFound
 
 MEMBER_NO_BASE = 10_000_000
 
@@ -39,10 +39,30 @@ class Member(Base):
     # while it waited) and the many events outside a flow skip reading the conversation table.
     flow: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[Timestamp]
+    # Erased at the member's request or by the retention setting (models/privacy.py): personal
+    # columns empty, line_user_id a tombstone; the row stays so ledgers and counts add up.
+    erased_at: Mapped[Timestamp | None]
 
     @property
     def is_member(self) -> bool:
-        return self.joined_at is not None
+        return self.joined_at is not None and self.erased_at is None
+
+    @property
+    def is_erased(self) -> bool:
+        return self.erased_at is not None
+
+
+class MemberErased(DomainError):
+    """The member's data was erased: nothing can be earned, spent or issued for them any more."""
+
+    code = "member_erased"
+    status = 410
+
+
+def refuse_erased(member: Member) -> Member:
+    if member.erased_at is not None:
+        raise MemberErased("This member's data was erased at their request; they can join again as a new member")
+    return member
 
 
 class FollowLog(Base):

@@ -16,6 +16,9 @@ from models.base import Base, IntPK, Timestamp
 
 MAX_ATTEMPTS = 8
 RICHMENU = "richmenu"
+# After an erasure: take the member menu off the LINE user. The row carries the user id (the member
+# row no longer does) until it is sent or gives up; then its payload is emptied (bot/push.py).
+RICHMENU_UNLINK = "richmenu_unlink"
 PENDING_KEY = "outbox_ids"  # purpose of a row that links a rich menu instead of pushing messages
 
 
@@ -65,6 +68,10 @@ def queued_in(session: Session) -> list[int]:
 def enqueue_richmenu(session: Session, *, member_id: int, richmenu_id: str, now: datetime) -> OutboxMessage:
     """Link the member to a rich menu (a tier's menu) once this transaction commits."""
     return enqueue(session, member_id=member_id, purpose=RICHMENU, messages=[{"richMenuId": richmenu_id}], now=now)
+
+
+def enqueue_unlink(session: Session, *, member_id: int, line_user_id: str, now: datetime) -> OutboxMessage:
+    return enqueue(session, member_id=member_id, purpose=RICHMENU_UNLINK, messages=[{"userId": line_user_id}], now=now)
 
 
 def due(session: Session, *, now: datetime, limit: int = 100, ids: list[int] | None = None) -> list[OutboxMessage]:

@@ -199,7 +199,8 @@ def _give(session: Session, program: ReferralProgram, side: str, member_id: int,
     currency = "stamp" if kind == "stamps" else "point"
     rule = get_rule(session)
     days = rule.stamp_expiry_days if currency == "stamp" else rule.point_expiry_days
-    lock_member(session, member_id)
+    if lock_member(session, member_id).erased_at is not None:  # an erased referrer gets nothing (the friend still does)
+        return None
     add_entry(session, member_id=member_id, currency=currency, amount=amount, reason="referral", actor=None, now=now,
               note=f"referral:{referral_id}", expires_at=now + timedelta(days=days) if days else None)
     return Gift(kind, amount)

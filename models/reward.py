@@ -11,6 +11,7 @@ from models.base import BigInt, Base, IntPK, Timestamp, insert_for
 from models.errors import Conflict, InvalidInput, NotFound
 from models.limits import MAX_POINTS_COST
 from models.ledger import add_entry, balance, lock_member, spend
+from models.member import refuse_erased
 from models.rule import EarningRule
 from models.store import Actor
 
@@ -169,7 +170,7 @@ def redeem_item(
     item = session.get(RewardItem, item_id)
     if item is None or not item.is_active:
         raise NotFound("No such reward", code="reward_not_found")
-    lock_member(session, member_id)
+    refuse_erased(lock_member(session, member_id))
     existing = _existing(session, actor.store_id, request_id)  # a twin may have committed meanwhile
     if existing is not None:
         return _replay(session, existing, member_id=member_id, item_id=item_id)
@@ -216,6 +217,7 @@ def use_grant(session: Session, *, grant_id: int, member_id: int, actor: Actor, 
     """Hand over a stamp-card reward at the counter, exactly once."""
     from models.errors import Conflict
 
+    refuse_erased(lock_member(session, member_id))
     grant = session.scalars(select(RewardGrant).where(RewardGrant.id == grant_id).with_for_update()).one_or_none()
     if grant is None or grant.member_id != member_id:
         raise NotFound("No such reward for this member", code="grant_not_found")

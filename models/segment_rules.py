@@ -325,9 +325,10 @@ def compile_rule(session: Session, rule: Any, now: datetime) -> ColumnElement[bo
 
 
 def members_query(session: Session, rule: Any, now: datetime):  # type: ignore[no-untyped-def]
-    """Joined members matching the rule, with their stats joined for the conditions."""
+    """Joined members matching the rule, with their stats joined for the conditions (erased members never)."""
     clause = compile_rule(session, rule, now)
-    return select(Member).outerjoin(MemberStats, MemberStats.member_id == Member.id).where(Member.joined_at.is_not(None), clause)
+    return (select(Member).outerjoin(MemberStats, MemberStats.member_id == Member.id)
+            .where(Member.joined_at.is_not(None), Member.erased_at.is_(None), clause))
 
 
 def preview(session: Session, rule: Any, now: datetime, sample: int = 10) -> tuple[int, list[Member]]:

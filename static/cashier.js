@@ -16,6 +16,7 @@
 
   const MESSAGES = {
     token_expired: 'QR 已過期，請會員更新會員卡 QR 碼',
+    member_erased: '這位會員已刪除會員資料，無法集點或兌換；可請對方重新加入會員',
     token_invalid: '這不是有效的會員卡 QR 碼，請會員重新開啟 LINE 會員卡',
     member_not_found: '查無此會員，請確認會員編號',
     member_required: '請掃描會員 QR 或輸入會員編號',

@@ -1,6 +1,7 @@
 /* 會員: search and list (GET /api/v1/admin/members, ?q=&page= kept in the URL), and one member's
  * page: profile, tier, balances, RFM/NES, tags (add, remove), a manager's balance adjustment with
- * its reason, coupons, the ledger and the messages the member received. */
+ * its reason, coupons, the ledger, the messages the member received, and their data rights
+ * (members-privacy.js). An erased member's page shows what stays, with nothing to change. */
 'use strict';
 (() => {
   const { el, t, fmt, card, badge, table } = Admin;
@@ -40,7 +41,8 @@
     const s = d.summary;
     return card(null,
       el('div', { class: 'page-head', style: 'margin:0' }, el('h2', { style: 'font-size:20px;margin:0;flex:1', id: 'memberName', text: p.name || t('common.unknown') }),
-        s.tier ? badge(s.tier, 'warn') : null, p.reachable ? badge(t('members.canReach'), 'ok') : badge(t('members.blocked'), 'bad')),
+        s.tier ? badge(s.tier, 'warn') : null,
+        p.erased_at ? badge(t('members.erased'), 'bad') : (p.reachable ? badge(t('members.canReach'), 'ok') : badge(t('members.blocked'), 'bad'))),
       el('div', { class: 'balances' },
         el('div', {}, el('span', { text: t('members.stamps') }), el('b', { id: 'stampBalance', text: `${fmt.num(s.balances.stamps)}` }),
           el('span', { text: t('members.card', { filled: s.card.filled, size: s.card.size }) })),
@@ -64,7 +66,7 @@
   }
 
   function tagsCard(d, no) {
-    const editable = Admin.can('campaigns:manage');
+    const editable = Admin.can('campaigns:manage') && !d.profile.erased_at;
     const call = async (method, path, body) => {
       try { await Admin.api(`/api/v1/admin/members/${no}/tags${path}`, { method, body }); Admin.refresh(); } catch (err) { Admin.fail(err); }
     };
@@ -130,9 +132,11 @@
 
   Admin.pages.member = async (main, [no]) => {
     const d = await Admin.api(`/api/v1/admin/members/${encodeURIComponent(no)}`);
-    main.append(Admin.pageHead(d.profile.name || no, t('members.numberIs', { no }), Admin.link('/admin/members', t('members.back'), { class: 'btn secondary' })));
+    const erased = Boolean(d.profile.erased_at);
+    main.append(Admin.pageHead(d.profile.name || (erased ? t('members.erased') : no), t('members.numberIs', { no }),
+      Admin.link('/admin/members', t('members.back'), { class: 'btn secondary' })));
     main.append(el('div', { class: 'split' },
       el('div', { class: 'stack' }, profileCard(d), tagsCard(d, no), ledgerCard(d), messagesCard(d)),
-      el('div', { class: 'stack' }, adjustCard(no), statsCard(d), couponsCard(d))));
+      el('div', { class: 'stack' }, erased ? null : adjustCard(no), Admin.privacyCard(d, no), statsCard(d), couponsCard(d))));
   };
 })();
