@@ -10,7 +10,8 @@ from linebot.v3.messaging import FlexBox, FlexBubble, FlexCarousel, FlexComponen
 from handlers import Context, Input
 from handlers.messages import BRAND_COLOR, build, button, label_value, postback, say, text, uri
 from handlers.texts import Texts
-from models.store import Store, list_stores
+from models.errors import NotFound
+from models.store import Store, get_store, list_stores
 
 LOCATION = "store_location"  # postback: action=store_location&code=<store code>
 PER_CAROUSEL = 12  # LINE's limit of bubbles in a carousel
@@ -67,7 +68,10 @@ def show_stores(inp: Input, ctx: Context) -> list[Message]:
 
 def send_location(inp: Input, ctx: Context) -> list[Message]:
     """傳送位置: the store as a LINE location message (the member's LINE opens it in a map)."""
-    store = next((s for s in list_stores(ctx.session) if s.code == inp.params.get("code")), None)
+    try:
+        store: Store | None = get_store(ctx.session, inp.params.get("code", ""))
+    except NotFound:
+        store = None
     if store is None or not store.has_location:
         return [text(ctx.texts("store_location_unknown")), *show_stores(inp, ctx)]
     return [build(LocationMessage,

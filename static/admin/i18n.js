@@ -365,7 +365,7 @@ window.I18N = (() => {
     'set.journey.savedOn': ['「{name}」已啟用', '{name} is on'], 'set.journey.savedOff': ['「{name}」已儲存（停用中）', '{name} saved (off)'],
     'set.store.add': ['新增門市', 'Add a store'], 'set.store.code': ['門市代碼', 'Store code'], 'set.store.codeHint': ['英數字，例如 TPE01', 'Letters and digits, e.g. TPE01'],
     'set.store.name': ['門市名稱', 'Store name'], 'set.store.none': ['尚無門市', 'No stores yet'],
-    'set.store.info': ['門市資訊（聊天室「門市據點」顯示）', 'Store details (shown in chat under 門市據點)'], 'set.store.address': ['地址', 'Address'],
+    'set.store.rename': ['店名', 'Name'], 'set.store.info': ['門市資訊（聊天室「門市據點」顯示）', 'Store details (shown in chat under 門市據點)'], 'set.store.address': ['地址', 'Address'],
     'set.store.hours': ['營業時間', 'Opening hours'], 'set.store.hoursHint': ['例如：每日 07:30–20:00', 'e.g. 每日 07:30–20:00'], 'set.store.phone': ['電話', 'Phone'],
     'set.store.latitude': ['緯度', 'Latitude'], 'set.store.longitude': ['經度', 'Longitude'],
     'set.store.latLngHint': ['兩者都填：聊天室可傳送 LINE 位置訊息', 'Both set: the chat can send a LINE location message'],

@@ -59,7 +59,7 @@
   /** What 門市據點 shows in chat (PUT /api/v1/admin/stores/CODE): an emptied field clears it. */
   function storeInfo(store) {
     const form = Admin.simpleForm([
-      ['name', t('set.store.name'), 'text', { required: true }], ['address', t('set.store.address'), 'text'],
+      ['name', t('set.store.rename'), 'text', { required: true }], ['address', t('set.store.address'), 'text'],
       ['hours', t('set.store.hours'), 'text', { hint: t('set.store.hoursHint') }], ['phone', t('set.store.phone'), 'tel'],
       ['latitude', t('set.store.latitude'), 'number', { hint: t('set.store.latLngHint') }], ['longitude', t('set.store.longitude'), 'number'],
       ['map_url', t('set.store.mapUrl'), 'url', { hint: t('set.store.mapUrlHint') }],
