@@ -12,13 +12,17 @@ from bot.auth import require_admin
 from bot.services import services
 from models.reward import RewardItem, create_item, list_items, update_item
 from models.rule import get_rule, rule_to_dict, update_rule
-from models.store import ApiKey, Staff, create_api_key, create_staff, create_store, get_store, list_api_keys, list_stores, revoke_api_key
+from models.store import ApiKey, Staff, create_api_key, create_staff, create_store, get_store, list_api_keys, list_stores, revoke_api_key, update_store
 
 bp = Blueprint("admin_api", __name__, url_prefix="/api/v1/admin")
 
 
 def store_json(store) -> dict:  # type: ignore[no-untyped-def,type-arg]
-    return {"code": store.code, "name": store.name, "created_at": store.created_at.isoformat()}
+    """A store with what the chat shows of it (coordinates as numbers, 6 decimals)."""
+    coord = lambda v: float(v) if v is not None else None  # noqa: E731
+    return {"code": store.code, "name": store.name, "created_at": store.created_at.isoformat(),
+            "address": store.address, "hours": store.hours, "phone": store.phone,
+            "latitude": coord(store.latitude), "longitude": coord(store.longitude), "map_url": store.map_url}
 
 
 def key_json(key: ApiKey, store_code: str) -> dict:  # type: ignore[type-arg]
@@ -45,6 +49,15 @@ def add_store():  # type: ignore[no-untyped-def]
     store = create_store(g.db, code=parse_str(body, "code", max_len=32) or "", name=parse_str(body, "name", max_len=120) or "", now=services().now())
     g.db.commit()
     return store_json(store), 201
+
+
+@bp.put("/stores/<code>")
+@require_admin
+def change_store(code: str):  # type: ignore[no-untyped-def]
+    """Name, address, hours, phone, coordinates, map link: the fields sent change."""
+    store = update_store(g.db, code, json_body())
+    g.db.commit()
+    return store_json(store)
 
 
 @bp.get("/stores/<code>/staff")

@@ -34,7 +34,7 @@ def seed(app, *, members: int = DEMO_MEMBERS, empty: bool = False) -> None:  # t
     from models.reward import create_item, list_items
     from models.rule import get_rule, update_rule
     from models.segment import compute_stats
-    from models.store import Store, create_staff, create_store
+    from models.store import Store, create_staff, create_store, update_store
 
     from models.admin_user import AdminUser, create_admin_user
     from bot import demo_seed
@@ -49,6 +49,8 @@ def seed(app, *, members: int = DEMO_MEMBERS, empty: bool = False) -> None:  # t
         if session.query(Store).filter_by(code="DEMO").first():
             return
         store = create_store(session, code="DEMO", name="好日子咖啡 信義店", now=now)
+        update_store(session, "DEMO", {"address": "台北市信義區松高路 11 號", "hours": "每日 07:30–20:00", "phone": "02-2720-1234",
+                                       "latitude": "25.039160", "longitude": "121.567340"})
         for username, password, role, name in DEMO_STAFF:
             create_staff(session, store, username=username, password=password, role=role, display_name=name, now=now)
         get_rule(session)
@@ -59,6 +61,7 @@ def seed(app, *, members: int = DEMO_MEMBERS, empty: bool = False) -> None:  # t
         if empty:
             return
         second = create_store(session, code="DEMO2", name="好日子咖啡 中山店", now=now)
+        update_store(session, "DEMO2", {"address": "台北市中山區南京西路 12 號", "hours": "平日 08:00–19:00，週末 09:00–18:00"})
         username, password, role, name = DEMO_SECOND_STORE_STAFF
         create_staff(session, second, username=username, password=password, role=role, display_name=name, now=now)
         template_ids = demo_seed.seed_catalogue(session, now=now)

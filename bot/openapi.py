@@ -108,6 +108,12 @@ SETTINGS_PATHS: dict[str, Any] = {
     "/api/v1/admin/coupons/{code}/void": {"post": admin("Withdraw an unused coupon", CAMPAIGNS, body="CouponVoidRequest", params=[path_param("code", description="The coupon code")],
                                                         errors=("404", "409", "422"))},
     "/api/v1/admin/stores": {"get": admin("List stores", SETTINGS), "post": admin("Create a store", SETTINGS, body="Store", status="201", errors=("409", "422"))},
+    "/api/v1/admin/stores/{code}": {"put": admin(
+        "Change a store: its name and what 門市據點 shows in chat (address, hours, phone, location, map link)", SETTINGS,
+        body="StoreUpdate", ok="StoreInfo", params=[STORE_CODE], errors={
+            "404": "No such store (store_not_found)",
+            "422": "invalid_json, or invalid_store (details.field: name, address, hours, phone, latitude, longitude, map_url, "
+                   "or an unknown field; latitude and longitude go together)"})},
     "/api/v1/admin/stores/{code}/staff": {
         "get": admin("List a store's staff", SETTINGS, params=[STORE_CODE], errors=("404",)),
         "post": admin("Add staff to a store", SETTINGS, body="StaffRequest", status="201", params=[STORE_CODE], errors=("404", "409", "422")),

@@ -187,6 +187,19 @@ CASHIER_SCHEMAS: dict[str, Any] = {
 
 SETTINGS_SCHEMAS: dict[str, Any] = {
     "Store": _obj(["code", "name"], code={"type": "string", "maxLength": 32}, name={"type": "string", "maxLength": 120}),
+    "StoreUpdate": _obj(
+        doc="Only the fields sent change; null (or an empty text) clears an optional one",
+        name={"type": "string", "minLength": 1, "maxLength": 120},
+        address={"type": ["string", "null"], "maxLength": 100, "description": "Shown in chat and sent in its LINE location message"},
+        hours={"type": ["string", "null"], "maxLength": 200, "examples": ["每日 07:30–20:00"]},
+        phone={"type": ["string", "null"], "pattern": r"^\+?[0-9][0-9 ()#-]{5,19}$", "description": "Its 撥打電話 button dials it"},
+        latitude={"type": ["number", "null"], "minimum": -90, "maximum": 90, "description": "With longitude: 門市據點 sends a LINE location message"},
+        longitude={"type": ["number", "null"], "minimum": -180, "maximum": 180},
+        map_url={"type": ["string", "null"], "format": "uri", "maxLength": 500,
+                 "description": "http(s); without it the map button searches Google Maps for the coordinates or the address"}),
+    "StoreInfo": _obj(["code", "name"], code={"type": "string"}, name={"type": "string"}, created_at={"type": "string", "format": "date-time"},
+                      address={"type": ["string", "null"]}, hours={"type": ["string", "null"]}, phone={"type": ["string", "null"]},
+                      latitude={"type": ["number", "null"]}, longitude={"type": ["number", "null"]}, map_url={"type": ["string", "null"]}),
     "StaffRequest": _obj(["username", "password"], username={"type": "string", "maxLength": 64}, password={"type": "string", "minLength": 8},
                          name={"type": "string"}, role={"type": "string", "enum": ["cashier", "manager"], "default": "cashier"}),
     "ApiKeyRequest": _obj(label={"type": "string", "default": "POS"}),

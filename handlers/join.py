@@ -26,6 +26,7 @@ from handlers.texts import Texts
 from models.conversation import Conversation, advance, end_conversation, start_conversation
 from models.coupon import CouponTemplate, issue_for_trigger
 from models.member import complete_join
+from models.profile import normalise_phone
 
 FLOW = "join"
 STEP_ACTION = "join_step"  # postback action of the flow's own buttons
@@ -128,16 +129,6 @@ def parse_birthday(inp: Input, ctx: Context) -> Any:
     if born.year < 1900:
         raise Reject("join_birthday_bad")
     return born.isoformat()
-
-
-def normalise_phone(raw: str) -> str | None:
-    """Taiwan mobile numbers as 09xxxxxxxx; +886 and separators accepted."""
-    digits = re.sub(r"[\s\-().]", "", raw)
-    if digits.startswith("+886"):
-        digits = "0" + digits[4:]
-    elif digits.startswith("886") and len(digits) == 12:
-        digits = "0" + digits[3:]
-    return digits if re.fullmatch(r"09\d{8}", digits) else None
 
 
 def parse_phone(inp: Input, ctx: Context) -> Any:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from linebot.v3.messaging import Message
 
-from handlers import Context, Handler, Input, brand, card, confirm, coupons, help, invite, join, menu, offers, privacy, profile, referral, stamps, tiers
+from handlers import Context, Handler, Input, brand, card, catalogue, confirm, coupons, help, invite, join, menu, offers, privacy, profile, profile_edit, referral, stamps, tiers
 from models.conversation import get_conversation
 
 # Typed commands (members type them or rich menu "message" actions send them).
@@ -13,6 +13,8 @@ COMMANDS: dict[str, Handler] = {
     "加入會員": join.start,
     "集點卡": stamps.show_stamps,
     "我的點數": stamps.show_stamps,
+    "兌換目錄": catalogue.show_catalogue,
+    "點數兌換": catalogue.show_catalogue,
     "我的優惠券": coupons.show_coupons,
     "優惠券": coupons.show_coupons,
     "會員權益": tiers.show_benefits,
@@ -32,6 +34,7 @@ POSTBACKS: dict[str, Handler] = {
     "card": card.show_card,
     "join": join.start,
     "stamps": stamps.show_stamps,
+    catalogue.ACTION: catalogue.show_catalogue,
     "coupons": coupons.show_coupons,
     offers.CLAIM: offers.claim_offer,
     "benefits": tiers.show_benefits,
@@ -42,8 +45,10 @@ POSTBACKS: dict[str, Handler] = {
     privacy.ERASE: privacy.start_erase,
     privacy.CONFIRM: privacy.confirm,
     privacy.KEEP: privacy.keep,
+    profile_edit.EDIT: profile_edit.start,
     "about": brand.show_about,
     "stores": brand.show_stores,
+    brand.LOCATION: brand.send_location,
     menu.TAB: menu.switch_tab,
     confirm.CONFIRM: confirm.on_confirm,
     confirm.CANCEL: confirm.on_cancel,
@@ -72,9 +77,13 @@ def route(inp: Input, ctx: Context) -> list[Message]:
     convo = get_conversation(ctx.session, ctx.member)
     if convo is not None and convo.flow == join.FLOW:
         return join.on_input(inp, ctx, convo)
+    if convo is not None and convo.flow == profile_edit.FLOW:
+        return profile_edit.on_input(inp, ctx, convo)
     if inp.action is not None:
         if inp.action == join.STEP_ACTION:  # a button from a finished or cancelled flow
             return join.stale_button(inp, ctx)
+        if inp.action == profile_edit.STEP_ACTION:
+            return profile_edit.stale_button(inp, ctx)
         return POSTBACKS.get(inp.action, help.show_help)(inp, ctx)
     if stamps.is_claim(inp.text):
         return stamps.claim(inp, ctx)

@@ -9,14 +9,14 @@ from linebot.v3.messaging import FlexBox, FlexBubble, FlexComponent, FlexMessage
 from sqlalchemy.orm import Session
 
 from handlers import Context, Input, join
-from handlers.messages import BRAND_COLOR, build, postback, text
+from handlers.messages import BRAND_COLOR, build, button, postback, text
 from handlers.texts import Texts
 from models.claim import redeem_claim
 from models.errors import DomainError
 from models.checkout import Checkout
 from models.ledger import LedgerEntry, balance, recent_entries
 from models.member import Member
-from models.reward import open_grants
+from models.reward import list_items, open_grants
 from models.rule import EarningRule, get_rule
 from models.store import Store
 
@@ -102,9 +102,10 @@ def history_rows(entries: list[LedgerEntry], t: Texts, *, limit: int | None = No
 
 
 def stamp_card(session: Session, member: Member, rule: EarningRule, t: Texts, *, history: int = 10,
-               headline: list[FlexComponent] | None = None, completed: bool = False) -> FlexMessage:
+               headline: list[FlexComponent] | None = None, completed: bool = False, catalogue: bool = False) -> FlexMessage:
     """The card with its progress; ``completed``: the award that filled it, shown full with its
-    reward ready (the balance has already started the next card: what was carried over is said)."""
+    reward ready (the balance has already started the next card: what was carried over is said);
+    ``catalogue``: a 兌換目錄 button (postback action=catalogue) under it."""
     stamps = balance(session, member.id, "stamp")
     points = balance(session, member.id, "point")
     size = max(1, rule.card_size)
@@ -131,6 +132,7 @@ def stamp_card(session: Session, member: Member, rule: EarningRule, t: Texts, *,
         header=build(FlexBox, layout="vertical", background_color=BRAND_COLOR,
                        contents=[build(FlexText, text=t("stamps_title"), color="#FFFFFF", weight="bold", size="lg")]),
         body=build(FlexBox, layout="vertical", spacing="sm", contents=body),
+        footer=build(FlexBox, layout="vertical", contents=[button(postback(t("catalogue_button"), "catalogue"), primary=False)]) if catalogue else None,
     )
     return build(FlexMessage, alt_text=t("stamps_alt", stamps=filled, size=size), contents=bubble)
 
@@ -185,7 +187,7 @@ def show_stamps(inp: Input, ctx: Context) -> list[Message]:
     t = ctx.texts
     if not ctx.member.is_member:
         return [text(t("card_not_member")), join.join_invitation(t)]
-    card = stamp_card(ctx.session, ctx.member, get_rule(ctx.session), t)
+    card = stamp_card(ctx.session, ctx.member, get_rule(ctx.session), t, catalogue=bool(list_items(ctx.session)))
     return [card]
 
 

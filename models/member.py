@@ -27,6 +27,7 @@ class Member(Base):
     member_no: Mapped[str | None] = mapped_column(String(16), unique=True)
     joined_at: Mapped[Timestamp | None]
     birthday_on: Mapped[date | None] = mapped_column(Date)
+    birthday_changed_at: Mapped[Timestamp | None]  # the one change a member may make in chat (models.profile)
     phone: Mapped[str | None] = mapped_column(String(16))
     gender: Mapped[str | None] = mapped_column(String(16))
     terms_version: Mapped[str | None] = mapped_column(String(32))

@@ -152,6 +152,28 @@ def list_items(session: Session, *, active_only: bool = True) -> list[RewardItem
     return list(session.scalars(stmt))
 
 
+@dataclass(frozen=True)
+class CatalogueEntry:
+    """A catalogue reward as one member sees it: reachable, or how many points are missing."""
+
+    item_id: int
+    name: str
+    points_cost: int
+    short: int  # points still missing; 0: within reach
+
+    @property
+    def reachable(self) -> bool:
+        return self.short == 0
+
+
+def catalogue_for(items: list[RewardItem], points: int, *, limit: int | None = None) -> list[CatalogueEntry]:
+    """Active rewards for a member with ``points``: those within reach first, then the nearest;
+    cheapest first within each. ``limit``: at most that many."""
+    entries = [CatalogueEntry(i.id, i.name, i.points_cost, max(0, i.points_cost - max(points, 0))) for i in items if i.is_active]
+    entries.sort(key=lambda e: (not e.reachable, e.points_cost, e.item_id))
+    return entries[:limit]
+
+
 def redeem_item(
     session: Session, *, member_id: int, item_id: int, request_id: str, actor: Actor, now: datetime
 ) -> RedemptionResult:

@@ -3,11 +3,14 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from urllib.parse import quote, urlsplit
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, select
+from sqlalchemy import Boolean, ForeignKey, Integer, Numeric, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -29,6 +32,31 @@ class Store(Base):
     code: Mapped[str] = mapped_column(String(32), unique=True)
     name: Mapped[str] = mapped_column(String(120))
     created_at: Mapped[Timestamp]
+    # What 門市據點 shows in chat (update_store validates them); all optional.
+    address: Mapped[str | None] = mapped_column(String(100))  # a LINE location message's address holds 100
+    hours: Mapped[str | None] = mapped_column(String(200))  # opening hours as text: "每日 07:30–20:00"
+    phone: Mapped[str | None] = mapped_column(String(20))
+    latitude: Mapped[Decimal | None] = mapped_column(Numeric(9, 6))
+    longitude: Mapped[Decimal | None] = mapped_column(Numeric(9, 6))
+    map_url: Mapped[str | None] = mapped_column(String(500))
+
+    @property
+    def has_location(self) -> bool:
+        return self.latitude is not None and self.longitude is not None
+
+    def tel_uri(self) -> str | None:
+        """tel:+886227201234 or tel:0227201234: the digits (and a leading +) of the phone."""
+        return f"tel:{re.sub(r'[^0-9+]', '', self.phone)}" if self.phone else None
+
+    def map_link(self) -> str | None:
+        """The store's own map link, else a Google Maps search for its coordinates or address."""
+        if self.map_url:
+            return self.map_url
+        if self.has_location:
+            return f"https://www.google.com/maps/search/?api=1&query={self.latitude},{self.longitude}"
+        if self.address:
+            return f"https://www.google.com/maps/search/?api=1&query={quote(self.address, safe='')}"
+        return None
 
 
 class Staff(Base):
@@ -102,6 +130,74 @@ def create_store(session: Session, *, code: str, name: str, now: datetime) -> St
         raise InvalidInput("Store name is required", code="invalid_store_name")
     store = Store(code=code, name=name.strip(), created_at=now)
     add_unique(session, store, Conflict(f"Store {code} exists", code="store_exists"))
+    return store
+
+
+STORE_FIELDS = ("name", "address", "hours", "phone", "latitude", "longitude", "map_url")
+PHONE_RE = re.compile(r"^\+?[0-9][0-9 ()#-]{5,19}$")
+
+
+def _bad_store(field: str, message: str) -> InvalidInput:
+    return InvalidInput(message, code="invalid_store", details={"field": field})
+
+
+def _optional_text(changes: dict[str, object], field: str, max_len: int) -> str | None:
+    value = changes[field]
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if not isinstance(value, str) or len(value.strip()) > max_len:
+        raise _bad_store(field, f"{field} is text, at most {max_len} characters (null or empty clears it)")
+    return value.strip()
+
+
+def _coordinate(changes: dict[str, object], field: str, limit: int) -> Decimal | None:
+    value = changes[field]
+    if value is None or value == "":
+        return None
+    try:
+        if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+            raise InvalidOperation
+        number = Decimal(str(value).strip())
+    except InvalidOperation:
+        number = Decimal("NaN")
+    if not number.is_finite() or not -limit <= number <= limit:
+        raise _bad_store(field, f"{field} is a number from -{limit} to {limit} (null clears it)")
+    return number.quantize(Decimal("0.000001"))
+
+
+def update_store(session: Session, code: str, changes: dict[str, object]) -> Store:
+    """Change a store's name and what the chat shows of it; the fields sent change, the others stay.
+    Coordinates go together (both or neither); a map URL is http(s)."""
+    store = get_store(session, code)
+    unknown = sorted(set(changes) - set(STORE_FIELDS))
+    if unknown:
+        raise _bad_store(unknown[0], f"Unknown fields: {', '.join(unknown)}")
+    if "name" in changes:
+        name = changes["name"]
+        if not isinstance(name, str) or not name.strip() or len(name.strip()) > 120:
+            raise _bad_store("name", "name is required (text, at most 120 characters)")
+        store.name = name.strip()
+    for field, max_len in (("address", 100), ("hours", 200)):
+        if field in changes:
+            setattr(store, field, _optional_text(changes, field, max_len))
+    if "phone" in changes:
+        phone = _optional_text(changes, "phone", 20)
+        if phone is not None and not PHONE_RE.match(phone):
+            raise _bad_store("phone", "phone: digits, spaces, -, ( ), # and a leading +, 6 to 20 characters")
+        store.phone = phone
+    if "map_url" in changes:
+        url = _optional_text(changes, "map_url", 500)
+        parts = urlsplit(url) if url else None
+        if parts is not None and (parts.scheme not in ("http", "https") or not parts.netloc or " " in url):
+            raise _bad_store("map_url", "map_url is an http(s) URL, at most 500 characters")
+        store.map_url = url
+    if "latitude" in changes:
+        store.latitude = _coordinate(changes, "latitude", 90)
+    if "longitude" in changes:
+        store.longitude = _coordinate(changes, "longitude", 180)
+    if (store.latitude is None) != (store.longitude is None):
+        raise _bad_store("longitude" if store.longitude is None else "latitude", "latitude and longitude go together: send both, or clear both")
+    session.flush()
     return store
 
 

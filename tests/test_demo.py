@@ -48,6 +48,13 @@ def test_demo_runs_without_a_line_channel(tmp_path):
         with urllib.request.urlopen(f"{base}/dev/simulator/messages?userId={user}&after=0", timeout=5) as r:
             deliveries = json.load(r)["messages"]
         assert "新朋友您好" in json.dumps(deliveries, ensure_ascii=False)
+        req = urllib.request.Request(f"{base}/dev/simulator/send", headers={"Content-Type": "application/json"},
+                                     data=json.dumps({"userId": user, "kind": "text", "text": "門市據點"}).encode())
+        with urllib.request.urlopen(req, timeout=10) as r:
+            assert json.load(r)["status"] == 200
+        with urllib.request.urlopen(f"{base}/dev/simulator/messages?userId={user}&after=0", timeout=5) as r:
+            stores = json.dumps(json.load(r)["messages"], ensure_ascii=False)
+        assert "松高路 11 號" in stores and "傳送位置" in stores  # the demo stores carry their details
         with urllib.request.urlopen(f"{base}/simulator", timeout=5) as r:
             assert r.status == 200
         assert any("admin@demo.tw / demo1234" in l for l in banner), "".join(banner)

@@ -56,6 +56,18 @@
   };
 
   // ── stores and staff ────────────────────────────────────
+  /** What 門市據點 shows in chat (PUT /api/v1/admin/stores/CODE): an emptied field clears it. */
+  function storeInfo(store) {
+    const form = Admin.simpleForm([
+      ['name', t('set.store.rename'), 'text', { required: true }], ['address', t('set.store.address'), 'text'],
+      ['hours', t('set.store.hours'), 'text', { hint: t('set.store.hoursHint') }], ['phone', t('set.store.phone'), 'tel'],
+      ['latitude', t('set.store.latitude'), 'number', { hint: t('set.store.latLngHint') }], ['longitude', t('set.store.longitude'), 'number'],
+      ['map_url', t('set.store.mapUrl'), 'url', { hint: t('set.store.mapUrlHint') }],
+    ], store, (v, f) => Admin.send(f, 'PUT', `/api/v1/admin/stores/${encodeURIComponent(store.code)}`, v));
+    return el('details', { style: 'margin-bottom:12px' }, el('summary', { style: 'cursor:pointer;font-weight:600', text: t('set.store.info') }),
+      el('div', { style: 'margin-top:12px' }, form));
+  }
+
   async function staffBox(store) {
     const { staff } = await Admin.api(`/api/v1/admin/stores/${encodeURIComponent(store.code)}/staff`);
     const form = Admin.simpleForm([
@@ -65,6 +77,7 @@
     ], {}, (v) => Admin.saveThen('POST', `/api/v1/admin/stores/${encodeURIComponent(store.code)}/staff`, v, t('set.staff.added', { name: v.username })), t('set.staff.add'));
     return el('section', { class: 'card', 'aria-label': store.name },
       el('h2', {}, el('span', {}, store.name, el('span', { class: 'sub', text: store.code }))),
+      storeInfo(store),
       staff.length ? table([
         [t('set.staff.name'), (s) => s.name], [t('set.staff.username'), (s) => s.username],
         [t('set.staff.role'), (s) => badge(t(`set.staff.${s.role}`), s.role === 'manager' ? 'warn' : '')],

@@ -297,7 +297,7 @@ def test_settings_tiers_rules_coupons_automations_stores(console, live_url, app,
     console.get_by_label("門市名稱").fill("台北大安店")
     console.get_by_role("button", name="新增門市").click()
     store = console.get_by_role("region", name="台北大安店")
-    store.locator("summary").click()
+    store.locator("summary", has_text="新增人員").click()  # the other one opens the store's chat details
     store.get_by_label("帳號").fill("amy")
     store.get_by_label("姓名", exact=True).fill("艾咪")
     store.get_by_label("密碼").fill("counter-pass")
