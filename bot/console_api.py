@@ -85,6 +85,7 @@ def lookups():  # type: ignore[no-untyped-def]
         "rule_fields": {name: {"ops": list(f.ops), "kind": f.kind, "choices": list(f.choices), "bounds": list(f.bounds) if f.bounds else None}
                         for name, f in FIELDS.items()},
         "card": {"size": get_rule(session).card_size},
+        "brand": {"name": services().settings.brand_name},  # what members see as the account's name (BRAND_NAME)
     }
 
 

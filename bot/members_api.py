@@ -14,9 +14,10 @@ from bot.services import services
 from models import admin
 from models.coupon import Coupon, CouponTemplate, coupon_json
 from models.errors import InvalidInput, NotFound
-from models.ledger import recent_entries
+from models.ledger import Award, recent_entries
 from models.member import Member, get_by_member_no
 from models.outbox import OutboxMessage
+from models.store import Store
 from models.segment import Segment, compute_stats, nes_funnel, rfm_grid, stats_of
 from models.segment_rules import members_query, preview
 from models.tag import add_tag, create_rule_tag, list_tags, refresh_rule_tags, remove_tag, tags_of
@@ -65,6 +66,14 @@ def members():  # type: ignore[no-untyped-def]
     return {"total": total, "page": page, "per_page": per, "members": [member_row(m) for m in rows]}
 
 
+def ledger_rows(session, entries: list) -> list[dict]:  # type: ignore[no-untyped-def, type-arg]
+    """Ledger entries with their store's name and, for an award, the purchase's amount (NT$)."""
+    stores = {s.id: s.name for s in session.scalars(select(Store).where(Store.id.in_({e.store_id for e in entries if e.store_id})))}
+    spends = dict(session.execute(select(Award.id, Award.amount).where(Award.id.in_({e.award_id for e in entries if e.award_id}))).all())
+    return [{**entry_json(e), "store_name": stores.get(e.store_id),
+             "purchase_amount": None if spends.get(e.award_id) is None else format(spends[e.award_id].normalize(), "f")} for e in entries]
+
+
 @bp.get("/members/<member_no>")
 @require_scope(READ)
 def member_detail(member_no: str):  # type: ignore[no-untyped-def]
@@ -77,7 +86,7 @@ def member_detail(member_no: str):  # type: ignore[no-untyped-def]
         "profile": {**member_row(member), "birthday_on": member.birthday_on.isoformat() if member.birthday_on else None,
                     "terms_version": member.terms_version, "tier_until": member.tier_until.isoformat() if member.tier_until else None},
         "summary": member_summary(session, member, now),
-        "ledger": [entry_json(e) for e in recent_entries(session, member.id, limit=50)],
+        "ledger": ledger_rows(session, recent_entries(session, member.id, limit=50)),
         "coupons": [coupon_json(c, t) for c, t in coupons],
         "tags": tags_of(session, member.id),
         "segments": None if stats is None else {

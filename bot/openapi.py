@@ -193,7 +193,13 @@ CAMPAIGN_PATHS: dict[str, Any] = {
                                      f"invalid_rule, or {TOO_LARGE}", **SLOW}),
         "get": admin("List campaigns", READ, ok="CampaignList"),
     },
-    "/api/v1/admin/campaigns/{campaign_id}": {"get": admin("A campaign with its report", READ, ok="CampaignDetail", params=[CAMPAIGN_ID], errors=NO_CAMPAIGN)},
+    "/api/v1/admin/campaigns/{campaign_id}": {
+        "get": admin("A campaign with its report", READ, ok="CampaignDetail", params=[CAMPAIGN_ID], errors=NO_CAMPAIGN),
+        "put": admin("Rewrite a draft with the whole composition", CAMPAIGNS, body="CampaignRequest", ok="CampaignCreated", params=[CAMPAIGN_ID],
+                     description="The console's 下一步 saves its composition once (POST) and rewrites that draft on every later review, "
+                                 "so one composition leaves one draft. The body is the whole composition, as for POST.",
+                     errors={**NO_CAMPAIGN, "409": "campaign_not_draft (scheduled, sending, sent or cancelled: compose a new one)",
+                             "422": "invalid_json, invalid_campaign (details.field), invalid_rule, or " + TOO_LARGE, **SLOW})},
     "/api/v1/admin/campaigns/{campaign_id}/estimate": {"get": admin(
         "Audience and messages against the remaining monthly LINE quota", READ, ok="QuotaEstimate", params=[CAMPAIGN_ID], errors={**NO_CAMPAIGN, **SLOW})},
     "/api/v1/admin/campaigns/{campaign_id}/send": {"post": admin(

@@ -276,7 +276,9 @@ MEMBER_SCHEMAS: dict[str, Any] = {
     "MemberDetail": _obj(
         profile={"allOf": [ref("MemberRow"), _obj(birthday_on={"type": ["string", "null"], "format": "date"}, terms_version={"type": ["string", "null"]},
                                                   tier_until=TIME_OR_NULL)]},
-        summary=ref("MemberSummary"), ledger={"type": "array", "items": ref("LedgerEntry"), "description": "The last 50 entries"},
+        summary=ref("MemberSummary"), ledger={"type": "array", "description": "The last 50 entries", "items": {"allOf": [ref("LedgerEntry"), _obj(
+            store_name={"type": ["string", "null"], "description": "The store the entry was made at"},
+            purchase_amount={**MONEY, "type": ["string", "null"], "description": "An award's purchase amount (NT$); null for other entries"})]}},
         coupons={"type": "array", "items": ref("Coupon")}, tags={"type": "array", "items": {"type": "string"}},
         segments={"description": "null until stats were computed for this member (needs a purchase and a recompute)", "oneOf": [{"type": "null"}, _obj(
             rfm=_obj(r={"type": ["integer", "null"]}, f={"type": ["integer", "null"]}, m={"type": ["integer", "null"]}, **{"class": {"type": ["string", "null"]}}),

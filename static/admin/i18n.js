@@ -4,7 +4,7 @@
 window.I18N = (() => {
   const T = {
     'app.title': ['行銷後台', 'Marketing console'],
-    'app.name': ['好日子 行銷後台', 'Loyalty console'],
+    'app.name': ['行銷後台', 'Loyalty console'],
     'app.tagline': ['會員・分眾・推播', 'Members · segments · campaigns'],
     'login.title': ['登入行銷後台', 'Sign in to the console'],
     'login.sub': ['請使用管理員帳號登入。', 'Use your admin account.'],

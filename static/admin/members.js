@@ -7,6 +7,13 @@
   const PER_PAGE = 20;
   const STATUS_KIND = { issued: 'ok', redeemed: 'info', expired: '', voided: 'bad', sent: 'ok', pending: 'warn', failed: 'bad', skipped: '' };
   const label = (prefix, value) => (I18N.has(`${prefix}.${value}`) ? t(`${prefix}.${value}`) : value);
+  /** What a message was for, in words: journey:KIND names its automation; anything unknown is "other", never a raw code. */
+  function purpose(p) {
+    const [head, kind] = String(p).split(':');
+    if (head === 'journey') return t('purpose.journey', { name: I18N.has(`set.journey.${kind}`) ? t(`set.journey.${kind}`) : kind });
+    if (head === 'campaign') return t('purpose.campaign');
+    return I18N.has(`purpose.${p}`) ? t(`purpose.${p}`) : t('purpose.other');
+  }
 
   Admin.pages.members = async (main) => {
     const q = new URLSearchParams(location.search);
@@ -101,13 +108,17 @@
       el('button', { class: 'primary', type: 'submit', text: t('members.adjustGo') })));
   }
 
+  /** A receipt id is the POS's (often a UUID): its last 8 characters tell receipts apart, the whole one is its title. */
+  const receipt = (id) => (id ? el('span', { class: 'receipt', title: id, text: id.length > 12 ? t('members.receipt', { tail: id.slice(-8) }) : id }) : '');
   function ledgerCard(d) {
     return card(t('members.ledger'), d.ledger.length ? table([
-      [t('members.when'), (e) => fmt.time(e.created_at)],
-      [t('members.what'), (e) => label('ledger', e.reason)],
-      [t('members.currency'), (e) => (e.currency === 'stamp' ? t('members.stamps') : t('members.points'))],
+      [t('members.when'), (e) => fmt.time(e.created_at), 'nowrap'],
+      [t('members.what'), (e) => label('ledger', e.reason), 'nowrap'],
+      [t('members.currency'), (e) => (e.currency === 'stamp' ? t('members.stamps') : t('members.points')), 'nowrap'],
       [t('members.delta'), (e) => el('span', { class: e.amount > 0 ? 'plus' : 'minus', text: `${e.amount > 0 ? '+' : ''}${e.amount}` }), 'num'],
-      [t('members.note'), (e) => e.note || e.receipt_id || ''],
+      [t('members.store'), (e) => e.store_name || '–', 'nowrap'],
+      [t('members.spent'), (e) => (e.purchase_amount == null ? '–' : fmt.money(e.purchase_amount)), 'num'],
+      [t('members.note'), (e) => e.note || receipt(e.receipt_id)],
     ], d.ledger, { label: t('members.ledger') }) : Admin.empty(t('members.noLedger')));
   }
 
@@ -123,7 +134,7 @@
   function messagesCard(d) {
     return card(t('members.messages'), d.messages.length ? table([
       [t('members.when'), (m) => fmt.time(m.sent_at || m.created_at)],
-      [t('members.purpose'), (m) => label('purpose', m.purpose)],
+      [t('members.purpose'), (m) => purpose(m.purpose), 'nowrap'],
       [t('members.status'), (m) => badge(label('msg', m.status), STATUS_KIND[m.status] || '')],
     ], d.messages) : Admin.empty(t('members.noMessages')));
   }
@@ -132,7 +143,8 @@
     const d = await Admin.api(`/api/v1/admin/members/${encodeURIComponent(no)}`);
     main.append(Admin.pageHead(d.profile.name || no, t('members.numberIs', { no }), Admin.link('/admin/members', t('members.back'), { class: 'btn secondary' })));
     main.append(el('div', { class: 'split' },
-      el('div', { class: 'stack' }, profileCard(d), tagsCard(d, no), ledgerCard(d), messagesCard(d)),
+      el('div', { class: 'stack' }, profileCard(d), tagsCard(d, no)),
       el('div', { class: 'stack' }, adjustCard(no), statsCard(d), couponsCard(d))));
+    main.append(el('div', { class: 'stack', style: 'margin-top:18px' }, ledgerCard(d), messagesCard(d))); // the page's width: seven columns
   };
 })();

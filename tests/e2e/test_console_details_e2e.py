@@ -1,0 +1,96 @@
+"""The console's details a marketer trips over (issue 23 item 8), in headless Chromium against the
+real app: the composer's preview speaks as the brand, its review says 立即發送 once, reviewing again
+keeps one draft, the segment's size shows while choosing it; the member page's ledger and message
+log. Each saves artifacts/screenshots/admin-details-*.png."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.e2e.admin_helpers import expect, make_account, shoot, shop_history, sign_in
+from tests.e2e.admin_helpers import console  # noqa: F401  (fixture)
+
+pytestmark = pytest.mark.timeout(240)
+
+
+def test_composer_speaks_as_the_brand_and_keeps_one_draft(console, live_url, app, client, counter, make_member, clock):  # noqa: F811
+    check = expect()
+    shop_history(client, counter, make_member, clock)
+    made = client.post("/api/v1/admin/segments", json={"name": "常客", "rule": {"field": "visits", "op": "gte", "value": 2}}, headers=counter.admin)
+    assert made.status_code == 201
+    make_account(app, "marketer")
+    sign_in(console, live_url, "/admin/campaigns/new")
+    brand = app.extensions["loyalty"].settings.brand_name
+    console.get_by_label("活動名稱").fill("週末拿鐵")
+    console.get_by_label("訊息文字").fill("本週末拿鐵第二杯半價")
+    topbar = console.locator(".phone .topbar")
+    check(topbar).to_have_text(re.compile(re.escape(brand)))
+    check(topbar).not_to_contain_text("行銷後台")
+
+    # the segment's reachable members show as soon as it is chosen, before any review
+    size = console.locator("#segmentSize")
+    check(size).to_have_text("約 4 位可推播的會員")  # everyone reachable
+    console.get_by_label("分眾").select_option(label="常客")
+    check(size).to_have_text("約 2 位可推播的會員")  # 陳小姐 and 王太太
+    shoot(console, "details-01-compose-brand-size")
+
+    review = console.get_by_role("button", name="下一步：確認與額度")
+    dialog = console.get_by_role("dialog")
+    review.click()
+    check(dialog.locator("#reviewText")).to_have_text("「週末拿鐵」將立即發送。")
+    shoot(console, "details-02-review-now", full=False)
+    dialog.get_by_role("button", name="取消").click()
+    check(dialog).to_be_hidden()
+
+    # back to editing, reviewed again: the same draft, rewritten, not a second (nor a cancelled one)
+    console.get_by_label("活動名稱").fill("週末拿鐵 第二版")
+    review.click()
+    check(dialog.locator("#reviewText")).to_have_text("「週末拿鐵 第二版」將立即發送。")
+    dialog.get_by_role("button", name="取消").click()
+    console.get_by_label("排程發送").check()
+    review.click()
+    check(dialog.locator("#reviewText")).to_have_text(re.compile(r"^「週末拿鐵 第二版」將於 \d{4}/\d\d/\d\d 10:00 發送。$"))
+    dialog.get_by_role("button", name="取消").click()
+    campaigns = client.get("/api/v1/admin/campaigns", headers=counter.admin).get_json()["campaigns"]
+    assert [(c["name"], c["status"], c["segment_id"]) for c in campaigns] == [("週末拿鐵 第二版", "draft", made.get_json()["id"])]
+    assert campaigns[0]["scheduled_at"] is not None
+
+    console.get_by_role("link", name="← 活動列表").click()
+    check(console.get_by_role("table", name="推播活動").locator("tbody tr")).to_have_count(1)
+    shoot(console, "details-03-one-draft")
+
+
+def test_member_ledger_and_message_log_read_as_words(console, live_url, app, client, counter, make_member, clock):  # noqa: F811
+    check = expect()
+    _, number = make_member("王太太")
+    receipt = "9f1c2d3e-4b5a-4c6d-8e7f-a1b2c3d4e5f6"
+    assert counter.award(number, receipt, amount="180", visit=True).status_code == 201
+    from models.member import get_by_member_no
+    from models.outbox import enqueue_richmenu
+
+    svc = app.extensions["loyalty"]
+    with svc.db.transaction() as session:
+        enqueue_richmenu(session, member_id=get_by_member_no(session, number).id, richmenu_id="richmenu-gold", now=svc.now())
+    make_account(app, "manager")
+    sign_in(console, live_url, f"/admin/members/{number}")
+
+    ledger = console.get_by_role("table", name="點數明細")
+    heads = ledger.locator("thead th")
+    check(heads).to_have_text(["時間", "類型", "項目", "變動", "門市", "消費金額", "備註"])
+    stamp_row = ledger.locator("tbody tr").filter(has_text="集點").first
+    check(stamp_row).to_contain_text("台北信義店")
+    check(stamp_row).to_contain_text("NT$180")
+    check(stamp_row).to_contain_text("單號 …c3d4e5f6")
+    check(ledger).not_to_contain_text(receipt)  # the whole UUID only as the title
+    check(stamp_row.locator(".receipt")).to_have_attribute("title", receipt)
+    for column in (2, 3):  # 類型 and 項目 on one line each, not a character a line
+        cell = stamp_row.locator("td").nth(column - 1)
+        lines = cell.evaluate("(td) => { const r = document.createRange(); r.selectNodeContents(td); return new Set([...r.getClientRects()].map((b) => Math.round(b.top))).size; }")
+        assert lines == 1, f"column {column} wraps onto {lines} lines"
+
+    messages = console.get_by_role("region", name="收到的訊息")
+    check(messages).to_contain_text("圖文選單切換")
+    check(messages).to_contain_text("集點通知")
+    check(messages).not_to_contain_text("richmenu")
+    shoot(console, "details-04-member-ledger")
