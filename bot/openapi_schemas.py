@@ -271,8 +271,12 @@ RFM_NES = {
 
 MEMBER_SCHEMAS: dict[str, Any] = {
     "MemberRow": MEMBER_ROW,
+    "MemberListRow": {"allOf": [ref("MemberRow"), _obj(
+        ["points", "stamps", "tier", "last_visit_at"], points={"type": "integer"}, stamps={"type": "integer"},
+        tier={"type": ["string", "null"], "description": "The tier's name (the entry tier for a member not moved yet); null with no tiers"},
+        tier_code={"type": ["string", "null"]}, last_visit_at={**TIME_OR_NULL, "description": "The newest purchase counted as a visit"})]},
     "MemberPage": _obj(["total", "page", "per_page", "members"], total={"type": "integer"}, page={"type": "integer"}, per_page={"type": "integer"},
-                       members={"type": "array", "items": ref("MemberRow")}),
+                       members={"type": "array", "items": ref("MemberListRow")}),
     "MemberDetail": _obj(
         profile={"allOf": [ref("MemberRow"), _obj(birthday_on={"type": ["string", "null"], "format": "date"}, terms_version={"type": ["string", "null"]},
                                                   tier_until=TIME_OR_NULL)]},

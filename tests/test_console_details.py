@@ -54,3 +54,49 @@ def test_the_new_operations_are_documented(client):
     put = doc["paths"]["/api/v1/admin/campaigns/{campaign_id}"]["put"]
     assert {"404", "409", "422"} <= set(put["responses"]) and "campaign_not_draft" in put["responses"]["409"]["description"]
     assert "brand" in doc["components"]["schemas"]["Lookups"]["properties"]
+
+
+def _shop(client, counter, make_member, clock):  # type: ignore[no-untyped-def]
+    """Three members: 甲 spent most long ago, 乙 a little yesterday, 丙 never."""
+    from datetime import timedelta
+
+    start = clock.now
+    numbers = {}
+    for name in ("甲", "乙", "丙"):
+        numbers[name] = make_member(name)[1]
+    clock.now = start - timedelta(days=20)
+    assert counter.award(numbers["甲"], "A-1", amount="900", visit=True).status_code == 201
+    clock.now = start - timedelta(days=1)
+    assert counter.award(numbers["乙"], "B-1", amount="100", visit=True).status_code == 201
+    clock.now = start
+    return numbers
+
+
+def test_members_list_has_balances_tier_last_visit_and_sorts(client, counter, make_member, clock):
+    numbers = _shop(client, counter, make_member, clock)
+    get = lambda **q: client.get("/api/v1/admin/members", query_string=q, headers=counter.admin)  # noqa: E731
+    rows = {r["name"]: r for r in get().get_json()["members"]}
+    assert (rows["甲"]["points"], rows["甲"]["stamps"], rows["丙"]["points"], rows["丙"]["last_visit_at"]) == (90, 1, 0, None)
+    assert rows["乙"]["last_visit_at"] is not None and "tier" in rows["乙"]
+    names = lambda resp: [r["name"] for r in resp.get_json()["members"]]  # noqa: E731
+    assert names(get(sort="-points")) == ["甲", "乙", "丙"]
+    assert names(get(sort="points")) == ["丙", "乙", "甲"]
+    assert names(get(sort="-last_visit_at")) == ["乙", "甲", "丙"]  # never visited: last either way
+    assert names(get(sort="last_visit_at")) == ["甲", "乙", "丙"]
+    assert names(get(sort="-points", per_page=1, page=2)) == ["乙"] and get(sort="-points", per_page=1).get_json()["total"] == 3
+    assert client.post("/api/v1/admin/segments/recompute", headers=counter.admin).status_code == 200
+    assert names(get(rule='{"field": "last_visit_within_days", "op": "lte", "value": 7}')) == ["乙"]
+    bad = get(sort="price")
+    assert bad.status_code == 422 and bad.get_json()["code"] == "invalid_sort" and "-points" in bad.get_json()["details"]["allowed"]
+    assert numbers
+
+
+def test_members_list_exports_as_filtered_and_sorted(client, counter, make_member, clock):
+    _shop(client, counter, make_member, clock)
+    resp = client.get("/api/v1/admin/members.csv", query_string={"sort": "-points"}, headers=counter.admin)
+    assert resp.status_code == 200 and resp.mimetype == "text/csv" and "members.csv" in resp.headers["Content-Disposition"]
+    lines = resp.get_data(as_text=True).lstrip("\ufeff").splitlines()
+    assert lines[0] == "member_no,name,phone,gender,tier,points,stamps,last_visit_at,joined_at,reachable"
+    assert [line.split(",")[1] for line in lines[1:]] == ["甲", "乙", "丙"] and lines[1].split(",")[5:7] == ["90", "1"]
+    assert client.get("/api/v1/admin/members.csv", query_string={"sort": "x"}, headers=counter.admin).get_json()["code"] == "invalid_sort"
+    assert client.get("/api/v1/admin/members.csv").status_code == 401

@@ -19,5 +19,12 @@ I18N.add({
   'purpose.tier_kept': ['保級通知', 'Tier kept'],
   'purpose.journey': ['自動化：{name}', 'Automation: {name}'],
   'purpose.campaign': ['推播活動', 'Campaign'],
+  'members.export': ['匯出 CSV', 'Export CSV'],
+  'members.col.name': ['姓名', 'Name'], 'members.col.tier': ['等級', 'Tier'], 'members.col.points': ['點數', 'Points'],
+  'members.col.stamps': ['集點', 'Stamps'], 'members.col.lastVisit': ['最近來店', 'Last visit'], 'members.col.joined': ['入會日', 'Joined'],
+  'members.filter.tier': ['會員等級', 'Tier'], 'members.filter.reach': ['推播狀態', 'Reachability'], 'members.filter.within': ['最近來店', 'Last visit'],
+  'members.filter.anyTier': ['所有等級', 'Every tier'], 'members.filter.anyReach': ['所有狀態', 'Any status'],
+  'members.filter.anyVisit': ['不限來店時間', 'Any time'], 'members.filter.withinDays': ['{n} 天內來過', 'Visited in {n} days'],
+  'err.invalid_sort': ['無法依這個欄位排序', 'The list cannot be sorted by this'],
   'purpose.other': ['其他通知', 'Other'],
 });

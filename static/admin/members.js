@@ -1,4 +1,5 @@
-/* 會員: search and list (GET /api/v1/admin/members, ?q=&page= kept in the URL), and one member's
+/* 會員: search, filter (tier, reachable, last visit), sort and export the list (GET /api/v1/admin/members
+ * and members.csv; ?q=&page=&sort=&tier=&reach=&within= kept in the URL), and one member's
  * page: profile, tier, balances, RFM/NES, tags (add, remove), a manager's balance adjustment with
  * its reason, coupons, the ledger and the messages the member received. */
 'use strict';
@@ -15,29 +16,83 @@
     return I18N.has(`purpose.${p}`) ? t(`purpose.${p}`) : t('purpose.other');
   }
 
+  const SORTABLE = { name: 'name', tier: 'tier', points: 'points', stamps: 'stamps', lastVisit: 'last_visit_at', joined: 'joined_at' };
+
+  /** The list's filters as one segment rule for ?rule= (null: everyone). */
+  function filterRule(f) {
+    const parts = [];
+    if (f.tier) parts.push({ field: 'tier', op: 'eq', value: f.tier });
+    if (f.reach) parts.push({ field: 'reachable', op: 'eq', value: f.reach === 'yes' });
+    if (f.within) parts.push({ field: 'last_visit_within_days', op: 'lte', value: Number(f.within) });
+    return parts.length ? (parts.length === 1 ? parts[0] : { and: parts }) : null;
+  }
+
+  async function exportList(query) {
+    try {
+      const resp = await Admin.api(`/api/v1/admin/members.csv?${query}`, { raw: true });
+      const url = URL.createObjectURL(await resp.blob());
+      const a = el('a', { href: url, download: 'members.csv' });
+      document.body.append(a);
+      a.click();
+      a.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 1000);
+    } catch (err) { Admin.fail(err); }
+  }
+
   Admin.pages.members = async (main) => {
     const q = new URLSearchParams(location.search);
     const query = q.get('q') || '';
     const page = Math.max(1, Number(q.get('page')) || 1);
-    const data = await Admin.api(`/api/v1/admin/members?q=${encodeURIComponent(query)}&page=${page}&per_page=${PER_PAGE}`);
+    const sort = q.get('sort') || '-joined_at';
+    const filters = { tier: q.get('tier') || '', reach: q.get('reach') || '', within: q.get('within') || '' };
+    const lookups = await Admin.lookups();
+    const rule = filterRule(filters);
+    const params = new URLSearchParams({ q: query, sort });
+    if (rule) params.set('rule', JSON.stringify(rule));
+    const data = await Admin.api(`/api/v1/admin/members?${params}&page=${page}&per_page=${PER_PAGE}`);
     const input = el('input', { type: 'search', name: 'q', value: query, placeholder: t('members.searchHint'), 'aria-label': t('members.search') });
-    const go = (p, text = input.value.trim()) => Admin.go(`/admin/members?q=${encodeURIComponent(text)}&page=${p}`);
-    main.append(Admin.pageHead(t('members.title'), t('members.count', { n: fmt.num(data.total) })));
-    const form = el('form', { class: 'row', style: 'margin-bottom:14px', role: 'search', onsubmit: (ev) => { ev.preventDefault(); go(1); } },
-      input, el('button', { class: 'primary shrink', type: 'submit', text: t('members.search') }));
+    const pick = (name, value, options) => el('select', { name, 'aria-label': t(`members.filter.${name}`), onchange: () => go(1) },
+      options.map(([v, text]) => el('option', { value: v, text, selected: v === value })));
+    const tierSel = pick('tier', filters.tier, [['', t('members.filter.anyTier')], ...lookups.tiers.map((x) => [x.code, x.name])]);
+    const reachSel = pick('reach', filters.reach, [['', t('members.filter.anyReach')], ['yes', t('members.canReach')], ['no', t('members.blocked')]]);
+    const withinSel = pick('within', filters.within, [['', t('members.filter.anyVisit')], ...[7, 30, 90].map((n) => [String(n), t('members.filter.withinDays', { n })])]);
+    const link = (p, next = {}) => {
+      const u = new URLSearchParams({ q: next.q ?? input.value.trim(), page: p, sort: next.sort ?? sort });
+      for (const [k, sel] of [['tier', tierSel], ['reach', reachSel], ['within', withinSel]]) if (sel.value) u.set(k, sel.value);
+      return `/admin/members?${u}`;
+    };
+    const go = (p, next) => Admin.go(link(p, next));
+    main.append(Admin.pageHead(t('members.title'), t('members.count', { n: fmt.num(data.total) }),
+      el('button', { class: 'secondary shrink', type: 'button', id: 'exportMembers', text: t('members.export'), onclick: () => exportList(params) })));
+    const form = el('form', { class: 'row members-filter', role: 'search', onsubmit: (ev) => { ev.preventDefault(); go(1); } },
+      input, tierSel, reachSel, withinSel, el('button', { class: 'primary shrink', type: 'submit', text: t('members.search') }));
+    /** A heading that sorts: first click the biggest (or newest) first, again the other way. */
+    const sortBy = (key) => {
+      const col = SORTABLE[key];
+      const dir = sort === `-${col}` ? 'descending' : sort === col ? 'ascending' : null;
+      const next = sort === `-${col}` ? col : `-${col}`;
+      return el('button', { type: 'button', class: 'sort', 'data-sort': dir || '', onclick: () => go(1, { sort: next }),
+        text: `${t(`members.col.${key}`)}${dir === 'descending' ? ' ↓' : dir === 'ascending' ? ' ↑' : ''}` });
+    };
     const rows = data.members;
     const list = rows.length ? table([
-      [t('members.name'), (m) => Admin.link(`/admin/members/${m.member_no}`, m.name || t('common.unknown'))],
-      [t('members.number'), (m) => m.member_no],
-      [t('members.phone'), (m) => m.phone || '–'],
-      [t('members.gender'), (m) => fmt.gender(m.gender)],
-      [t('members.joined'), (m) => fmt.date(m.joined_at)],
+      [sortBy('name'), (m) => Admin.link(`/admin/members/${m.member_no}`, m.name || t('common.unknown')), 'nowrap'],
+      [t('members.number'), (m) => m.member_no, 'nowrap wide-only'],
+      [sortBy('tier'), (m) => (m.tier ? badge(m.tier, 'warn') : '–')],
+      [sortBy('points'), (m) => fmt.num(m.points), 'num'],
+      [sortBy('stamps'), (m) => fmt.num(m.stamps), 'num'],
+      [sortBy('lastVisit'), (m) => fmt.date(m.last_visit_at), 'nowrap'],
+      [sortBy('joined'), (m) => fmt.date(m.joined_at), 'nowrap wide-only'],
       [t('members.reachable'), (m) => (m.reachable ? badge(t('members.canReach'), 'ok') : badge(t('members.blocked'), 'bad'))],
     ], rows, { onRow: (m) => Admin.go(`/admin/members/${m.member_no}`), label: t('members.title') }) : Admin.empty(t('members.none'));
+    for (const th of list.querySelectorAll ? list.querySelectorAll('th') : []) {
+      const b = th.querySelector('button.sort');
+      if (b && b.dataset.sort) th.setAttribute('aria-sort', b.dataset.sort);
+    }
     const pages = Math.max(1, Math.ceil(data.total / PER_PAGE));
     const pager = el('div', { class: 'pager' }, t('common.page', { page, pages, total: fmt.num(data.total) }),
-      el('button', { class: 'secondary small', type: 'button', disabled: page <= 1, text: t('common.prev'), onclick: () => go(page - 1, query) }),
-      el('button', { class: 'secondary small', type: 'button', disabled: page >= pages, text: t('common.next'), onclick: () => go(page + 1, query) }));
+      el('button', { class: 'secondary small', type: 'button', disabled: page <= 1, text: t('common.prev'), onclick: () => go(page - 1, { q: query }) }),
+      el('button', { class: 'secondary small', type: 'button', disabled: page >= pages, text: t('common.next'), onclick: () => go(page + 1, { q: query }) }));
     main.append(card(null, form, list, pager));
   };
 

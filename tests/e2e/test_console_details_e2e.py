@@ -94,3 +94,57 @@ def test_member_ledger_and_message_log_read_as_words(console, live_url, app, cli
     check(messages).to_contain_text("集點通知")
     check(messages).not_to_contain_text("richmenu")
     shoot(console, "details-04-member-ledger")
+
+
+def test_members_list_columns_sort_filter_and_export(console, live_url, app, client, counter, make_member, clock):  # noqa: F811
+    check = expect()
+    numbers = shop_history(client, counter, make_member, clock)  # 陳小姐, 林先生, 王太太, 張同學
+    make_account(app, "marketer")
+    sign_in(console, live_url, "/admin/members")
+    table = console.get_by_role("table", name="會員")
+    check(table.locator("thead th")).to_have_text(["姓名", "會員編號", "等級", "點數", "集點", "最近來店", "入會日 ↓", "狀態"])
+    check(table.locator("tbody tr")).to_have_count(4)
+
+    table.get_by_role("button", name="點數").click()  # the most points first
+    check(console).to_have_url(re.compile(r"sort=-points"))
+    check(table.locator("tbody tr").first).to_contain_text("陳小姐")  # NT$420 × 3: 126 points, more than 林先生's 120
+    check(table.locator("th[aria-sort=descending]")).to_have_text("點數 ↓")
+    table.get_by_role("button", name="點數 ↓").click()
+    check(table.locator("tbody tr").first).to_contain_text("張同學")  # nothing yet
+    table.get_by_role("button", name="最近來店").click()
+    check(table.locator("tbody tr").first).to_contain_text("王太太")  # 2 days ago
+    check(table.locator("tbody tr").last).to_contain_text("張同學")  # never: last
+
+    console.get_by_label("最近來店", exact=True).select_option("7")
+    check(table.locator("tbody tr")).to_have_count(2)  # 陳小姐 (3 days) and 王太太 (2 days)
+    check(console).to_have_url(re.compile(r"within=7"))
+    shoot(console, "details-05-members-list")
+
+    with console.expect_download() as download:
+        console.get_by_role("button", name="匯出 CSV").click()
+    text = open(download.value.path(), encoding="utf-8-sig").read().splitlines()
+    assert text[0].startswith("member_no,name,phone,gender,tier,points,stamps,last_visit_at")
+    assert sorted(line.split(",")[0] for line in text[1:]) == sorted([numbers[0], numbers[2]])
+
+
+def test_members_page_at_phone_width(browser, live_url, app, client, counter, make_member, clock):  # type: ignore[no-untyped-def]
+    from tests.e2e.admin_helpers import open_page
+
+    shop_history(client, counter, make_member, clock)
+    make_account(app, "marketer")
+    errors: list[str] = []
+    context, page = open_page(browser, live_url, {"width": 390, "height": 844}, errors, clock)
+    try:
+        sign_in(page, live_url, "/admin/members")
+        expect()(page.get_by_role("table", name="會員").locator("tbody tr")).to_have_count(4)
+        header = page.evaluate("() => Math.round(document.querySelector('.side').getBoundingClientRect().height)")
+        heading_top = page.evaluate("() => Math.round(document.querySelector('main h1').getBoundingClientRect().top)")
+        assert header <= 64 and heading_top <= 110, (header, heading_top)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390  # the page itself never scrolls sideways
+        wrap = page.locator(".table-wrap")
+        assert wrap.evaluate("(w) => getComputedStyle(w).overflowX") == "auto"
+        assert wrap.evaluate("(w) => w.getBoundingClientRect().right") <= 390  # the table scrolls inside its card, not clipped by the page
+        shoot(page, "details-06-members-phone", full=False)
+    finally:
+        context.close()
+    assert not errors, errors
