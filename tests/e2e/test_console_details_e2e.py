@@ -148,3 +148,39 @@ def test_members_page_at_phone_width(browser, live_url, app, client, counter, ma
     finally:
         context.close()
     assert not errors, errors
+
+
+def test_ready_made_segments_count_save_and_send(console, live_url, app, client, counter, make_member, clock):  # noqa: F811
+    from datetime import timedelta
+
+    check = expect()
+    start = clock.now
+    clock.now = start - timedelta(days=90)
+    _, boss = make_member("吳老闆")
+    clock.now = start - timedelta(days=45)
+    assert counter.award(boss, "W-1", amount="3000", visit=True).status_code == 201
+    clock.now = start
+    shop_history(client, counter, make_member, clock)  # the four regulars: every one of them visited within 30 days, or never
+    make_account(app, "marketer")
+    sign_in(console, live_url, "/admin/segments")
+    presets = console.get_by_role("table", name="現成分眾")
+    month = clock.today().month
+    check(presets).to_contain_text(f"{month} 月壽星（生日當月）")
+    check(presets).to_contain_text("沉睡大戶")
+    check(console.locator("#preset-lapsed30")).to_have_text("1")  # 吳老闆 only: 張同學 never came (nothing to win back)
+    for key, rule in (("birthday", {"field": "birthday_month", "op": "eq", "value": month}),
+                      ("sleepingBig", {"and": [{"field": "nes", "op": "in", "value": ["S2", "S3"]}, {"field": "m_score", "op": "gte", "value": 4}]})):
+        want = client.post("/api/v1/admin/segments/preview", json={"rule": rule}, headers=counter.admin).get_json()["count"]
+        check(console.locator(f"#preset-{key}")).to_have_text(str(want))
+    shoot(console, "details-07-ready-made-segments")
+
+    presets.locator("tr", has_text="沉睡大戶").get_by_role("button", name="載入條件").click()  # into the form, to refine
+    check(console.get_by_label("分眾名稱")).to_have_value("沉睡大戶")
+    check(console.get_by_role("group", name="條件")).to_have_count(2)
+
+    presets.locator("tr", has_text="30 天未回訪").get_by_role("button", name="建立推播").click()
+    check(console).to_have_url(re.compile(r"/admin/campaigns/new\?segment=\d+$"))
+    check(console.locator("#segmentSize")).to_have_text("約 1 位可推播的會員")
+    [segment] = client.get("/api/v1/admin/segments", headers=counter.admin).get_json()["segments"]
+    assert segment["name"] == "30 天未回訪" and segment["rule"] == {"and": [{"field": "visits", "op": "gte", "value": 1},
+                                                                    {"not": {"field": "last_visit_within_days", "op": "lte", "value": 30}}]}
