@@ -30,7 +30,7 @@ CONSOLE_SCHEMAS: dict[str, Any] = {
         rule_fields={"type": "object", "description": "Every segment rule field with its operators, value kind, choices and bounds",
                      "additionalProperties": _obj(ops=SCOPE_LIST, kind={"type": "string"}, choices={"type": "array"},
                                                   bounds={"type": ["array", "null"], "items": {"type": "integer"}})},
-        card=_obj(size={"type": "integer"}),
+        card=_obj(size={"type": "integer"}, reward={"type": "string", "description": "The full card's reward ({reward} in texts)"}),
         brand=_obj(doc="The brand as members see it in LINE (BRAND_NAME): the console's previews show it", name={"type": "string"})),
     "AdjustmentRequest": _obj(["currency", "amount", "reason"], currency={"type": "string", "enum": ["stamps", "points"]},
                               amount=CORRECTION_AMOUNT,

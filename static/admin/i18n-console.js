@@ -36,5 +36,9 @@ I18N.add({
   'preset.sleepingBig.hint': ['消費金額高（M 4 分以上）但已進入半睡或沉睡', 'High spend (M 4+) but sleepy or asleep (NES S2, S3)'],
   'preset.save': ['儲存為分眾', 'Save as a segment'],
   'preset.saved': ['已儲存「{name}」', 'Saved "{name}"'],
+  'journey.preview': ['預覽', 'Preview'],
+  'journey.previewAs': ['預覽：{name} 收到的訊息', 'Preview: what {name} receives'],
+  'journey.sampleName': ['王小明', 'Alex Wang'], 'journey.sampleTier': ['金卡', 'Gold'],
+  'journey.sampleReward': ['招牌拿鐵一杯', 'a house latte'], 'journey.sampleCoupon': ['生日 85 折券', 'the birthday 15% off coupon'],
   'purpose.other': ['其他通知', 'Other'],
 });

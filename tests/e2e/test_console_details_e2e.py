@@ -184,3 +184,40 @@ def test_ready_made_segments_count_save_and_send(console, live_url, app, client,
     [segment] = client.get("/api/v1/admin/segments", headers=counter.admin).get_json()["segments"]
     assert segment["name"] == "30 天未回訪" and segment["rule"] == {"and": [{"field": "visits", "op": "gte", "value": 1},
                                                                     {"not": {"field": "last_visit_within_days", "op": "lte", "value": 30}}]}
+
+
+def test_automation_texts_preview_with_a_sample_member(console, live_url, app, client, counter, make_member):  # noqa: F811
+    check = expect()
+    make_member("陳美玲")
+    make_account(app, "owner")
+    sign_in(console, live_url, "/admin/settings/journeys")
+    welcome = console.get_by_role("region", name="入會歡迎")
+    text = welcome.locator("textarea[name=text]")
+    text.fill("{name} 您好，歡迎加入 {brand}！集滿可換{reward}，{{限時}}")
+    preview = welcome.get_by_role("group", name="預覽")
+    check(preview).to_contain_text("預覽：陳美玲 收到的訊息")  # the newest member stands in
+    bubble = preview.locator(".bubble")
+    brand = app.extensions["loyalty"].settings.brand_name
+    check(bubble).to_have_text(f"陳美玲 您好，歡迎加入 {brand}！集滿可換招牌飲品一杯，{{限時}}")
+    check(bubble).not_to_contain_text("{name}")
+    shoot(console, "details-08-automation-preview")
+
+
+def test_tier_form_speaks_the_marketers_words(console, live_url, app):  # noqa: F811
+    check = expect()
+    make_account(app, "owner")
+    sign_in(console, live_url, "/admin/settings/tiers")
+    form = console.get_by_role("region", name="新增等級")
+    check(form).not_to_contain_text("代碼")
+    check(form).not_to_contain_text("順位")
+    check(form).to_contain_text("等級名稱（會員看到的）")
+    check(form).to_contain_text("0 是入會就有的等級，數字越大等級越高")
+    form.get_by_label("等級名稱（會員看到的）").fill("金卡")
+    form.get_by_label("英文代號（系統用）").fill("gold")
+    form.get_by_label("等級高低").fill("1")
+    form.get_by_label("升等門檻").fill("5000")
+    form.get_by_role("button", name="儲存").click()
+    tiers = console.get_by_role("table", name="會員等級")
+    check(tiers).to_contain_text("金卡")
+    check(tiers.locator("thead")).to_contain_text("等級高低")
+    shoot(console, "details-09-tier-form")
