@@ -60,6 +60,9 @@ def test_composer_speaks_as_the_brand_and_keeps_one_draft(console, live_url, app
     check(console.get_by_role("table", name="推播活動").locator("tbody tr")).to_have_count(1)
     shoot(console, "details-03-one-draft")
 
+    console.goto(f"{live_url}/admin/campaigns/{campaigns[0]['id']}")  # a fresh page: the brand still names the chat
+    check(console.locator(".phone .topbar")).to_have_text(re.compile(re.escape(brand)))
+
 
 def test_member_ledger_and_message_log_read_as_words(console, live_url, app, client, counter, make_member, clock):  # noqa: F811
     check = expect()
