@@ -1,4 +1,4 @@
-"""Marketers' admin API: members, tags, segments (RFM, NES, rules), tokens and the audit log."""
+"""Marketers' admin API: members (list, sort, export), tags, segments (RFM, NES, rules), tokens and the audit log."""
 from __future__ import annotations
 
 import io
@@ -18,9 +18,9 @@ from models.ledger import Award, recent_entries
 from models.member import Member, get_by_member_no
 from models.member_list import DEFAULT_SORT, MemberListRow, member_list, rows
 from models.outbox import OutboxMessage
-from models.store import Store
 from models.segment import Segment, compute_stats, nes_funnel, rfm_grid, stats_of
 from models.segment_rules import members_query, preview
+from models.store import Store
 from models.tag import add_tag, create_rule_tag, list_tags, refresh_rule_tags, remove_tag, tags_of
 
 bp = Blueprint("members_api", __name__, url_prefix="/api/v1/admin")
