@@ -9,7 +9,7 @@ from bot.auth import require_scope
 from bot.services import services
 from bot.tasks import start_campaign
 from handlers.offers import campaign_messages
-from models.campaign import Campaign, create_campaign, estimate, get_campaign, schedule
+from models.campaign import Campaign, create_campaign, estimate, get_campaign, schedule, update_draft
 from models.campaign_report import report
 from models.errors import Conflict, InvalidInput
 
@@ -58,6 +58,17 @@ def create():  # type: ignore[no-untyped-def]
 @require_scope(READ)
 def index():  # type: ignore[no-untyped-def]
     return {"campaigns": [campaign_json(c) for c in g.db.scalars(select(Campaign).order_by(Campaign.id.desc()).limit(200))]}
+
+
+@bp.put("/campaigns/<int:campaign_id>")
+@require_scope(MANAGE)
+def update(campaign_id: int):  # type: ignore[no-untyped-def]
+    """The same composition reviewed again: its draft is rewritten, not joined by another."""
+    campaign = update_draft(g.db, get_campaign(g.db, campaign_id, lock=True), json_body(), now=services().now(), check_message=check_message)
+    g.db.commit()
+    with adhoc_segment_query():
+        numbers = estimate(g.db, campaign, services().now())
+    return {**campaign_json(campaign), "estimate": numbers}
 
 
 @bp.get("/campaigns/<int:campaign_id>")

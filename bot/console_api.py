@@ -84,7 +84,8 @@ def lookups():  # type: ignore[no-untyped-def]
                              for t in session.query(CouponTemplate).order_by(CouponTemplate.id)],
         "rule_fields": {name: {"ops": list(f.ops), "kind": f.kind, "choices": list(f.choices), "bounds": list(f.bounds) if f.bounds else None}
                         for name, f in FIELDS.items()},
-        "card": {"size": get_rule(session).card_size},
+        "card": {"size": get_rule(session).card_size, "reward": get_rule(session).reward_name},
+        "brand": {"name": services().settings.brand_name},  # what members see as the account's name (BRAND_NAME)
     }
 
 

@@ -1,10 +1,10 @@
-"""Marketers' admin API: members, tags, segments (RFM, NES, rules), tokens and the audit log."""
+"""Marketers' admin API: members (list, sort, export), tags, segments (RFM, NES, rules), tokens and the audit log."""
 from __future__ import annotations
 
 import io
 
 from flask import Blueprint, Response, g, request
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 
 from bot.apiutil import adhoc_segment_query, json_body, parse_day, parse_str
 from bot.auth import require_scope
@@ -15,13 +15,15 @@ from bot.services import services
 from models import admin
 from models.coupon import Coupon, CouponTemplate, coupon_json
 from models.errors import InvalidInput, NotFound
-from models.ledger import recent_entries
+from models.ledger import Award, recent_entries
 from models.member import Member, get_by_member_no
+from models.member_list import DEFAULT_SORT, MemberListRow, member_list, rows
 from models.outbox import OutboxMessage
 from models.segment import Segment, nes_funnel, rfm_grid, stats_of
 from models.segment_setting import get_setting, setting_json, update_setting
 from models.segment_rules import members_query, preview
-from models.tag import add_tag, create_rule_tag, list_tags, remove_tag, tags_of
+from models.store import Store
+from models.tag import add_tag, create_rule_tag, list_tags, refresh_rule_tags, remove_tag, tags_of
 
 bp = Blueprint("members_api", __name__, url_prefix="/api/v1/admin")
 READ, CAMPAIGNS, SETTINGS = "members:read", "campaigns:manage", "settings:manage"
@@ -43,11 +45,13 @@ def _page() -> tuple[int, int]:
     return page, per
 
 
-@bp.get("/members")
-@require_scope(READ)
-def members():  # type: ignore[no-untyped-def]
-    """Search (name, number, phone) and list with pagination; ``rule`` filters by a segment rule (JSON)."""
-    page, per = _page()
+def list_row(r: MemberListRow) -> dict:  # type: ignore[type-arg]
+    return {**member_row(r.member), "points": r.points, "stamps": r.stamps, "tier": r.tier.name if r.tier else None,
+            "tier_code": r.tier.code if r.tier else None, "last_visit_at": r.last_visit_at.isoformat() if r.last_visit_at else None}
+
+
+def _listing():  # type: ignore[no-untyped-def]
+    """The members list's query from ?q=&rule=&sort= (the list and its CSV take the same)."""
     rule = None
     if request.args.get("rule"):
         from flask import current_app
@@ -56,15 +60,45 @@ def members():  # type: ignore[no-untyped-def]
             rule = current_app.json.loads(request.args["rule"])
         except ValueError as exc:
             raise InvalidInput(f"rule is JSON: {exc}"[:300], code="invalid_rule") from exc
+    return member_list(g.db, q=request.args.get("q") or "", rule=rule, sort=request.args.get("sort") or DEFAULT_SORT, now=services().now())
+
+
+@bp.get("/members")
+@require_scope(READ)
+def members():  # type: ignore[no-untyped-def]
+    """Search (name, number, phone) and list with pagination, balances, tier and last visit; ``rule`` filters
+    by a segment rule (JSON), ``sort`` orders (joined_at, name, points, stamps, tier, last_visit_at; -key: descending)."""
+    page, per = _page()
     with adhoc_segment_query():
-        query = members_query(g.db, rule, services().now())
-        q = (request.args.get("q") or "").strip()
-        if q:
-            like = f"%{q}%"
-            query = query.where(or_(Member.display_name.ilike(like), Member.member_no == q, Member.phone.like(like)))
-        total = g.db.scalar(select(func.count()).select_from(query.subquery()))
-        rows = list(g.db.scalars(query.order_by(Member.id.desc()).offset((page - 1) * per).limit(per)))
-    return {"total": total, "page": page, "per_page": per, "members": [member_row(m) for m in rows]}
+        query = _listing()
+        total = g.db.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+        found = rows(g.db, g.db.execute(query.offset((page - 1) * per).limit(per)))
+    return {"total": total, "page": page, "per_page": per, "members": [list_row(r) for r in found]}
+
+
+@bp.get("/members.csv")
+@require_scope(READ)
+def export_members():  # type: ignore[no-untyped-def]
+    """The members list as it is filtered and sorted, every page, as CSV."""
+    out = io.StringIO()
+    writer = csv_writer(out)  # defuses formulas: a display name is anyone's text
+    writer.writerow(["member_no", "name", "phone", "gender", "tier", "points", "stamps", "last_visit_at", "joined_at", "reachable"])
+    with adhoc_segment_query():
+        for r in rows(g.db, g.db.execute(_listing().execution_options(yield_per=1000))):
+            m = r.member
+            writer.writerow([m.member_no, m.display_name or "", m.phone or "", m.gender or "", r.tier.name if r.tier else "", r.points, r.stamps,
+                             r.last_visit_at.isoformat() if r.last_visit_at else "", m.joined_at.isoformat() if m.joined_at else "", m.is_reachable])
+    resp = Response("\ufeff" + out.getvalue(), mimetype="text/csv; charset=utf-8")  # BOM: Excel reads UTF-8
+    resp.headers["Content-Disposition"] = "attachment; filename=members.csv"
+    return resp
+
+
+def ledger_rows(session, entries: list) -> list[dict]:  # type: ignore[no-untyped-def, type-arg]
+    """Ledger entries with their store's name and, for an award, the purchase's amount (NT$)."""
+    stores = {s.id: s.name for s in session.scalars(select(Store).where(Store.id.in_({e.store_id for e in entries if e.store_id})))}
+    spends = dict(session.execute(select(Award.id, Award.amount).where(Award.id.in_({e.award_id for e in entries if e.award_id}))).all())
+    return [{**entry_json(e), "store_name": stores.get(e.store_id),
+             "purchase_amount": None if spends.get(e.award_id) is None else format(spends[e.award_id].normalize(), "f")} for e in entries]
 
 
 @bp.get("/members/<member_no>")
@@ -80,7 +114,7 @@ def member_detail(member_no: str):  # type: ignore[no-untyped-def]
                     "terms_version": member.terms_version, "tier_until": member.tier_until.isoformat() if member.tier_until else None,
                     "erased_at": member.erased_at.isoformat() if member.erased_at else None},
         "summary": member_summary(session, member, now),
-        "ledger": [entry_json(e) for e in recent_entries(session, member.id, limit=50)],
+        "ledger": ledger_rows(session, recent_entries(session, member.id, limit=50)),
         "coupons": [coupon_json(c, t) for c, t in coupons],
         "tags": tags_of(session, member.id),
         "segments": None if stats is None else {

@@ -15,6 +15,7 @@ from bot.openapi_rules import RULE_SCHEMAS
 from bot.openapi_schemas import CAMPAIGNS, CORRECTION_422, PURCHASE_422, READ, RESPONSES, SCHEMAS, SECURITY_SCHEMES, SETTINGS, op, path_param, query_param, ref
 from bot.openapi_segments import SEGMENT_PATHS, SEGMENT_SCHEMAS
 from bot.openapi_settings import SETTINGS_MORE_PATHS, SETTINGS_MORE_SCHEMAS
+from models.member_list import DEFAULT_SORT, sort_keys
 
 bp = Blueprint("openapi", __name__)
 
@@ -34,6 +35,11 @@ PAGING = [
 ]
 RULE_QUERY = {"name": "rule", "in": "query", "required": False, "content": {"application/json": {"schema": ref("SegmentRule")}},
               "description": "Only members matching this segment rule, JSON-encoded (URL-escaped)"}
+MEMBER_SORT = query_param("sort", {"type": "string", "enum": sort_keys(), "default": DEFAULT_SORT},
+                          "Order by joined_at, name, points, stamps, tier (rank) or last_visit_at; a leading - sorts descending. "
+                          "Members with no visit come last either way; ties: the newest member first")
+MEMBERS_CSV = {"text/csv": {"schema": {"type": "string"}, "example": "\ufeffmember_no,name,phone,gender,tier,points,stamps,last_visit_at,joined_at,reachable\n"
+                                                                     "1000001,王小明,0912345678,male,金卡,120,3,2026-11-02T03:00:00+00:00,2026-01-02T10:00:00+00:00,True\n"}}
 CSV = {"text/csv": {"schema": {"type": "string"}, "example": "\ufeffmember_no,name,phone,gender,birthday_on,joined_at,reachable\n"
                                                              "1000001,王小明,0912345678,male,1990-05-01,2026-01-02T10:00:00+00:00,True\n"}}
 
@@ -145,11 +151,18 @@ SETTINGS_PATHS: dict[str, Any] = {
 
 MEMBER_PATHS: dict[str, Any] = {
     "/api/v1/admin/members": {"get": admin(
-        "Search and list members", READ, ok="MemberPage", params=[
-            query_param("q", {"type": "string"}, "Name contains, phone contains, or the exact member number"), *PAGING, RULE_QUERY],
-        description="Joined members, newest first.",
-        errors={"422": f"invalid_page (page 1–100,000, per_page 1–500), invalid_rule (not JSON, or details.path points at the bad part), "
-                       f"or {TOO_LARGE}", **SLOW})},
+        "Search and list members with balances, tier and last visit", READ, ok="MemberPage", params=[
+            query_param("q", {"type": "string"}, "Name contains, phone contains, or the exact member number"), *PAGING, RULE_QUERY, MEMBER_SORT],
+        description="Joined members, newest first unless `sort` says otherwise. Filter with `rule` (e.g. a tier or reachable condition).",
+        errors={"422": f"invalid_page (page 1–100,000, per_page 1–500), invalid_sort (details.allowed), invalid_rule (not JSON, or "
+                       f"details.path points at the bad part), or {TOO_LARGE}", **SLOW})},
+    "/api/v1/admin/members.csv": {"get": admin(
+        "Export the members list, filtered and sorted as the list is, as CSV", READ, ok_content=MEMBERS_CSV, ok_text=(
+            "UTF-8 CSV with a BOM (Excel), `Content-Disposition: attachment; filename=members.csv`: every member the list would page "
+            "through. Columns: member_no, name, phone, gender, tier, points, stamps, last_visit_at, joined_at, reachable. A text cell "
+            "that starts with =, +, -, @, a tab or a carriage return starts with a single quote instead (OWASP CSV injection)."),
+        params=[query_param("q", {"type": "string"}, "As for the list"), RULE_QUERY, MEMBER_SORT],
+        errors={"422": f"invalid_sort, invalid_rule, or {TOO_LARGE}", **SLOW})},
     "/api/v1/admin/members/{member_no}": {"get": admin(
         "A member's profile, balances, ledger, coupons, tags, RFM/NES and messages", READ, ok="MemberDetail", params=[MEMBER_NO], errors=NO_MEMBER)},
     "/api/v1/admin/members/{member_no}/tags": {"post": admin(
@@ -206,7 +219,13 @@ CAMPAIGN_PATHS: dict[str, Any] = {
                                      f"invalid_rule, or {TOO_LARGE}", **SLOW}),
         "get": admin("List campaigns", READ, ok="CampaignList"),
     },
-    "/api/v1/admin/campaigns/{campaign_id}": {"get": admin("A campaign with its report", READ, ok="CampaignDetail", params=[CAMPAIGN_ID], errors=NO_CAMPAIGN)},
+    "/api/v1/admin/campaigns/{campaign_id}": {
+        "get": admin("A campaign with its report", READ, ok="CampaignDetail", params=[CAMPAIGN_ID], errors=NO_CAMPAIGN),
+        "put": admin("Rewrite a draft with the whole composition", CAMPAIGNS, body="CampaignRequest", ok="CampaignCreated", params=[CAMPAIGN_ID],
+                     description="The console's 下一步 saves its composition once (POST) and rewrites that draft on every later review, "
+                                 "so one composition leaves one draft. The body is the whole composition, as for POST.",
+                     errors={**NO_CAMPAIGN, "409": "campaign_not_draft (scheduled, sending, sent or cancelled: compose a new one)",
+                             "422": "invalid_json, invalid_campaign (details.field), invalid_rule, or " + TOO_LARGE, **SLOW})},
     "/api/v1/admin/campaigns/{campaign_id}/estimate": {"get": admin(
         "Audience and messages against the remaining monthly LINE quota", READ, ok="QuotaEstimate", params=[CAMPAIGN_ID], errors={**NO_CAMPAIGN, **SLOW})},
     "/api/v1/admin/campaigns/{campaign_id}/send": {"post": admin(

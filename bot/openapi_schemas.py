@@ -284,12 +284,18 @@ RFM_NES = {
 
 MEMBER_SCHEMAS: dict[str, Any] = {
     "MemberRow": MEMBER_ROW,
+    "MemberListRow": {"allOf": [ref("MemberRow"), _obj(
+        ["points", "stamps", "tier", "last_visit_at"], points={"type": "integer"}, stamps={"type": "integer"},
+        tier={"type": ["string", "null"], "description": "The tier's name (the entry tier for a member not moved yet); null with no tiers"},
+        tier_code={"type": ["string", "null"]}, last_visit_at={**TIME_OR_NULL, "description": "The newest purchase counted as a visit"})]},
     "MemberPage": _obj(["total", "page", "per_page", "members"], total={"type": "integer"}, page={"type": "integer"}, per_page={"type": "integer"},
-                       members={"type": "array", "items": ref("MemberRow")}),
+                       members={"type": "array", "items": ref("MemberListRow")}),
     "MemberDetail": _obj(
         profile={"allOf": [ref("MemberRow"), _obj(birthday_on={"type": ["string", "null"], "format": "date"}, terms_version={"type": ["string", "null"]},
                                                   tier_until=TIME_OR_NULL, erased_at={**TIME_OR_NULL, "description": "set once the member's data was erased"})]},
-        summary=ref("MemberSummary"), ledger={"type": "array", "items": ref("LedgerEntry"), "description": "The last 50 entries"},
+        summary=ref("MemberSummary"), ledger={"type": "array", "description": "The last 50 entries", "items": {"allOf": [ref("LedgerEntry"), _obj(
+            store_name={"type": ["string", "null"], "description": "The store the entry was made at"},
+            purchase_amount={**MONEY, "type": ["string", "null"], "description": "An award's purchase amount (NT$); null for other entries"})]}},
         coupons={"type": "array", "items": ref("Coupon")}, tags={"type": "array", "items": {"type": "string"}},
         segments={"description": "null until stats were computed for this member (needs a purchase and a recompute)", "oneOf": [{"type": "null"}, _obj(
             rfm=_obj(r={"type": ["integer", "null"]}, f={"type": ["integer", "null"]}, m={"type": ["integer", "null"]}, **{"class": {"type": ["string", "null"]}}),

@@ -96,8 +96,8 @@ def _bad(field: str, message: str) -> InvalidInput:
     return InvalidInput(message, code="invalid_campaign", details={"field": field})
 
 
-def create_campaign(session: Session, data: dict[str, Any], *, now: datetime, check_message) -> Campaign:  # type: ignore[no-untyped-def]
-    """A draft; ``check_message(kind, content)`` validates the message (the web layer builds SDK models)."""
+def _fields(session: Session, data: dict[str, Any], *, now: datetime, check_message) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    """A campaign's columns from the request, validated; ``check_message(kind, content)`` validates the message."""
     name = data.get("name")
     if not isinstance(name, str) or not name.strip() or len(name.strip()) > MAX_NAME:
         raise _bad("name", f"name is required, at most {MAX_NAME} characters")
@@ -138,11 +138,25 @@ def create_campaign(session: Session, data: dict[str, Any], *, now: datetime, ch
             raise _bad("scheduled_at", "scheduled_at needs a time zone (e.g. +08:00)")
         if not MIN_DAY <= scheduled_at.date() <= MAX_DAY:
             raise _bad("scheduled_at", f"scheduled_at is a time from {MIN_DAY} to {MAX_DAY}")
-    campaign = Campaign(
-        name=name.strip(), kind=kind, content=content, rule=rule or None, segment_id=segment_id, coupon_template_id=template_id,
-        holdout_pct=holdout, status="draft", scheduled_at=scheduled_at, created_at=now,
-    )
+    return {"name": name.strip(), "kind": kind, "content": content, "rule": rule or None, "segment_id": segment_id,
+            "coupon_template_id": template_id, "holdout_pct": holdout, "scheduled_at": scheduled_at}
+
+
+def create_campaign(session: Session, data: dict[str, Any], *, now: datetime, check_message) -> Campaign:  # type: ignore[no-untyped-def]
+    """A draft; ``check_message(kind, content)`` validates the message (the web layer builds SDK models)."""
+    campaign = Campaign(**_fields(session, data, now=now, check_message=check_message), status="draft", created_at=now)
     session.add(campaign)
+    session.flush()
+    return campaign
+
+
+def update_draft(session: Session, campaign: Campaign, data: dict[str, Any], *, now: datetime, check_message) -> Campaign:  # type: ignore[no-untyped-def]
+    """The composer's draft rewritten with the whole request (as create_campaign takes it): reviewing a
+    composition again reuses its draft instead of adding another. Only a draft can change."""
+    if campaign.status != "draft":
+        raise Conflict(f"The campaign is {campaign.status}", code="campaign_not_draft")
+    for key, value in _fields(session, data, now=now, check_message=check_message).items():
+        setattr(campaign, key, value)
     session.flush()
     return campaign
 

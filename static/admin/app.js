@@ -50,6 +50,7 @@
     main.replaceChildren(el('p', { class: 'empty', text: t('common.loading') }));
     try {
       const content = el('div');
+      if (!Admin.state.lookups) await Admin.lookups().catch(() => null); // the brand's name for previews, the forms' choices
       await (Admin.pages[page] || Admin.pages.missing)(content, params);
       if (mine === rendering) main.replaceChildren(content);
     } catch (err) {

@@ -74,8 +74,8 @@
     footer: { type: 'box', layout: 'vertical', contents: [{ type: 'button', style: 'primary', color: '#6F4E37', action: { label: t('camp.offer.claim') } }] },
   });
 
-  /** A phone with the chat: the brand's avatar, the bubble and the time. */
-  function phone(kind, content, brand = t('app.name')) {
+  /** A phone with the chat: the brand's avatar and name (as members see it, from the lookups), the bubble and the time. */
+  function phone(kind, content, brand = ((Admin.state.lookups || {}).brand || {}).name || '') {
     return el('div', { class: 'phone', role: 'img', 'aria-label': t('camp.preview.title') },
       el('div', { class: 'topbar' }, el('span', { class: 'dot', text: brand.slice(0, 1) }), brand),
       el('div', { class: 'chat', id: 'chatPreview' },

@@ -1,7 +1,9 @@
 /* 推播活動: the list, and the composer: the message (text, image, a Flex template, or a coupon
  * offer) beside a LINE chat preview, the audience (everyone reachable or a saved segment), the
- * holdout and the time. "Review" saves a draft and shows the quota estimate
- * (GET …/estimate); confirming sends it (POST …/send) and opens its progress and report. */
+ * holdout and the time. "Review" saves the composition's one draft (POST the first time, PUT
+ * after: going back and reviewing again rewrites it) and shows the quota estimate (GET …/estimate);
+ * confirming sends it (POST …/send) and opens its progress and report. Choosing a segment shows
+ * how many reachable members it has at once. */
 'use strict';
 (() => {
   const { el, t, fmt, card, badge, table } = Admin;
@@ -51,6 +53,9 @@
     inputs.segment.value = q.get('segment') || '';
     const holdoutText = el('b', { text: '0%' });
     const segmentNote = el('p', { class: 'muted', style: 'font-size:13px' });
+    const segmentSize = el('p', { id: 'segmentSize', class: 'count-line', role: 'status', 'aria-live': 'polite' });
+    let draftId = null; // this composition's draft, once reviewed
+    let sized = null; // the segment whose size is shown (or being asked for)
 
     function content() {
       if (state.kind === 'text') return { text: inputs.text.value };
@@ -60,10 +65,23 @@
       return { alt_text: f.title || inputs.name.value || t('camp.kind.flex'), contents: Admin.bubble.TEMPLATES[inputs.template.value].build(f) };
     }
     function draw() {
-      preview.replaceChildren(Admin.bubble.phone(state.kind, content()));
+      preview.replaceChildren(Admin.bubble.phone(state.kind, content(), lookups.brand.name));
       holdoutText.textContent = `${inputs.holdout.value}%`;
       const seg = lookups.segments.find((s) => String(s.id) === inputs.segment.value);
       segmentNote.textContent = seg ? Admin.describeRule(seg.rule, lookups) : t('camp.everyoneNote');
+      if (sized !== inputs.segment.value) sizeSegment(seg);
+    }
+    /** The reachable members of the chosen segment (or of everyone): the audience before the holdout. */
+    async function sizeSegment(seg) {
+      const mine = inputs.segment.value;
+      sized = mine;
+      const reachable = { field: 'reachable', op: 'eq', value: true };
+      const rule = seg && seg.rule && Object.keys(seg.rule).length ? { and: [seg.rule, reachable] } : reachable;
+      segmentSize.textContent = t('camp.sizing');
+      try {
+        const { count } = await Admin.api('/api/v1/admin/segments/preview', { method: 'POST', body: { rule } });
+        if (sized === mine) segmentSize.textContent = t('camp.segmentSize', { n: fmt.num(count) });
+      } catch (err) { if (sized === mine) segmentSize.textContent = Admin.describe(err); }
     }
 
     const parts = { // built on each switch: title and body inputs serve two kinds, and a node has one parent
@@ -95,13 +113,18 @@
       let draft;
       let est;
       try {
-        draft = await Admin.api('/api/v1/admin/campaigns', { method: 'POST', body });
+        draft = await Admin.api(draftId ? `/api/v1/admin/campaigns/${draftId}` : '/api/v1/admin/campaigns', { method: draftId ? 'PUT' : 'POST', body });
+        draftId = draft.id;
         est = await Admin.api(`/api/v1/admin/campaigns/${draft.id}/estimate`);
-      } catch (err) { Admin.fail(err); return; }
+      } catch (err) {
+        if (err.code === 'campaign_not_draft' || err.code === 'campaign_not_found') draftId = null; // no longer this composition's: next time, a new draft
+        Admin.fail(err);
+        return;
+      }
       const confirmBox = el('input', { type: 'checkbox', name: 'overQuota' });
       const remaining = est.quota.remaining == null ? t('camp.unlimited') : fmt.num(est.quota.remaining);
       const info = el('div', {},
-        el('p', { text: t('camp.reviewText', { name: draft.name, when: draft.scheduled_at ? fmt.time(draft.scheduled_at) : t('camp.now') }) }),
+        el('p', { id: 'reviewText', text: draft.scheduled_at ? t('camp.reviewText', { name: draft.name, when: fmt.time(draft.scheduled_at) }) : t('camp.reviewNow', { name: draft.name }) }),
         el('div', { class: 'quota' },
           el('div', {}, el('span', { text: t('camp.audience') }), el('b', { id: 'estAudience', text: fmt.num(est.audience) })),
           el('div', {}, el('span', { text: t('camp.heldOut') }), el('b', { text: fmt.num(est.holdout_estimate) })),
@@ -111,10 +134,7 @@
       const ok = await Admin.ask(t('camp.reviewTitle'), info, draft.scheduled_at ? t('camp.scheduleGo') : t('camp.sendGo'), {
         check: async () => { if (est.over_quota && !confirmBox.checked) { Admin.toast(t('camp.confirmOver'), 'error'); return false; } return true; },
       });
-      if (!ok) { // leave no stray draft behind
-        await Admin.api(`/api/v1/admin/campaigns/${draft.id}/cancel`, { method: 'POST' }).catch(() => {});
-        return;
-      }
+      if (!ok) return; // back to editing: the next review rewrites this same draft
       try {
         await Admin.api(`/api/v1/admin/campaigns/${draft.id}/send`, { method: 'POST', body: { confirm_over_quota: confirmBox.checked } });
         Admin.go(`/admin/campaigns/${draft.id}`);
@@ -124,7 +144,7 @@
     const form = el('form', { class: 'stack', onsubmit: review, oninput: draw, onchange: draw },
       card(t('camp.step.content'), el('div', { class: 'stack' }, field(t('camp.name'), inputs.name),
         el('div', { class: 'segmented', role: 'group', 'aria-label': t('camp.kind') }, kindBtns), kindBox)),
-      card(t('camp.step.audience'), el('div', { class: 'stack' }, field(t('camp.segment'), inputs.segment), segmentNote,
+      card(t('camp.step.audience'), el('div', { class: 'stack' }, field(t('camp.segment'), inputs.segment), segmentSize, segmentNote,
         el('label', { class: 'field' }, el('span', {}, t('camp.holdoutLabel'), ' ', holdoutText), inputs.holdout, el('span', { class: 'hint', text: t('camp.holdoutHint') })))),
       card(t('camp.step.time'), el('div', { class: 'stack' },
         el('div', {}, el('label', { class: 'choice' }, whenNow, t('camp.now')), el('label', { class: 'choice' }, whenLater, t('camp.later'))),

@@ -4,7 +4,7 @@
 window.I18N = (() => {
   const T = {
     'app.title': ['行銷後台', 'Marketing console'],
-    'app.name': ['好日子 行銷後台', 'Loyalty console'],
+    'app.name': ['行銷後台', 'Loyalty console'],
     'app.tagline': ['會員・分眾・推播', 'Members · segments · campaigns'],
     'login.title': ['登入行銷後台', 'Sign in to the console'],
     'login.sub': ['請使用管理員帳號登入。', 'Use your admin account.'],
@@ -350,9 +350,11 @@ window.I18N = (() => {
     'set.tab.tiers': ['會員等級', 'Tiers'], 'set.tab.rule': ['集點規則', 'Earning rules'], 'set.tab.coupons': ['優惠券', 'Coupons'],
     'set.tab.journeys': ['自動化訊息', 'Automations'], 'set.tab.stores': ['門市與人員', 'Stores and staff'],
     'set.onePerLine': ['一行一項', 'One per line'], 'set.blankNone': ['留空表示不限', 'Blank: none'], 'set.blankNever': ['留空表示不過期', 'Blank: never'],
-    'set.tier.code': ['代碼', 'Code'], 'set.tier.name': ['名稱', 'Name'], 'set.tier.rank': ['順位', 'Rank'], 'set.tier.rankHint': ['0 為入門等級', '0 is the entry tier'],
-    'set.tier.metric': ['升等依據', 'Qualifies by'], 'set.tier.threshold': ['門檻', 'Threshold'], 'set.tier.window': ['計算期間（天）', 'Window (days)'],
-    'set.tier.period': ['等級效期（天）', 'Tier period (days)'], 'set.tier.multiplier': ['點數倍率', 'Points multiplier'], 'set.tier.color': ['顏色', 'Colour'],
+    'set.tier.code': ['英文代號（系統用）', 'Short English id (for the system)'], 'set.tier.codeHint': ['例如 gold；會員看不到，建立後不再更改', 'e.g. gold; members never see it, it stays once made'],
+    'set.tier.name': ['等級名稱（會員看到的）', 'Tier name (what members see)'], 'set.tier.rank': ['等級高低', 'Level'],
+    'set.tier.rankHint': ['0 是入會就有的等級，數字越大等級越高', '0 is the tier every member starts in; higher numbers are higher tiers'],
+    'set.tier.metric': ['升等依據', 'Qualifies by'], 'set.tier.threshold': ['升等門檻', 'Needed to qualify'], 'set.tier.window': ['累計期間（最近幾天）', 'Counted over the last (days)'],
+    'set.tier.period': ['等級效期（天）', 'Tier lasts (days)'], 'set.tier.multiplier': ['點數倍率（1 = 不加倍）', 'Points multiplier (1 = none)'], 'set.tier.color': ['顏色', 'Colour'],
     'set.tier.benefits': ['會員權益', 'Benefits'], 'set.tier.rule': ['升等條件', 'Qualification'], 'set.tier.ruleText': ['{days} 天內{metric}達 {threshold}', '{metric} ≥ {threshold} in {days} days'],
     'set.tier.add': ['新增等級', 'Add a tier'], 'set.tier.edit': ['編輯「{name}」', 'Edit "{name}"'], 'set.tier.none': ['尚未設定等級', 'No tiers yet'],
     'set.metric.spend': ['消費金額', 'spend'], 'set.metric.points': ['獲得點數', 'points earned'], 'set.metric.visits': ['來店次數', 'visits'],

@@ -1,4 +1,5 @@
-/* 會員: search and list (GET /api/v1/admin/members, ?q=&page= kept in the URL), and one member's
+/* 會員: search, filter (tier, reachable, last visit), sort and export the list (GET /api/v1/admin/members
+ * and members.csv; ?q=&page=&sort=&tier=&reach=&within= kept in the URL), and one member's
  * page: profile, tier, balances, RFM/NES, tags (add, remove), a manager's balance adjustment with
  * its reason, coupons, the ledger, the messages the member received, and their data rights
  * (members-privacy.js). An erased member's page shows what stays, with nothing to change. */
@@ -8,30 +9,91 @@
   const PER_PAGE = 20;
   const STATUS_KIND = { issued: 'ok', redeemed: 'info', expired: '', voided: 'bad', sent: 'ok', pending: 'warn', failed: 'bad', skipped: '' };
   const label = (prefix, value) => (I18N.has(`${prefix}.${value}`) ? t(`${prefix}.${value}`) : value);
+  /** What a message was for, in words: journey:KIND names its automation; anything unknown is "other", never a raw code. */
+  function purpose(p) {
+    const [head, kind] = String(p).split(':');
+    if (head === 'journey') return t('purpose.journey', { name: I18N.has(`set.journey.${kind}`) ? t(`set.journey.${kind}`) : kind });
+    if (head === 'campaign') return t('purpose.campaign');
+    return I18N.has(`purpose.${p}`) ? t(`purpose.${p}`) : t('purpose.other');
+  }
+
+  const SORTABLE = { name: 'name', tier: 'tier', points: 'points', stamps: 'stamps', lastVisit: 'last_visit_at', joined: 'joined_at' };
+
+  /** The list's filters as one segment rule for ?rule= (null: everyone). */
+  function filterRule(f) {
+    const parts = [];
+    if (f.tier) parts.push({ field: 'tier', op: 'eq', value: f.tier });
+    if (f.reach) parts.push({ field: 'reachable', op: 'eq', value: f.reach === 'yes' });
+    if (f.within) parts.push({ field: 'last_visit_within_days', op: 'lte', value: Number(f.within) });
+    return parts.length ? (parts.length === 1 ? parts[0] : { and: parts }) : null;
+  }
+
+  async function exportList(query) {
+    try {
+      const resp = await Admin.api(`/api/v1/admin/members.csv?${query}`, { raw: true });
+      const url = URL.createObjectURL(await resp.blob());
+      const a = el('a', { href: url, download: 'members.csv' });
+      document.body.append(a);
+      a.click();
+      a.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 1000);
+    } catch (err) { Admin.fail(err); }
+  }
 
   Admin.pages.members = async (main) => {
     const q = new URLSearchParams(location.search);
     const query = q.get('q') || '';
     const page = Math.max(1, Number(q.get('page')) || 1);
-    const data = await Admin.api(`/api/v1/admin/members?q=${encodeURIComponent(query)}&page=${page}&per_page=${PER_PAGE}`);
+    const sort = q.get('sort') || '-joined_at';
+    const filters = { tier: q.get('tier') || '', reach: q.get('reach') || '', within: q.get('within') || '' };
+    const lookups = await Admin.lookups();
+    const rule = filterRule(filters);
+    const params = new URLSearchParams({ q: query, sort });
+    if (rule) params.set('rule', JSON.stringify(rule));
+    const data = await Admin.api(`/api/v1/admin/members?${params}&page=${page}&per_page=${PER_PAGE}`);
     const input = el('input', { type: 'search', name: 'q', value: query, placeholder: t('members.searchHint'), 'aria-label': t('members.search') });
-    const go = (p, text = input.value.trim()) => Admin.go(`/admin/members?q=${encodeURIComponent(text)}&page=${p}`);
-    main.append(Admin.pageHead(t('members.title'), t('members.count', { n: fmt.num(data.total) })));
-    const form = el('form', { class: 'row', style: 'margin-bottom:14px', role: 'search', onsubmit: (ev) => { ev.preventDefault(); go(1); } },
-      input, el('button', { class: 'primary shrink', type: 'submit', text: t('members.search') }));
+    const pick = (name, value, options) => el('select', { name, 'aria-label': t(`members.filter.${name}`), onchange: () => go(1) },
+      options.map(([v, text]) => el('option', { value: v, text, selected: v === value })));
+    const tierSel = pick('tier', filters.tier, [['', t('members.filter.anyTier')], ...lookups.tiers.map((x) => [x.code, x.name])]);
+    const reachSel = pick('reach', filters.reach, [['', t('members.filter.anyReach')], ['yes', t('members.canReach')], ['no', t('members.blocked')]]);
+    const withinSel = pick('within', filters.within, [['', t('members.filter.anyVisit')], ...[7, 30, 90].map((n) => [String(n), t('members.filter.withinDays', { n })])]);
+    const link = (p, next = {}) => {
+      const u = new URLSearchParams({ q: next.q ?? input.value.trim(), page: p, sort: next.sort ?? sort });
+      for (const [k, sel] of [['tier', tierSel], ['reach', reachSel], ['within', withinSel]]) if (sel.value) u.set(k, sel.value);
+      return `/admin/members?${u}`;
+    };
+    const go = (p, next) => Admin.go(link(p, next));
+    main.append(Admin.pageHead(t('members.title'), t('members.count', { n: fmt.num(data.total) }),
+      el('button', { class: 'secondary shrink', type: 'button', id: 'exportMembers', text: t('members.export'), onclick: () => exportList(params) })));
+    const form = el('form', { class: 'row members-filter', role: 'search', onsubmit: (ev) => { ev.preventDefault(); go(1); } },
+      input, tierSel, reachSel, withinSel, el('button', { class: 'primary shrink', type: 'submit', text: t('members.search') }));
+    /** A heading that sorts: first click the biggest (or newest) first, again the other way. */
+    const sortBy = (key) => {
+      const col = SORTABLE[key];
+      const dir = sort === `-${col}` ? 'descending' : sort === col ? 'ascending' : null;
+      const next = sort === `-${col}` ? col : `-${col}`;
+      return el('button', { type: 'button', class: 'sort', 'data-sort': dir || '', onclick: () => go(1, { sort: next }),
+        text: `${t(`members.col.${key}`)}${dir === 'descending' ? ' ↓' : dir === 'ascending' ? ' ↑' : ''}` });
+    };
     const rows = data.members;
     const list = rows.length ? table([
-      [t('members.name'), (m) => Admin.link(`/admin/members/${m.member_no}`, m.name || t('common.unknown'))],
-      [t('members.number'), (m) => m.member_no],
-      [t('members.phone'), (m) => m.phone || '–'],
-      [t('members.gender'), (m) => fmt.gender(m.gender)],
-      [t('members.joined'), (m) => fmt.date(m.joined_at)],
+      [sortBy('name'), (m) => Admin.link(`/admin/members/${m.member_no}`, m.name || t('common.unknown')), 'nowrap'],
+      [t('members.number'), (m) => m.member_no, 'nowrap wide-only'],
+      [sortBy('tier'), (m) => (m.tier ? badge(m.tier, 'warn') : '–')],
+      [sortBy('points'), (m) => fmt.num(m.points), 'num'],
+      [sortBy('stamps'), (m) => fmt.num(m.stamps), 'num'],
+      [sortBy('lastVisit'), (m) => fmt.date(m.last_visit_at), 'nowrap'],
+      [sortBy('joined'), (m) => fmt.date(m.joined_at), 'nowrap wide-only'],
       [t('members.reachable'), (m) => (m.reachable ? badge(t('members.canReach'), 'ok') : badge(t('members.blocked'), 'bad'))],
     ], rows, { onRow: (m) => Admin.go(`/admin/members/${m.member_no}`), label: t('members.title') }) : Admin.empty(t('members.none'));
+    for (const th of list.querySelectorAll('th')) { // the sorted column says so to screen readers
+      const b = th.querySelector('button.sort');
+      if (b && b.dataset.sort) th.setAttribute('aria-sort', b.dataset.sort);
+    }
     const pages = Math.max(1, Math.ceil(data.total / PER_PAGE));
     const pager = el('div', { class: 'pager' }, t('common.page', { page, pages, total: fmt.num(data.total) }),
-      el('button', { class: 'secondary small', type: 'button', disabled: page <= 1, text: t('common.prev'), onclick: () => go(page - 1, query) }),
-      el('button', { class: 'secondary small', type: 'button', disabled: page >= pages, text: t('common.next'), onclick: () => go(page + 1, query) }));
+      el('button', { class: 'secondary small', type: 'button', disabled: page <= 1, text: t('common.prev'), onclick: () => go(page - 1, { q: query }) }),
+      el('button', { class: 'secondary small', type: 'button', disabled: page >= pages, text: t('common.next'), onclick: () => go(page + 1, { q: query }) }));
     main.append(card(null, form, list, pager));
   };
 
@@ -103,13 +165,17 @@
       el('button', { class: 'primary', type: 'submit', text: t('members.adjustGo') })));
   }
 
+  /** A receipt id is the POS's (often a UUID): its last 8 characters tell receipts apart, the whole one is its title. */
+  const receipt = (id) => (id ? el('span', { class: 'receipt', title: id, text: id.length > 12 ? t('members.receipt', { tail: id.slice(-8) }) : id }) : '');
   function ledgerCard(d) {
     return card(t('members.ledger'), d.ledger.length ? table([
-      [t('members.when'), (e) => fmt.time(e.created_at)],
-      [t('members.what'), (e) => label('ledger', e.reason)],
-      [t('members.currency'), (e) => (e.currency === 'stamp' ? t('members.stamps') : t('members.points'))],
+      [t('members.when'), (e) => fmt.time(e.created_at), 'nowrap'],
+      [t('members.what'), (e) => label('ledger', e.reason), 'nowrap'],
+      [t('members.currency'), (e) => (e.currency === 'stamp' ? t('members.stamps') : t('members.points')), 'nowrap'],
       [t('members.delta'), (e) => el('span', { class: e.amount > 0 ? 'plus' : 'minus', text: `${e.amount > 0 ? '+' : ''}${e.amount}` }), 'num'],
-      [t('members.note'), (e) => e.note || e.receipt_id || ''],
+      [t('members.store'), (e) => e.store_name || '–', 'nowrap'],
+      [t('members.spent'), (e) => (e.purchase_amount == null ? '–' : fmt.money(e.purchase_amount)), 'num'],
+      [t('members.note'), (e) => e.note || receipt(e.receipt_id)],
     ], d.ledger, { label: t('members.ledger') }) : Admin.empty(t('members.noLedger')));
   }
 
@@ -125,7 +191,7 @@
   function messagesCard(d) {
     return card(t('members.messages'), d.messages.length ? table([
       [t('members.when'), (m) => fmt.time(m.sent_at || m.created_at)],
-      [t('members.purpose'), (m) => label('purpose', m.purpose)],
+      [t('members.purpose'), (m) => purpose(m.purpose), 'nowrap'],
       [t('members.status'), (m) => badge(label('msg', m.status), STATUS_KIND[m.status] || '')],
     ], d.messages) : Admin.empty(t('members.noMessages')));
   }
@@ -136,7 +202,8 @@
     main.append(Admin.pageHead(d.profile.name || (erased ? t('members.erased') : no), t('members.numberIs', { no }),
       Admin.link('/admin/members', t('members.back'), { class: 'btn secondary' })));
     main.append(el('div', { class: 'split' },
-      el('div', { class: 'stack' }, profileCard(d), tagsCard(d, no), ledgerCard(d), messagesCard(d)),
+      el('div', { class: 'stack' }, profileCard(d), tagsCard(d, no)),
       el('div', { class: 'stack' }, erased ? null : adjustCard(no), Admin.privacyCard(d, no), statsCard(d), couponsCard(d))));
+    main.append(el('div', { class: 'stack', style: 'margin-top:18px' }, ledgerCard(d), messagesCard(d))); // the page's width: seven columns
   };
 })();

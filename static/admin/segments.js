@@ -86,6 +86,9 @@
       } }),
       el('button', { class: 'secondary small', type: 'button', text: t('seg.export'), onclick: () => exportCsv(s) }),
       Admin.can('campaigns:manage') ? Admin.link(`/admin/campaigns/new?segment=${s.id}`, t('seg.campaign'), { class: 'btn secondary small' }) : null);
+    main.append(el('div', { style: 'margin-bottom:18px' }, Admin.segmentPresets(lookups, { onLoad: (p) => {
+      if (form.set(p.rule)) { name.value = p.name; window.scrollTo(0, 0); } else Admin.toast(t('seg.tooDeep'), 'error');
+    } })));
     main.append(card(t('seg.saved.title'), segments.length ? table([
       [t('seg.name'), (s) => el('b', { text: s.name })],
       [t('seg.rule'), (s) => el('span', { class: 'muted', text: Admin.describeRule(s.rule, lookups) })],

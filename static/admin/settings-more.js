@@ -19,7 +19,12 @@
     return { node, value: () => boxes.filter((b) => b.checked).map((b) => b.value) };
   }
 
-  function journeyCard(j, lookups, editable, cycle) {
+  /** The text as a member would read it: {key} filled from the sample, {{ }} as braces, anything else as written (models/placeholder.py). */
+  function render(text, values) {
+    return text.replace(/\{\{|\}\}|\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (m, key) => (m === '{{' ? '{' : m === '}}' ? '}' : key in values ? values[key] : m));
+  }
+
+  function journeyCard(j, lookups, editable, cycle, sample) {
     const on = el('input', { type: 'checkbox', checked: j.enabled, disabled: !editable });
     const text = el('textarea', { name: 'text', maxLength: 1000, disabled: !editable, value: j.text });
     const coupon = el('select', { name: 'coupon', disabled: !editable }, el('option', { value: '', text: t('common.none') }),
@@ -28,6 +33,14 @@
     const usesDays = ['birthday', 'tier_expiring', 'coupon_expiring'].includes(j.kind);
     const timing = el('input', { type: 'number', min: 0, step: 1, disabled: !editable, value: usesDays ? j.days_before : j.delay_minutes });
     const targets = j.kind === 'winback' ? nesTargets(j, cycle, editable) : null;
+    const bubble = el('div', { class: 'bubble', 'data-preview': j.kind });
+    const couponName = () => (coupon.value ? coupon.selectedOptions[0].textContent : t('journey.sampleCoupon'));
+    const drawPreview = () => { bubble.textContent = render(text.value, { ...sample, coupon: couponName() }) || t('camp.preview.empty'); };
+    text.addEventListener('input', drawPreview);
+    coupon.addEventListener('change', drawPreview);
+    drawPreview();
+    const preview = el('div', { class: 'journey-preview', 'aria-label': t('journey.preview'), role: 'group' },
+      el('span', { class: 'hint', text: t('journey.previewAs', { name: sample.name }) }), el('div', { class: 'chat mini' }, el('div', { class: 'msg' }, bubble)));
     const r = j.report;
     const skipped = Object.values(r.skipped).reduce((a, b) => a + b, 0);
     const save = (ev) => {
@@ -42,7 +55,7 @@
       j.service ? el('p', { class: 'muted', style: 'font-size:13px;margin:-6px 0 10px', text: t('set.journey.service') }) : null,
       el('form', { class: 'stack', onsubmit: save },
         el('label', { class: 'choice' }, on, t('set.journey.on')),
-        el('label', { class: 'field' }, t('set.journey.text'), text, el('span', { class: 'hint', text: t('set.journey.placeholders') })),
+        el('label', { class: 'field' }, t('set.journey.text'), text, el('span', { class: 'hint', text: t('set.journey.placeholders') })), preview,
         el('div', { class: 'row' }, el('label', { class: 'field' }, t('set.journey.coupon'), coupon),
           el('label', { class: 'field' }, usesDays ? t('set.journey.daysBefore') : t('set.journey.delay'), timing)),
         targets ? targets.node : null,
@@ -51,8 +64,14 @@
   }
 
   Admin.settingsTabs.journeys = async (main) => {
-    const [{ journeys, purchase_cycle: cycle }, lookups] = await Promise.all([Admin.api('/api/v1/admin/journeys'), Admin.lookups(true)]);
-    main.append(el('div', { class: 'grid g2' }, journeys.map((j) => journeyCard(j, lookups, Admin.can('campaigns:manage'), cycle))));
+    const [{ journeys, purchase_cycle: cycle }, lookups, newest] = await Promise.all([Admin.api('/api/v1/admin/journeys'), Admin.lookups(true),
+      Admin.api('/api/v1/admin/members?per_page=1').catch(() => ({ members: [] }))]);
+    // the preview's member: the newest one (a real name and tier), or a made-up one before anyone joined
+    const m = newest.members[0];
+    const topTier = lookups.tiers.length ? lookups.tiers[lookups.tiers.length - 1].name : t('journey.sampleTier');
+    const sample = { name: (m && m.name) || t('journey.sampleName'), brand: lookups.brand.name, tier: (m && m.tier) || topTier,
+      reward: lookups.card.reward || t('journey.sampleReward') };
+    main.append(el('div', { class: 'grid g2' }, journeys.map((j) => journeyCard(j, lookups, Admin.can('campaigns:manage'), cycle, sample))));
   };
 
   // ── stores and staff ────────────────────────────────────

@@ -54,7 +54,7 @@
   };
 
   // ── tiers ───────────────────────────────────────────────
-  const TIER_FIELDS = () => [['code', t('set.tier.code'), 'text', { required: true }], ['name', t('set.tier.name'), 'text', { required: true }],
+  const TIER_FIELDS = () => [['name', t('set.tier.name'), 'text', { required: true }], ['code', t('set.tier.code'), 'text', { required: true, hint: t('set.tier.codeHint') }],
     ['rank', t('set.tier.rank'), 'number', { int: true, required: true, hint: t('set.tier.rankHint') }],
     ['metric', t('set.tier.metric'), 'select', { options: ['spend', 'points', 'visits'].map((m) => [m, t(`set.metric.${m}`)]) }],
     ['threshold', t('set.tier.threshold'), 'number'], ['window_days', t('set.tier.window'), 'number', { int: true }],
