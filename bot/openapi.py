@@ -179,8 +179,9 @@ MEMBER_PATHS: dict[str, Any] = {
         "The dashboard for a period", READ, params=[
             query_param("from", {"type": "string", "format": "date"}, "First day (Asia/Taipei), default 29 days before `to`"),
             query_param("to", {"type": "string", "format": "date"}, "Last day (Asia/Taipei), default today")],
-        description=("Members (total, reachable, new), visitors, regulars (2+ visits), returning rate (visitors who had visited before), "
-                     "block rate, revenue, distributions by gender, age and visit frequency, the RFM grid, the NES funnel, "
+        description=("Members (total, reachable, new), visitors, regulars (2+ visits in the period), returning rate (visitors with 2+ visits "
+                     "up to the period's end: again in it, or before it), block rate (members who blocked in the period ÷ members who were "
+                     "friends at some point of it; `blocked_now` is today's count), revenue, distributions by gender, age and visit frequency, the RFM grid, the NES funnel, "
                      "a day-by-day trend (new members, visits, revenue) and the top stores."),
         errors={"422": "invalid_period (dates like 2026-11-01, from ≤ to, at most a year)"})},
 }

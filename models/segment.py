@@ -1,8 +1,9 @@
 """RFM and NES, computed on the database with SQL (window functions), never member by member.
 
 RFM over a window (default 365 days) of awards: R orders members by their last visit,
-F by the number of visits, M by the amount spent; each is split into quintiles (1–5,
-5 best) with ``ntile(5)``. A score of 3 or more is "high". The eight classes:
+F by the number of visits, M by the amount spent; each is scored 1–5 (5 best) as
+ceil(5 × the share of the window's members at or below the member's value): ties share a score, a
+member alone scores 5, and a single visit scores F at most 2. A score of 3 or more is "high". The eight classes:
 
     R F M   class      (R: recent, F: frequent, M: spends much)
     ↑ ↑ ↑   重要價值   best customers: keep delighting them
@@ -105,12 +106,18 @@ def compute_stats(session: Session, *, now: datetime, window_days: int = 365, cy
     in_window = per_member.c.visits > 0
 
     def quintile(column):  # type: ignore[no-untyped-def]
-        return case((in_window, func.ntile(5).over(partition_by=in_window, order_by=(column, per_member.c.member_id))))
+        """ceil(5 · share of the window's members whose value is at most this one's), in integers:
+        ties share a score and the best of a population scores 5 (one very active member alone is
+        not 挽留, as ``ntile`` over one row made them)."""
+        at_most = func.count().over(partition_by=in_window, order_by=column)  # RANGE … CURRENT ROW: peers included
+        n = func.count().over(partition_by=in_window)
+        return case((in_window, (5 * at_most + n - 1).self_group().op("/", return_type=Integer)(n)))
 
     scored = select(
         per_member,
         quintile(per_member.c.last_at).label("r"),
-        quintile(per_member.c.visits).label("f"),
+        # one visit is never "frequent", whatever the others do (all came once: none is a regular)
+        case(((per_member.c.visits < 2) & (quintile(per_member.c.visits) > 2), 2), else_=quintile(per_member.c.visits)).label("f"),
         quintile(per_member.c.spend).label("m"),
     ).subquery("scored")
     cycle = timedelta(days=cycle_days or purchase_cycle(session).days)
