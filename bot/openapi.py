@@ -13,6 +13,7 @@ from bot.openapi_corrections import APPROVAL, CORRECTION_PATHS, CORRECTION_SCHEM
 from bot.openapi_rules import RULE_SCHEMAS
 from bot.openapi_schemas import CAMPAIGNS, CORRECTION_422, PURCHASE_422, READ, RESPONSES, SCHEMAS, SECURITY_SCHEMES, SETTINGS, op, path_param, query_param, ref
 from bot.openapi_settings import SETTINGS_MORE_PATHS, SETTINGS_MORE_SCHEMAS
+from bot.openapi_shift import SHIFT_PATHS, SHIFT_SCHEMAS
 
 bp = Blueprint("openapi", __name__)
 
@@ -244,11 +245,11 @@ REFERRAL_PATHS: dict[str, Any] = {
         errors={"422": "invalid_period (details.field: from or to is not a date, or from is after to)"})},
 }
 
-PATHS: dict[str, Any] = {**COUNTER_PATHS, **CORRECTION_PATHS, **SETTINGS_PATHS, **SETTINGS_MORE_PATHS, **MEMBER_PATHS, **CAMPAIGN_PATHS, **JOURNEY_PATHS, **REFERRAL_PATHS, **CONSOLE_PATHS}
+PATHS: dict[str, Any] = {**COUNTER_PATHS, **SHIFT_PATHS, **CORRECTION_PATHS, **SETTINGS_PATHS, **SETTINGS_MORE_PATHS, **MEMBER_PATHS, **CAMPAIGN_PATHS, **JOURNEY_PATHS, **REFERRAL_PATHS, **CONSOLE_PATHS}
 
 TAGS = [  # (name, description, path prefixes); the first match names an operation's group
     ("Counter", "The cashier page and POS integrations: staff token or POS key", ("/api/v1/auth", "/api/v1/me", "/api/v1/scan", "/api/v1/awards", "/api/v1/rewards",
-                                                                                "/api/v1/redemptions", "/api/v1/grants", "/api/v1/confirmations", "/api/v1/correction", "/api/v1/members", "/api/v1/claims")),
+                                                                                "/api/v1/redemptions", "/api/v1/grants", "/api/v1/confirmations", "/api/v1/correction", "/api/v1/members", "/api/v1/claims", "/api/v1/shift")),
     ("Coupons", "Checking, redeeming and voiding coupons at the counter", ("/api/v1/coupons",)),
     ("Console", "Admin console: sign-in, who am I, the forms' choices", ("/api/v1/admin/auth", "/api/v1/admin/lookups")),
     ("Members", "Admin: members, tags, balance adjustments and their approval", ("/api/v1/admin/members", "/api/v1/admin/tags",
@@ -276,7 +277,7 @@ def document() -> dict[str, Any]:
                  "description": "Errors are always `{code, message, details}`; clients key on `code`. Browse it at [/docs](/docs)."},
         "tags": [{"name": n, "description": d} for n, d, _ in TAGS],
         "paths": _tagged(PATHS),
-        "components": {"schemas": {**SCHEMAS, **RULE_SCHEMAS, **CONSOLE_SCHEMAS, **SETTINGS_MORE_SCHEMAS, **CORRECTION_SCHEMAS}, "responses": RESPONSES, "securitySchemes": SECURITY_SCHEMES},
+        "components": {"schemas": {**SCHEMAS, **RULE_SCHEMAS, **CONSOLE_SCHEMAS, **SETTINGS_MORE_SCHEMAS, **CORRECTION_SCHEMAS, **SHIFT_SCHEMAS}, "responses": RESPONSES, "securitySchemes": SECURITY_SCHEMES},
     }
 
 
