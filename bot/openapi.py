@@ -46,7 +46,9 @@ COUNTER_PATHS: dict[str, Any] = {
     "/api/v1/scan": {"post": op("Look up a member by card QR token or member number", body="MemberRef", ok="MemberSummary", errors=("404", "422"))},
     "/api/v1/awards": {"post": op("Award stamps/points for a receipt (idempotent on store + receipt_id)", body="AwardRequest", status="201", errors={
         "404": "", "422": PURCHASE_422 + "; member_required (neither token nor member_no)",
-        "409": "receipt_already_awarded: this store's receipt_id was already awarded to another member, or for another amount or visit "
+        "409": "repeat_visit: the brand's rule (repeat_visit_minutes, policy refuse) and the member's last award was within it (details: "
+               "minutes_ago, within, policy); with policy warn the award stands and says award.repeat_visit. "
+               "receipt_already_awarded: this store's receipt_id was already awarded to another member, or for another amount or visit "
                "(details: the original amount and visit). Repeating the same purchase answers 200, replayed: true. "
                "receipt_already_has_claim: the receipt has an open claim code for another amount or visit (details: the code's amount "
                "and visit). Awarding the code's purchase uses the code up: scanned later, it awards nothing"})},

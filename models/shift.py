@@ -24,6 +24,7 @@ from models.errors import Conflict, InvalidInput, NotFound
 from models.ledger import Award, LedgerEntry, balances, business_day_start, lock_member
 from models.member import Member
 from models.reward import Redemption, RewardItem
+from models.rule import EarningRule
 from models.store import Actor, Forbidden, Store
 
 LIST_LIMIT = 200  # a till's day; the summary counts them all
@@ -143,3 +144,36 @@ def void_award(session: Session, *, award_id: int, reason: str, actor: Actor, no
         "store": store.code if store else None, "member": member.member_no if member else None, "award_id": award_id,
         "receipt_id": record.receipt_id, "stamps": -given.get("stamp", 0), "points": -given.get("point", 0), "reason": note})
     return VoidResult(record, entries, replayed=False)
+
+
+@dataclass(frozen=True)
+class RepeatVisit:
+    minutes_ago: int
+    within: int
+    policy: str  # warn | refuse
+
+    def json(self) -> dict[str, Any]:
+        return {"minutes_ago": self.minutes_ago, "within": self.within, "policy": self.policy}
+
+
+def check_repeat_visit(session: Session, *, member_id: int, store_id: int, receipt_id: str, rule: EarningRule, now: datetime) -> RepeatVisit | None:
+    """The brand's repeat-visit rule before an award at the counter: the member's last award (any
+    store, another receipt) within ``repeat_visit_minutes``. ``refuse`` raises 409 repeat_visit,
+    unless this receipt is already awarded (a retry answers with its award); ``warn`` returns what
+    the page shows. Under the member's lock, so two tills at once cannot both pass a refusal."""
+    minutes = rule.repeat_visit_minutes
+    if not minutes:
+        return None
+    lock_member(session, member_id)
+    last = session.scalar(select(func.max(Award.created_at)).where(
+        Award.member_id == member_id, Award.created_at > now - timedelta(minutes=minutes), Award.created_at <= now,
+        ~((Award.store_id == store_id) & (Award.receipt_id == receipt_id.strip()))))
+    if last is None:
+        return None
+    found = RepeatVisit(int((now - last).total_seconds() // 60), int(minutes), rule.repeat_visit_policy or "warn")
+    if found.policy == "refuse":
+        retry = session.scalar(select(Award.id).where(Award.store_id == store_id, Award.receipt_id == receipt_id.strip()))
+        if retry is None:
+            raise Conflict(f"This member was awarded {found.minutes_ago} minutes ago; the brand allows one award per {minutes} minutes",
+                           code="repeat_visit", details=found.json())
+    return found

@@ -93,3 +93,31 @@ def test_another_stores_award_is_not_found(client, counter, make_member):
     resp = client.post(f"/api/v1/awards/{award['id']}/void", json={"reason": "r"}, headers=elsewhere.manager)
     assert resp.status_code == 404 and resp.get_json()["code"] == "award_not_found"
     assert today(client, counter, elsewhere.cashier)["transactions"] == []
+
+
+def test_repeat_visit_warns_or_refuses_by_the_brands_rule(client, counter, make_member, clock):
+    _, number = make_member()
+    assert counter.award(number, "A-1", visit=True).get_json()["award"]["repeat_visit"] is None  # no rule: as before
+    clock.advance(minutes=3)
+    assert counter.award(number, "A-2", visit=True).get_json()["award"]["repeat_visit"] is None
+    assert counter.rule(repeat_visit_minutes=10)["repeat_visit_policy"] == "warn"
+    clock.advance(minutes=4)
+    warned = counter.award(number, "A-3", visit=True)
+    assert warned.status_code == 201 and warned.get_json()["award"]["repeat_visit"] == {"minutes_ago": 4, "within": 10, "policy": "warn"}
+    counter.rule(repeat_visit_policy="refuse")
+    clock.advance(minutes=2)
+    refused = counter.award(number, "A-4", visit=True)
+    assert refused.status_code == 409 and refused.get_json()["code"] == "repeat_visit"
+    assert refused.get_json()["details"] == {"minutes_ago": 2, "within": 10, "policy": "refuse"}
+    replay = counter.award(number, "A-3", visit=True)  # a retry of the award that stood is its answer, not a refusal
+    assert replay.status_code == 200 and replay.get_json()["award"]["replayed"] is True
+    clock.advance(minutes=10)
+    assert counter.award(number, "A-5", visit=True).status_code == 201  # past the window
+    assert client.post("/api/v1/scan", json={"member_no": number}, headers=counter.cashier).get_json()["balances"]["stamps"] == 4
+
+
+def test_repeat_visit_rule_is_validated(client, counter):
+    for field, value in (("repeat_visit_minutes", 0), ("repeat_visit_minutes", 1441), ("repeat_visit_policy", "block")):
+        resp = client.put("/api/v1/admin/earning-rule", json={field: value}, headers=counter.admin)
+        assert resp.status_code == 422 and resp.get_json()["details"]["field"] == field
+    assert counter.rule(repeat_visit_minutes=None)["repeat_visit_minutes"] is None
