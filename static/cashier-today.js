@@ -39,7 +39,7 @@
     const figures = [
       ['集點', `${s.awards} 筆`], ['會員', `${s.members} 人`], ['營業額', money(s.revenue)],
       [`送出${C.unit('stamp')}數`, String(s.stamps)], ['送出點數', String(s.points)],
-      ['兌換', `${s.redemptions} 筆（${s.redeemed_points} 點）`], ['優惠券', `${s.coupons_used} 張`], ['作廢', `${s.voided_awards} 筆`],
+      ['兌換', `${s.redemptions} 筆`], ['優惠券', `${s.coupons_used} 張`], ['作廢', `${s.voided_awards} 筆`],
     ];
     $('shiftSummary').replaceChildren(...figures.map(([k, v]) => el('div', { className: 'fig' }, el('dt', { textContent: k }), el('dd', { textContent: v }))));
     $('todayList').replaceChildren(...transactions.map(row));

@@ -336,6 +336,8 @@ window.I18N = (() => {
     'set.tier.add': ['新增等級', 'Add a tier'], 'set.tier.edit': ['編輯「{name}」', 'Edit "{name}"'], 'set.tier.none': ['尚未設定等級', 'No tiers yet'],
     'set.metric.spend': ['消費金額', 'spend'], 'set.metric.points': ['獲得點數', 'points earned'], 'set.metric.visits': ['來店次數', 'visits'],
     'set.rule.note': ['變更立即生效，之後的集點都依新規則計算。', 'Changes apply to every award from now on.'],
+    'set.rule.repeatMinutes': ['重複集點間隔（分鐘）', 'Repeat visit within (minutes)'], 'set.rule.repeatHint': ['同一會員在這段時間內再次集點；留空表示不檢查', 'The same member awarded again this soon; blank: no check'],
+    'set.rule.repeatPolicy': ['重複集點時', 'On a repeat visit'], 'set.rule.repeat.warn': ['照常集點並提醒收銀員', 'Award and warn the cashier'], 'set.rule.repeat.refuse': ['拒絕集點', 'Refuse the award'],
     'set.rule.stampsPerVisit': ['每次來店集點', 'Stamps per visit'], 'set.rule.amountPerStamp': ['每消費 NT$ 多少得 1 點集點', 'NT$ per stamp'],
     'set.rule.amountPerPoint': ['每消費 NT$ 多少得 1 點數', 'NT$ per point'], 'set.rule.minSpend': ['最低消費', 'Minimum spend'],
     'set.rule.capStamps': ['每日集點上限', 'Daily stamp cap'], 'set.rule.capPoints': ['每日點數上限', 'Daily points cap'], 'set.rule.cardSize': ['集點卡格數', 'Card size'],

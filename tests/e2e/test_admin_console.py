@@ -296,9 +296,12 @@ def test_settings_tiers_rules_coupons_automations_stores(console, live_url, app,
     console.get_by_role("link", name="集點規則").click()
     console.get_by_label("集點卡格數").fill("8")
     console.get_by_label("集滿獎勵").fill("招牌拿鐵一杯")
+    console.get_by_label("重複集點間隔（分鐘）").fill("10")
+    console.get_by_label("重複集點時").select_option("refuse")
     console.get_by_role("button", name="儲存").click()
     check(console.get_by_role("status")).to_have_text("已儲存")
-    assert client.get("/api/v1/admin/earning-rule", headers=counter.admin).get_json()["card_size"] == 8
+    rule = client.get("/api/v1/admin/earning-rule", headers=counter.admin).get_json()
+    assert (rule["card_size"], rule["repeat_visit_minutes"], rule["repeat_visit_policy"]) == (8, 10, "refuse")
     shoot(console, "14-settings-rule")
 
     console.get_by_role("link", name="優惠券").click()
