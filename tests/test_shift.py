@@ -121,3 +121,14 @@ def test_repeat_visit_rule_is_validated(client, counter):
         resp = client.put("/api/v1/admin/earning-rule", json={field: value}, headers=counter.admin)
         assert resp.status_code == 422 and resp.get_json()["details"]["field"] == field
     assert counter.rule(repeat_visit_minutes=None)["repeat_visit_minutes"] is None
+
+
+def test_the_member_sees_the_void_in_their_history(client, counter, make_member, line):
+    from tests.conftest import all_text
+
+    counter.rule(amount_per_point="10", stamps_per_visit=1)
+    user, number = make_member()
+    award = counter.award(number, "S-1", amount="120", visit=True).get_json()["award"]
+    assert client.post(f"/api/v1/awards/{award['id']}/void", json={"reason": "結帳錯誤"}, headers=counter.manager).status_code == 201
+    line.say(user, "我的點數")
+    assert "作廢集點：結帳錯誤" in all_text(line.last(user))
