@@ -27,6 +27,7 @@ from models.member import Member, get_by_member_no, refuse_erased
 from models.confirmation import Asked, redeem_or_ask, use_or_ask
 from models.reward import list_items
 from models.rule import get_rule
+from models.shift import check_repeat_visit
 from models.store import Actor, AuthError, Staff, Store, authenticate_staff
 from models.throttle import count_use
 from bot.serialize import entry_json, member_summary
@@ -128,6 +129,7 @@ def create_award():  # type: ignore[no-untyped-def]
     if not isinstance(visit, bool):
         raise InvalidInput("visit must be true or false", code="invalid_visit")
     receipt_id = parse_str(body, "receipt_id", max_len=64)
+    repeat = check_repeat_visit(g.db, member_id=member.id, store_id=actor.store_id, receipt_id=receipt_id or "", rule=get_rule(g.db), now=svc.now())
     done = award_at_counter(g.db, member=member, receipt_id=receipt_id or "", amount=amount, visit=visit, actor=actor, now=svc.now())
     result = done.award
     if not result.replayed:
@@ -148,6 +150,7 @@ def create_award():  # type: ignore[no-untyped-def]
             "replayed": result.replayed,
             "tier_change": {"kind": done.tier_change.kind, "tier": done.tier_change.to_tier.code} if done.tier_change else None,
             "coupons_issued": done.coupon_names,
+            "repeat_visit": repeat.json() if repeat else None,
         },
         "member": summary,
     }

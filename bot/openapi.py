@@ -15,6 +15,7 @@ from bot.openapi_rules import RULE_SCHEMAS
 from bot.openapi_schemas import CAMPAIGNS, CORRECTION_422, PURCHASE_422, READ, RESPONSES, SCHEMAS, SECURITY_SCHEMES, SETTINGS, op, path_param, query_param, ref
 from bot.openapi_segments import SEGMENT_PATHS, SEGMENT_SCHEMAS
 from bot.openapi_settings import SETTINGS_MORE_PATHS, SETTINGS_MORE_SCHEMAS
+from bot.openapi_shift import SHIFT_PATHS, SHIFT_SCHEMAS
 from models.member_list import DEFAULT_SORT, sort_keys
 
 bp = Blueprint("openapi", __name__)
@@ -54,7 +55,9 @@ COUNTER_PATHS: dict[str, Any] = {
     "/api/v1/scan": {"post": op("Look up a member by card QR token or member number", body="MemberRef", ok="MemberSummary", errors={"404": "", "422": "", **ERASED})},
     "/api/v1/awards": {"post": op("Award stamps/points for a receipt (idempotent on store + receipt_id)", body="AwardRequest", status="201", errors={
         "404": "", "422": PURCHASE_422 + "; member_required (neither token nor member_no)",
-        "409": "receipt_already_awarded: this store's receipt_id was already awarded to another member, or for another amount or visit "
+        "409": "repeat_visit: the brand's rule (repeat_visit_minutes, policy refuse) and the member's last award was within it (details: "
+               "minutes_ago, within, policy); with policy warn the award stands and says award.repeat_visit. "
+               "receipt_already_awarded: this store's receipt_id was already awarded to another member, or for another amount or visit "
                "(details: the original amount and visit). Repeating the same purchase answers 200, replayed: true. "
                "receipt_already_has_claim: the receipt has an open claim code for another amount or visit (details: the code's amount "
                "and visit). Awarding the code's purchase uses the code up: scanned later, it awards nothing", **ERASED})},
@@ -204,8 +207,9 @@ MEMBER_PATHS: dict[str, Any] = {
         "The dashboard for a period", READ, params=[
             query_param("from", {"type": "string", "format": "date"}, "First day (Asia/Taipei), default 29 days before `to`"),
             query_param("to", {"type": "string", "format": "date"}, "Last day (Asia/Taipei), default today")],
-        description=("Members (total, reachable, new, new_reachable: joined in the period and not blocking the account), visitors, regulars (2+ visits), returning rate (visitors who had visited before), "
-                     "block rate, revenue, distributions by gender, age and visit frequency, the RFM grid, the NES funnel, "
+        description=("Members (total, reachable, new, new_reachable: joined in the period and not blocking the account), visitors, regulars (2+ visits in the period), returning rate (visitors with 2+ visits "
+                     "up to the period's end: again in it, or before it), block rate (members who blocked in the period ÷ members who were "
+                     "friends at some point of it; `blocked_now` is today's count), revenue, distributions by gender, age and visit frequency, the RFM grid, the NES funnel, "
                      "a day-by-day trend (new members, visits, revenue), the top stores, and `segments`: when they were computed, the rule "
                      "for high per dimension and the action hint per class."),
         errors={"422": "invalid_period (dates like 2026-11-01, from ≤ to, at most a year)"})},
@@ -275,11 +279,11 @@ REFERRAL_PATHS: dict[str, Any] = {
         errors={"422": "invalid_period (details.field: from or to is not a date, or from is after to)"})},
 }
 
-PATHS: dict[str, Any] = {**COUNTER_PATHS, **CORRECTION_PATHS, **SETTINGS_PATHS, **SETTINGS_MORE_PATHS, **MEMBER_PATHS, **CAMPAIGN_PATHS, **JOURNEY_PATHS, **REFERRAL_PATHS, **CONSOLE_PATHS, **SEGMENT_PATHS, **PRIVACY_PATHS}
+PATHS: dict[str, Any] = {**COUNTER_PATHS, **SHIFT_PATHS, **CORRECTION_PATHS, **SETTINGS_PATHS, **SETTINGS_MORE_PATHS, **MEMBER_PATHS, **CAMPAIGN_PATHS, **JOURNEY_PATHS, **REFERRAL_PATHS, **CONSOLE_PATHS, **SEGMENT_PATHS, **PRIVACY_PATHS}
 
 TAGS = [  # (name, description, path prefixes); the first match names an operation's group
     ("Counter", "The cashier page and POS integrations: staff token or POS key", ("/api/v1/auth", "/api/v1/me", "/api/v1/scan", "/api/v1/awards", "/api/v1/rewards",
-                                                                                "/api/v1/redemptions", "/api/v1/grants", "/api/v1/confirmations", "/api/v1/correction", "/api/v1/members", "/api/v1/claims")),
+                                                                                "/api/v1/redemptions", "/api/v1/grants", "/api/v1/confirmations", "/api/v1/correction", "/api/v1/members", "/api/v1/claims", "/api/v1/shift")),
     ("Coupons", "Checking, redeeming and voiding coupons at the counter", ("/api/v1/coupons",)),
     ("Console", "Admin console: sign-in, who am I, the forms' choices", ("/api/v1/admin/auth", "/api/v1/admin/lookups")),
     ("Members", "Admin: members, tags, balance adjustments and their approval, data export and erasure", ("/api/v1/admin/members", "/api/v1/admin/tags",
@@ -311,7 +315,7 @@ def document() -> dict[str, Any]:
                                 "(`details.fields`: every unknown name; `details.allowed`). A NUL in a query value is 422 `invalid_query`."},
         "tags": [{"name": n, "description": d} for n, d, _ in TAGS],
         "paths": _tagged(PATHS),
-        "components": {"schemas": {**SCHEMAS, **RULE_SCHEMAS, **CONSOLE_SCHEMAS, **SETTINGS_MORE_SCHEMAS, **CORRECTION_SCHEMAS, **SEGMENT_SCHEMAS, **PRIVACY_SCHEMAS}, "responses": RESPONSES, "securitySchemes": SECURITY_SCHEMES},
+        "components": {"schemas": {**SCHEMAS, **RULE_SCHEMAS, **CONSOLE_SCHEMAS, **SETTINGS_MORE_SCHEMAS, **CORRECTION_SCHEMAS, **SEGMENT_SCHEMAS, **PRIVACY_SCHEMAS, **SHIFT_SCHEMAS}, "responses": RESPONSES, "securitySchemes": SECURITY_SCHEMES},
     }
 
 

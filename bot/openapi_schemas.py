@@ -216,6 +216,10 @@ SETTINGS_SCHEMAS: dict[str, Any] = {
         reward_name={"type": "string", "minLength": 1, "maxLength": 120},
         stamp_expiry_days=bounded_int(0, MAX_DAYS, "Days stamps last; 0 or null: no expiry", nullable=True),
         point_expiry_days=bounded_int(0, MAX_DAYS, "Days points last; 0 or null: no expiry", nullable=True),
+        repeat_visit_minutes=bounded_int(1, 1440, "The same member awarded again at the counter within this many minutes is a repeat "
+                                                  "visit; null: no rule", nullable=True),
+        repeat_visit_policy={"type": "string", "enum": ["warn", "refuse"], "description": "warn: the award stands and says repeat_visit "
+                             "(minutes since the last one); refuse: 409 repeat_visit"},
     ),
     "Tier": _obj(
         doc="A value out of range answers 422 invalid_tier naming it in details.field.",

@@ -45,6 +45,23 @@ def _grouped(session: Session, stmt) -> dict:  # type: ignore[no-untyped-def,typ
     return dict(session.execute(stmt.group_by(literal_column("k"))).all())
 
 
+def _blocks(session: Session, lo: datetime, hi: datetime) -> tuple[int, int]:
+    """The period's block rate as two counts: members who blocked at least once in [lo, hi), and
+    members who were friends at some moment of it (friends at its start: their last follow-log
+    row before it is not an unfollow, or they have none and were added before it; plus those who
+    followed or re-followed during it). One member, one block: 1 of 1."""
+    blockers = session.scalar(select(func.count(distinct(FollowLog.member_id))).where(
+        FollowLog.kind == "unfollow", FollowLog.at >= lo, FollowLog.at < hi)) or 0
+    last_before = (select(FollowLog.member_id.label("member_id"), func.max(FollowLog.at).label("at"))
+                   .where(FollowLog.at < lo).group_by(FollowLog.member_id).subquery())
+    blocked_at_start = (select(FollowLog.member_id).join(last_before, (last_before.c.member_id == FollowLog.member_id) & (last_before.c.at == FollowLog.at))
+                        .where(FollowLog.kind == "unfollow"))
+    came_back = select(FollowLog.member_id).where(FollowLog.kind.in_(("follow", "refollow")), FollowLog.at >= lo, FollowLog.at < hi)
+    friends = session.scalar(select(func.count()).select_from(Member).where(
+        Member.created_at < hi, Member.id.not_in(blocked_at_start) | Member.id.in_(came_back))) or 0
+    return int(blockers), int(friends)
+
+
 def dashboard(session: Session, *, start: date, end: date, now: datetime) -> dict[str, Any]:
     lo, hi = _bounds(start, end)
     joined = Member.joined_at.is_not(None)
@@ -53,17 +70,20 @@ def dashboard(session: Session, *, start: date, end: date, now: datetime) -> dic
     friends = session.scalar(select(func.count()).select_from(Member)) or 0
     # an erased member is unreachable, but blocked only if they had blocked (erasure keeps unfollowed_at)
     blocked = session.scalar(select(func.count()).where(
-        Member.is_reachable.is_(False), Member.erased_at.is_(None) | Member.unfollowed_at.is_not(None))) or 0
+        Member.is_reachable.is_(False), Member.erased_at.is_(None) | Member.unfollowed_at.is_not(None))) or 0  # now, whenever they blocked
     new = session.scalar(select(func.count()).where(Member.joined_at >= lo, Member.joined_at < hi)) or 0
     # Ocard's 期間新可觸及會員數: members who joined in the period and can still be messaged (not blocked)
     new_reachable = session.scalar(select(func.count()).where(Member.joined_at >= lo, Member.joined_at < hi, Member.is_reachable.is_(True))) or 0
     blocks_in_period = session.scalar(select(func.count()).select_from(FollowLog).where(FollowLog.kind == "unfollow", FollowLog.at >= lo, FollowLog.at < hi)) or 0
+    blockers, friends_in_period = _blocks(session, lo, hi)
 
     in_period = select(Award.member_id, func.count().label("n")).where(Award.created_at >= lo, Award.created_at < hi).group_by(Award.member_id).subquery()
     visitors = session.scalar(select(func.count()).select_from(in_period)) or 0
     regulars = session.scalar(select(func.count()).select_from(in_period).where(in_period.c.n >= 2)) or 0
+    # 回購: a visitor whose visits up to the period's end are 2 or more (came again in the period,
+    # or had come before it): one member who came 8 times today has repurchased, 100%.
     returning = session.scalar(select(func.count()).select_from(in_period).where(
-        in_period.c.member_id.in_(select(Award.member_id).where(Award.created_at < lo)))) or 0
+        (in_period.c.n >= 2) | in_period.c.member_id.in_(select(Award.member_id).where(Award.created_at < lo)))) or 0
 
     genders = _grouped(session, select(func.coalesce(Member.gender, "unknown").label("k"), func.count()).where(joined))
     today = now.astimezone(TAIPEI).date()
@@ -101,9 +121,13 @@ def dashboard(session: Session, *, start: date, end: date, now: datetime) -> dic
         "members": {"total": int(total), "reachable": int(reachable), "new": int(new), "new_reachable": int(new_reachable), "friends": int(friends)},
         "visitors": int(visitors),
         "regulars": int(regulars),
+        "returning": int(returning),
         "returning_rate": round(returning / visitors, 4) if visitors else 0.0,
-        "block_rate": round(blocked / friends, 4) if friends else 0.0,
+        "block_rate": round(blockers / friends_in_period, 4) if friends_in_period else 0.0,
+        "blockers_in_period": int(blockers),
+        "friends_in_period": int(friends_in_period),
         "blocks_in_period": int(blocks_in_period),
+        "blocked_now": int(blocked),
         "revenue": str(Decimal(revenue)),
         "gender": {str(k): int(v) for k, v in genders.items()},
         "age": {label: int(ages.get(label, 0)) for *_, label in AGE_BANDS} | {"unknown": int(ages.get("unknown", 0))},

@@ -33,6 +33,10 @@ class EarningRule(Base):
     reward_name: Mapped[str] = mapped_column(String(120), default="招牌飲品一杯")
     stamp_expiry_days: Mapped[int | None] = mapped_column(Integer)
     point_expiry_days: Mapped[int | None] = mapped_column(Integer)
+    # the same member awarded again at the counter within this many minutes: warn (the award
+    # stands, the page says so) or refuse (409 repeat_visit); null: no rule
+    repeat_visit_minutes: Mapped[int | None] = mapped_column(Integer)
+    repeat_visit_policy: Mapped[str | None] = mapped_column(String(8))  # warn | refuse; null: warn
     updated_at: Mapped[Timestamp | None]
 
 
@@ -48,7 +52,11 @@ DEFAULTS: dict[str, Any] = {
     "reward_name": "招牌飲品一杯",
     "stamp_expiry_days": 365,
     "point_expiry_days": 365,
+    "repeat_visit_minutes": None,
+    "repeat_visit_policy": "warn",
 }
+REPEAT_POLICIES = ("warn", "refuse")
+MAX_REPEAT_MINUTES = 1440
 
 
 @dataclass(frozen=True)
@@ -104,6 +112,7 @@ WHOLE_FIELDS: dict[str, tuple[int, int, bool]] = {
     "card_size": (1, MAX_CARD_SIZE, False),
     "stamp_expiry_days": (0, MAX_DAYS, True),
     "point_expiry_days": (0, MAX_DAYS, True),
+    "repeat_visit_minutes": (1, MAX_REPEAT_MINUTES, True),
 }
 RATE_FIELDS = ("amount_per_stamp", "amount_per_point")  # null or 0: that way of earning is off
 MAX_REWARD_NAME = 120
@@ -148,6 +157,10 @@ def update_rule(session: Session, changes: dict[str, Any], *, now) -> EarningRul
             if value not in REWARD_KINDS:
                 raise _bad(name, f"reward_kind must be one of {REWARD_KINDS}")
             rule.reward_kind = value
+        elif name == "repeat_visit_policy":
+            if value not in REPEAT_POLICIES:
+                raise _bad(name, f"repeat_visit_policy must be one of {REPEAT_POLICIES}")
+            rule.repeat_visit_policy = value
         elif name == "reward_name":
             if not isinstance(value, str) or not value.strip() or len(value.strip()) > MAX_REWARD_NAME:
                 raise _bad(name, f"reward_name is required (text, at most {MAX_REWARD_NAME} characters)")
@@ -164,4 +177,5 @@ def rule_to_dict(rule: EarningRule) -> dict[str, Any]:
     for name in DEFAULTS:
         value = getattr(rule, name)
         out[name] = str(value) if isinstance(value, Decimal) else value
+    out["repeat_visit_policy"] = out["repeat_visit_policy"] or "warn"
     return out

@@ -2,7 +2,8 @@
 
 RFM over a window (default 365 days) of awards: R orders members by the days since their last
 visit, F by the number of visits, M by the amount spent; each is split into tie-aware quintiles
-(1–5, 5 best: members with equal values get equal scores). Whether a dimension is "high" is the
+(1–5, 5 best: members with equal values get equal scores; the best value scores 5, so a member
+alone is not 挽留; a single visit scores F at most 2). Whether a dimension is "high" is the
 brand's choice (models/segment_setting.py: score ≥ 3, above the average, or a fixed threshold).
 Members who bought, but not in the window, score 1 on each and are a class too. The eight classes:
 
@@ -90,10 +91,13 @@ def _recency_days(session: Session, last_at, today: date):  # type: ignore[no-un
 def _score(value, in_window):  # type: ignore[no-untyped-def]
     """Tie-aware quintile 1–5 among the members who bought in the window: 1 + 5·(rank − 1) // n with
     RANK() (equal values share the lowest rank, so equal values get equal scores, whatever the
-    members' numbers or the order rows come in); members outside the window score 1."""
+    members' numbers or the order rows come in); the best value scores 5 (one very active member
+    alone is not 挽留, as a rank over one row made them); members outside the window score 1."""
     rank = func.rank().over(partition_by=in_window, order_by=value)
     n = func.count().over(partition_by=in_window)
-    return case((in_window, (5 * (rank - 1)).op("/", return_type=Integer)(n) + 1), else_=literal(1))
+    at_most = func.count().over(partition_by=in_window, order_by=value)  # RANGE … CURRENT ROW: peers included
+    best = at_most == n  # the best value of the window (a member alone, or everyone tied): 5, not 1
+    return case((~in_window, literal(1)), (best, literal(5)), else_=(5 * (rank - 1)).op("/", return_type=Integer)(n) + 1)
 
 
 def compute_stats(session: Session, *, now: datetime, window_days: int = 365, cycle_days: int | None = None) -> int:
@@ -132,7 +136,8 @@ def compute_stats(session: Session, *, now: datetime, window_days: int = 365, cy
         per_member,
         (in_window).label("in_window"),
         _score(pm.recency.desc(), in_window).label("r"),  # fewest days since the last visit: highest R
-        _score(pm.visits, in_window).label("f"),
+        # one visit is never "frequent", whatever the others do (all came once: none is a regular)
+        case(((pm.visits < 2) & (_score(pm.visits, in_window) > 2), 2), else_=_score(pm.visits, in_window)).label("f"),
         _score(pm.spend, in_window).label("m"),
         *averages,
     ).subquery("scored")

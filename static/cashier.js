@@ -384,7 +384,9 @@
     $('resultTitle').textContent = title;
     $('resultLines').replaceChildren(...lines.map(([text, cls]) => el('li', { textContent: text, className: cls || '' })));
     Object.assign($('result'), { className: `result ${kind}`, hidden: false });
-    window.scrollTo(0, 0); // the card and the result sit at the top
+    // the result at the top, right under the header, and the amount field and 確認集點 under it
+    // (above the 下一位 bar): the next sale starts without scrolling (CSS: .result scroll-margin-top)
+    $('result').scrollIntoView({ block: 'start' });
   }
 
   // ── writes: award, redeem, hand over a card reward ─────────
@@ -414,8 +416,10 @@
     const m = data.member;
     lines.push([`目前：集${st} ${m.card.filled} / ${m.card.size}・點數 ${m.balances.points} ${pt}`, 'now']);
     lines.push([`交易編號 ${a.receipt_id.slice(0, 8)}`, 'ref']);
+    const repeat = a.repeat_visit; // the brand's repeat-visit rule, policy warn: the award stands
+    if (repeat) lines.unshift([`注意：此會員 ${repeat.minutes_ago} 分鐘前才集點過（${repeat.within} 分鐘內重複集點）`, 'repeat']);
     $('awardForm').reset();
-    showResult('集點完成', lines);
+    showResult('集點完成', lines, repeat ? 'warn' : 'ok');
   }
 
   async function redeem(item) {

@@ -122,8 +122,9 @@ def test_not_holds_for_members_the_condition_cannot_decide(client, counter, peop
 
 
 def test_tied_members_score_the_same_on_every_recompute(app, client, counter, db, clock):
-    """Ten members with the same purchase share one score and one class (ties share a rank), and a
-    recompute of unchanged data never moves a member to another class."""
+    """Ten members with the same purchase share one score (ntile(5) used to split them in member
+    order: equal customers in different classes), and a recompute never moves one: R and M are 5
+    (each is at least as good as everyone), F is 2 (one visit is never frequent)."""
     from sqlalchemy import select
 
     from models.segment import MemberStats
@@ -144,7 +145,7 @@ def test_tied_members_score_the_same_on_every_recompute(app, client, counter, db
 
     recompute(client, counter)
     first = scores()
-    assert first == [(1, 1, 1, "一般挽留")] * 10
+    assert first == [(5, 2, 5)] * 10
     for _ in range(3):
         recompute(client, counter)
         assert scores() == first

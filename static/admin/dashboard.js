@@ -35,8 +35,11 @@
     return el('div', { class: 'period' }, presets, custom);
   }
 
-  function kpi(label, value, note, accent) {
-    return el('div', { class: 'kpi', style: `--accent:${accent}` }, el('div', { class: 'label', text: label }),
+  /** A KPI tile; `def` is the KPI's definition, shown on hover (title) and to a keyboard or screen
+   * reader through the focusable ⓘ beside the label. */
+  function kpi(label, value, note, accent, def) {
+    return el('div', { class: 'kpi', style: `--accent:${accent}`, title: def },
+      el('div', { class: 'label' }, label, el('span', { class: 'kpi-def', tabindex: '0', role: 'note', 'aria-label': def, title: def, text: 'ⓘ' })),
       el('div', { class: 'value', text: value }), el('div', { class: 'note', text: note || '\u00a0' }));
   }
 
@@ -73,13 +76,13 @@
     const sub = `${fmt.date(`${d.period.from}T12:00:00+08:00`)} – ${fmt.date(`${d.period.to}T12:00:00+08:00`)}`;
     main.append(Admin.pageHead(t('dash.title'), sub, periodPicker(p)));
     main.append(el('div', { class: 'kpis' },
-      kpi(t('dash.total'), fmt.num(m.total), t('dash.friends', { n: fmt.num(m.friends) }), '#6f4e37'),
-      kpi(t('dash.reachable'), fmt.num(m.reachable), m.total ? t('dash.ofMembers', { p: fmt.pct(m.reachable / m.total) }) : '', '#06c755'),
-      kpi(t('dash.new'), fmt.num(m.new), t('dash.inPeriod'), '#3d7bd9'),
-      kpi(t('dash.newReachable'), fmt.num(m.new_reachable), m.new ? t('dash.ofNew', { p: fmt.pct(m.new_reachable / m.new) }) : t('dash.inPeriod'), '#1f9d6a'),
-      kpi(t('dash.regulars'), fmt.num(d.regulars), t('dash.visitors', { n: fmt.num(d.visitors) }), '#e0a030'),
-      kpi(t('dash.returning'), fmt.pct(d.returning_rate), t('dash.returningNote'), '#2f8f9d'),
-      kpi(t('dash.blockRate'), fmt.pct(d.block_rate), t('dash.blocks', { n: fmt.num(d.blocks_in_period) }), '#d0587e')));
+      kpi(t('dash.total'), fmt.num(m.total), t('dash.friends', { n: fmt.num(m.friends) }), '#6f4e37', t('dash.def.total')),
+      kpi(t('dash.reachable'), fmt.num(m.reachable), m.total ? t('dash.ofMembers', { p: fmt.pct(m.reachable / m.total) }) : '', '#06c755', t('dash.def.reachable')),
+      kpi(t('dash.new'), fmt.num(m.new), t('dash.inPeriod'), '#3d7bd9', t('dash.def.new')),
+      kpi(t('dash.newReachable'), fmt.num(m.new_reachable), m.new ? t('dash.ofNew', { p: fmt.pct(m.new_reachable / m.new) }) : t('dash.inPeriod'), '#1f9d6a', t('dash.def.newReachable')),
+      kpi(t('dash.regulars'), fmt.num(d.regulars), t('dash.visitors', { n: fmt.num(d.visitors) }), '#e0a030', t('dash.def.regulars')),
+      kpi(t('dash.returning'), fmt.pct(d.returning_rate), t('dash.returningNote', { n: fmt.num(d.returning), v: fmt.num(d.visitors) }), '#2f8f9d', t('dash.def.returning')),
+      kpi(t('dash.blockRate'), fmt.pct(d.block_rate), t('dash.blocks', { n: fmt.num(d.blockers_in_period), f: fmt.num(d.friends_in_period), b: fmt.num(d.blocked_now) }), '#d0587e', t('dash.def.blockRate'))));
 
     const days = d.trend.map((r) => r.day.slice(5).replace('-', '/'));
     main.append(el('div', { class: 'grid', style: 'margin-bottom:18px' }, card(el('span', {}, t('dash.trend'), el('span', { class: 'sub', text: t('dash.revenue', { v: fmt.money(d.revenue) }) })),

@@ -87,7 +87,9 @@
       ['daily_cap_stamps', t('set.rule.capStamps'), 'number', { int: true, hint: t('set.blankNone') }], ['daily_cap_points', t('set.rule.capPoints'), 'number', { int: true, hint: t('set.blankNone') }],
       ['card_size', t('set.rule.cardSize'), 'number', { int: true }], ['reward_name', t('set.rule.reward'), 'text'],
       ['stamp_expiry_days', t('set.rule.stampExpiry'), 'number', { int: true, hint: t('set.blankNever') }],
-      ['point_expiry_days', t('set.rule.pointExpiry'), 'number', { int: true, hint: t('set.blankNever') }]];
+      ['point_expiry_days', t('set.rule.pointExpiry'), 'number', { int: true, hint: t('set.blankNever') }],
+      ['repeat_visit_minutes', t('set.rule.repeatMinutes'), 'number', { int: true, hint: t('set.rule.repeatHint') }],
+      ['repeat_visit_policy', t('set.rule.repeatPolicy'), 'select', { options: [['warn', t('set.rule.repeat.warn')], ['refuse', t('set.rule.repeat.refuse')]] }]];
     main.append(card(t('set.tab.rule'), el('p', { class: 'muted', style: 'margin-bottom:14px', text: t('set.rule.note') }),
       Admin.simpleForm(fields, rule, (v) => Admin.saveThen('PUT', '/api/v1/admin/earning-rule', { ...v, min_spend: v.min_spend ?? '0' }))));
   };

@@ -87,6 +87,39 @@ def test_pages_take_today_from_the_server_not_the_browser(console, live_url, app
     check(console.get_by_label("發送時間（台北）")).to_have_value(f"{today + timedelta(days=1)}T10:00")  # tomorrow 10:00
 
 
+def test_kpis_on_one_member_and_their_definitions(console, live_url, app, client, counter, make_member, line, clock):  # noqa: F811
+    """One member who came 8 times today and blocked once, then came back: 常客 1, 回購率 100%,
+    封鎖率 100% beside 「期間內封鎖 1 人／好友 1 人」, RFM 重要價值; every KPI explains itself."""
+    from bot import lineevents as ev
+
+    check = expect()
+    user, number = make_member("常來的人")
+    for i in range(8):
+        assert counter.award(number, f"R-{i}", amount="300", visit=True).status_code == 201
+    assert line.post(ev.unfollow_event(user)).status_code == 200
+    clock.advance(minutes=5)
+    assert line.post(ev.follow_event(user, unblocked=True)).status_code == 200
+    assert client.post("/api/v1/admin/segments/recompute", headers=counter.admin).status_code == 200
+    make_account(app, "marketer")
+    sign_in(console, live_url, "/admin/dashboard")
+    kpis = console.locator(".kpi")
+    check(kpis).to_have_count(6)
+    check(kpis.nth(3).locator(".value")).to_have_text("1")
+    check(kpis.nth(4).locator(".value")).to_have_text("100%")
+    check(kpis.nth(4).locator(".note")).to_have_text("1 / 1 位來店者回購")
+    check(kpis.nth(5).locator(".value")).to_have_text("100%")
+    check(kpis.nth(5).locator(".note")).to_have_text("期間內封鎖 1 人／好友 1 人 · 目前封鎖 0 人")
+    check(console.locator('.rfm .cell[data-class="重要價值"] b')).to_have_text("1")
+    check(console.locator('.rfm .cell[data-class="一般挽留"] b')).to_have_text("0")
+    for i in range(6):
+        check(kpis.nth(i)).to_have_attribute("title", re.compile(".{10,}"))
+        check(kpis.nth(i).locator(".kpi-def")).to_have_attribute("aria-label", re.compile(".{10,}"))
+    check(kpis.nth(4)).to_have_attribute("title", re.compile("期間內來店 2 次以上，或期間前就來過"))
+    check(kpis.nth(5)).to_have_attribute("title", re.compile("期間內曾是好友的人數"))
+    kpis.nth(4).locator(".kpi-def").focus()
+    shoot(console, "02b-dashboard-one-member", full=False)
+
+
 def test_dashboard_on_a_tablet(browser, live_url, app, client, counter, make_member, clock):  # type: ignore[no-untyped-def]
     shop_history(client, counter, make_member, clock)
     make_account(app, "analyst")
@@ -266,9 +299,12 @@ def test_settings_tiers_rules_coupons_automations_stores(console, live_url, app,
     console.get_by_role("link", name="集點規則").click()
     console.get_by_label("集點卡格數").fill("8")
     console.get_by_label("集滿獎勵").fill("招牌拿鐵一杯")
+    console.get_by_label("重複集點間隔（分鐘）").fill("10")
+    console.get_by_label("重複集點時").select_option("refuse")
     console.get_by_role("button", name="儲存").click()
     check(console.get_by_role("status")).to_have_text("已儲存")
-    assert client.get("/api/v1/admin/earning-rule", headers=counter.admin).get_json()["card_size"] == 8
+    rule = client.get("/api/v1/admin/earning-rule", headers=counter.admin).get_json()
+    assert (rule["card_size"], rule["repeat_visit_minutes"], rule["repeat_visit_policy"]) == (8, 10, "refuse")
     shoot(console, "14-settings-rule")
 
     console.get_by_role("link", name="優惠券").click()
