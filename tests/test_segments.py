@@ -145,7 +145,7 @@ def test_tied_members_score_the_same_on_every_recompute(app, client, counter, db
 
     recompute(client, counter)
     first = scores()
-    assert first == [(5, 2, 5)] * 10
+    assert first == [(5, 2, 5, "重要發展")] * 10
     for _ in range(3):
         recompute(client, counter)
         assert scores() == first
