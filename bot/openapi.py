@@ -42,7 +42,14 @@ def admin(summary: str, scope: str, **kw: Any) -> dict[str, Any]:
 COUNTER_PATHS: dict[str, Any] = {
     "/api/v1/auth/login": {"post": op("Staff sign-in; returns a bearer token for the cashier page", body="Login", auth="none", errors=("422",))},
     "/api/v1/me": {"get": op("Who is signed in, and for which store")},
-    "/api/v1/scan": {"post": op("Look up a member by card QR token or member number", body="MemberRef", ok="MemberSummary", errors=("404", "422"))},
+    "/api/v1/scan": {"post": op("Look up a member by card QR token, member number or phone", body="MemberRef", ok="MemberSummary", errors={
+        "404": "member_not_found", "422": "member_required; invalid_phone", "409": "phone_ambiguous: several members gave this phone (details.matches): "
+        "scan the card or type the member number", "429": "too_many_lookups: more than 30 phone look-ups by this account, or 120 at this store, in 10 minutes"})},
+    "/api/v1/premembers": {"post": op("Start collecting for a customer not in LINE yet, by phone: a pre-member and its claim code", body="PrememberRequest",
+        status="201", ok_text="Created", also={"200": ("The phone's pre-member, with a new claim code (the old one stops working)", "Object")},
+        errors={"409": "phone_in_use: a member in LINE gave this phone", "422": "invalid_phone", "429": "too_many_lookups"}, description=(
+        "Awards by the pre-member's member_no or phone go to its own ledger; it cannot spend. Show or print claim_code: when the customer "
+        "joins in LINE with this phone and types the code, the pre-member's ledger, coupons and tier become the member's, once."))},
     "/api/v1/awards": {"post": op("Award stamps/points for a receipt (idempotent on store + receipt_id)", body="AwardRequest", status="201", errors={
         "404": "", "422": PURCHASE_422 + "; member_required (neither token nor member_no)",
         "409": "receipt_already_awarded: this store's receipt_id was already awarded to another member, or for another amount or visit "
@@ -247,7 +254,8 @@ PATHS: dict[str, Any] = {**COUNTER_PATHS, **CORRECTION_PATHS, **SETTINGS_PATHS, 
 
 TAGS = [  # (name, description, path prefixes); the first match names an operation's group
     ("Counter", "The cashier page and POS integrations: staff token or POS key", ("/api/v1/auth", "/api/v1/me", "/api/v1/scan", "/api/v1/awards", "/api/v1/rewards",
-                                                                                "/api/v1/redemptions", "/api/v1/grants", "/api/v1/confirmations", "/api/v1/correction", "/api/v1/members", "/api/v1/claims")),
+                                                                                "/api/v1/redemptions", "/api/v1/grants", "/api/v1/confirmations", "/api/v1/correction", "/api/v1/members", "/api/v1/claims",
+                                                                                "/api/v1/premembers")),
     ("Coupons", "Checking, redeeming and voiding coupons at the counter", ("/api/v1/coupons",)),
     ("Console", "Admin console: sign-in, who am I, the forms' choices", ("/api/v1/admin/auth", "/api/v1/admin/lookups")),
     ("Members", "Admin: members, tags, balance adjustments and their approval", ("/api/v1/admin/members", "/api/v1/admin/tags",

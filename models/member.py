@@ -11,6 +11,9 @@ from models.base import Base, IntPK, Timestamp, TXN_KEY, txn_cache, insert_for
 from models.errors import NotFound
 
 MEMBER_NO_BASE = 10_000_000
+# Placeholder LINE user ids (real ones start with U): a pre-member who is not in LINE yet, and a
+# pre-member taken over by the member who joined with its phone (models.premember).
+PREMEMBER_PREFIX, MERGED_PREFIX = "pre:", "merged:"
 
 
 class Member(Base):
@@ -27,7 +30,7 @@ class Member(Base):
     member_no: Mapped[str | None] = mapped_column(String(16), unique=True)
     joined_at: Mapped[Timestamp | None]
     birthday_on: Mapped[date | None] = mapped_column(Date)
-    phone: Mapped[str | None] = mapped_column(String(16))
+    phone: Mapped[str | None] = mapped_column(String(16), index=True)
     gender: Mapped[str | None] = mapped_column(String(16))
     terms_version: Mapped[str | None] = mapped_column(String(32))
     consented_at: Mapped[Timestamp | None]
@@ -43,6 +46,11 @@ class Member(Base):
     @property
     def is_member(self) -> bool:
         return self.joined_at is not None
+
+    @property
+    def in_line(self) -> bool:
+        """A LINE friend (not a pre-member collecting before joining, nor one taken over)."""
+        return not self.line_user_id.startswith((PREMEMBER_PREFIX, MERGED_PREFIX))
 
 
 class FollowLog(Base):
@@ -119,6 +127,11 @@ def get_by_member_no(session: Session, member_no: str) -> Member:
     member = None
     if is_valid_member_no(member_no):
         member = session.scalars(select(Member).where(Member.member_no == member_no)).one_or_none()
+    if member is not None and member.line_user_id.startswith(MERGED_PREFIX):  # a pre-member taken over: its number names the joiner
+        from models.premember import Premember
+
+        row = session.get(Premember, member.id)
+        member = session.get(Member, row.merged_into_id) if row and row.merged_into_id else None
     if member is None:
         raise NotFound("No member has this number", code="member_not_found")
     return member
