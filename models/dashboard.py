@@ -10,7 +10,7 @@ from sqlalchemy import Date, case, cast, distinct, func, literal_column, select
 from sqlalchemy.orm import Session
 
 from models.ledger import Award
-from models.member import FollowLog, Member
+from models.member import MERGED_PREFIX, PREMEMBER_PREFIX, FollowLog, Member
 from models.segment import nes_funnel, rfm_grid
 from models.store import Store
 
@@ -49,8 +49,12 @@ def dashboard(session: Session, *, start: date, end: date, now: datetime) -> dic
     joined = Member.joined_at.is_not(None)
     total = session.scalar(select(func.count()).where(joined)) or 0
     reachable = session.scalar(select(func.count()).where(joined, Member.is_reachable.is_(True))) or 0
-    friends = session.scalar(select(func.count()).select_from(Member)) or 0
-    blocked = session.scalar(select(func.count()).where(Member.is_reachable.is_(False))) or 0
+    # pre-members (collecting at the counter before joining in LINE) count in the total, never
+    # as friends nor reachable; taken-over ones count nowhere (models.premember)
+    in_line = Member.line_user_id.not_like(f"{PREMEMBER_PREFIX}%") & Member.line_user_id.not_like(f"{MERGED_PREFIX}%")
+    premembers = session.scalar(select(func.count()).where(joined, Member.line_user_id.like(f"{PREMEMBER_PREFIX}%"))) or 0
+    friends = session.scalar(select(func.count()).where(in_line)) or 0
+    blocked = session.scalar(select(func.count()).where(in_line, Member.is_reachable.is_(False))) or 0
     new = session.scalar(select(func.count()).where(Member.joined_at >= lo, Member.joined_at < hi)) or 0
     blocks_in_period = session.scalar(select(func.count()).select_from(FollowLog).where(FollowLog.kind == "unfollow", FollowLog.at >= lo, FollowLog.at < hi)) or 0
 
@@ -92,7 +96,8 @@ def dashboard(session: Session, *, start: date, end: date, now: datetime) -> dic
     revenue = session.scalar(select(func.coalesce(func.sum(Award.amount), 0)).where(Award.created_at >= lo, Award.created_at < hi)) or 0
     return {
         "period": {"from": start.isoformat(), "to": end.isoformat()},
-        "members": {"total": int(total), "reachable": int(reachable), "new": int(new), "friends": int(friends)},
+        "members": {"total": int(total), "reachable": int(reachable), "new": int(new), "friends": int(friends),
+                    "in_line": int(total) - int(premembers), "premembers": int(premembers)},
         "visitors": int(visitors),
         "regulars": int(regulars),
         "returning_rate": round(returning / visitors, 4) if visitors else 0.0,
