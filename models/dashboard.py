@@ -10,7 +10,7 @@ from sqlalchemy import Date, case, cast, distinct, func, literal_column, select
 from sqlalchemy.orm import Session
 
 from models.ledger import Award
-from models.member import MERGED_PREFIX, PREMEMBER_PREFIX, FollowLog, Member
+from models.member import PREMEMBER_PREFIX, FollowLog, Member
 from models.segment import nes_funnel, rfm_grid
 from models.store import Store
 
@@ -51,7 +51,7 @@ def dashboard(session: Session, *, start: date, end: date, now: datetime) -> dic
     reachable = session.scalar(select(func.count()).where(joined, Member.is_reachable.is_(True))) or 0
     # pre-members (collecting at the counter before joining in LINE) count in the total, never
     # as friends nor reachable; taken-over ones count nowhere (models.premember)
-    in_line = Member.line_user_id.not_like(f"{PREMEMBER_PREFIX}%") & Member.line_user_id.not_like(f"{MERGED_PREFIX}%")
+    in_line = Member.line_user_id.not_like(f"{PREMEMBER_PREFIX}%")
     premembers = session.scalar(select(func.count()).where(joined, Member.line_user_id.like(f"{PREMEMBER_PREFIX}%"))) or 0
     friends = session.scalar(select(func.count()).where(in_line)) or 0
     blocked = session.scalar(select(func.count()).where(in_line, Member.is_reachable.is_(False))) or 0

@@ -22,7 +22,7 @@ from models.base import BigInt, Base, IntPK, Timestamp, TXN_KEY, txn_cache, inse
 from models.card import PREFETCH_KEY as CARD_PREFETCH
 from models.errors import Conflict, DomainError, InvalidInput, NotFound
 from models.limits import MAX_CORRECTION, MAX_PURCHASE, MAX_STAMPS_PER_AWARD
-from models.member import MERGED_PREFIX, Member, holds_lock, mark_locked
+from models.member import Member, holds_lock, is_taken_over, mark_locked
 from models.rule import EarningRule, capped, earn_for
 from models.store import Actor
 
@@ -101,14 +101,15 @@ class AwardResult:
 def lock_member(session: Session, member_id: int) -> Member:
     # FOR NO KEY UPDATE: serialises balance changes without conflicting with the KEY SHARE
     # locks that inserting rows which reference the member (awards, entries) take.
-    # The LINE user id read fresh with the lock (the loaded object may predate a merge): a
+    # Read fresh with the lock (the loaded object may predate a merge): a
     # pre-member taken over by a member who joined refuses, so an award racing the merge is
     # refused and retried on the member (models.premember), never written to the old row.
-    row = session.execute(select(Member, Member.line_user_id).where(Member.id == member_id).with_for_update(key_share=True)).one_or_none()
+    row = session.execute(select(Member, Member.line_user_id, Member.joined_at).where(Member.id == member_id)
+                          .with_for_update(key_share=True)).one_or_none()
     if row is None:
         raise NotFound("No such member", code="member_not_found")
-    member, line_user_id = row
-    if line_user_id.startswith(MERGED_PREFIX):
+    member, line_user_id, joined_at = row
+    if is_taken_over(line_user_id, joined_at):
         raise Conflict("This pre-member joined in LINE: its balances are the member's now; try again", code="member_merged")
     mark_locked(session, member_id)
     return member

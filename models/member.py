@@ -11,9 +11,11 @@ from models.base import Base, IntPK, Timestamp, TXN_KEY, txn_cache, insert_for
 from models.errors import NotFound
 
 MEMBER_NO_BASE = 10_000_000
-# Placeholder LINE user ids (real ones start with U): a pre-member who is not in LINE yet, and a
-# pre-member taken over by the member who joined with its phone (models.premember).
-PREMEMBER_PREFIX, MERGED_PREFIX = "pre:", "merged:"
+# The placeholder LINE user id of a pre-member, who collects at the counter before joining in LINE
+# (real ids start with U). Taken over by the member who joined with its phone, it keeps the
+# placeholder and loses ``joined_at`` (models.premember): a key column is never updated, so the
+# take-over does not wait for the KEY SHARE locks of awards being written for it.
+PREMEMBER_PREFIX = "pre:"
 
 
 class Member(Base):
@@ -50,7 +52,11 @@ class Member(Base):
     @property
     def in_line(self) -> bool:
         """A LINE friend (not a pre-member collecting before joining, nor one taken over)."""
-        return not self.line_user_id.startswith((PREMEMBER_PREFIX, MERGED_PREFIX))
+        return not self.line_user_id.startswith(PREMEMBER_PREFIX)
+
+    @property
+    def is_taken_over(self) -> bool:
+        return is_taken_over(self.line_user_id, self.joined_at)
 
 
 class FollowLog(Base):
@@ -62,6 +68,11 @@ class FollowLog(Base):
     member_id: Mapped[int] = mapped_column(ForeignKey("member.id"), index=True)
     kind: Mapped[str] = mapped_column(String(16))  # follow | refollow | unfollow
     at: Mapped[Timestamp]
+
+
+def is_taken_over(line_user_id: str, joined_at: datetime | None) -> bool:
+    """A pre-member whose balances became a joined member's (models.premember.merge_premember)."""
+    return joined_at is None and line_user_id.startswith(PREMEMBER_PREFIX)
 
 
 def luhn_digit(digits: str) -> str:
@@ -127,7 +138,7 @@ def get_by_member_no(session: Session, member_no: str) -> Member:
     member = None
     if is_valid_member_no(member_no):
         member = session.scalars(select(Member).where(Member.member_no == member_no)).one_or_none()
-    if member is not None and member.line_user_id.startswith(MERGED_PREFIX):  # a pre-member taken over: its number names the joiner
+    if member is not None and member.is_taken_over:  # a pre-member taken over: its number names the joiner
         from models.premember import Premember
 
         row = session.get(Premember, member.id)

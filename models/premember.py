@@ -14,8 +14,9 @@ prints the claim code; the phone alone claims nothing.
 
 The merge runs in the joining event's transaction under both rows' locks (the joiner's, taken by
 the event, then the pre-member's): every ledger entry, award, coupon, card reward, redemption and
-tier change is re-pointed to the joiner, the better tier is kept, and the pre-member row becomes
-``merged:<id>``: a lock on it afterwards refuses (``member_merged``, models.ledger.lock_member), so an
+tier change is re-pointed to the joiner, the better tier is kept, and the pre-member row loses
+``joined_at`` (not its placeholder id: updating a unique column would wait for the KEY SHARE locks
+of awards being inserted for it, which wait for our lock: a deadlock): a lock on it afterwards refuses (``member_merged``, models.ledger.lock_member), so an
 award racing the merge is either merged or refused and retried on the member, never lost; its member
 number then names the joiner (models.member.get_by_member_no).
 """
@@ -33,7 +34,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from models.base import Base, IntPK, Timestamp, TXN_KEY, add_unique
 from models.errors import Conflict, InvalidInput, NotFound
-from models.member import MERGED_PREFIX, PREMEMBER_PREFIX, Member, random_member_no
+from models.member import PREMEMBER_PREFIX, Member, random_member_no
 from models.store import Actor
 
 CLAIM_DIGITS = 8
@@ -226,7 +227,7 @@ def merge_premember(session: Session, *, member: Member, premember_id: int, code
         raise Conflict("This pre-member was already taken over", code="premember_claimed") from exc
     row = session.scalars(select(Premember).where(Premember.member_id == premember_id).with_for_update()
                           .execution_options(populate_existing=True)).one_or_none()
-    if row is None or row.merged_into_id is not None or pre.line_user_id.startswith(MERGED_PREFIX):
+    if row is None or row.merged_into_id is not None or pre.joined_at is None:
         raise Conflict("This pre-member was already taken over", code="premember_claimed")
     if row.claim_code_hash != code_hash:
         raise Conflict("The claim code was replaced; ask the cashier for the new one", code="claim_code_changed")
@@ -244,7 +245,6 @@ def merge_premember(session: Session, *, member: Member, premember_id: int, code
         if member.tier_id is None or ranks.get(pre.tier_id, 0) > ranks.get(member.tier_id, 0):
             member.tier_id, member.tier_since, member.tier_until = pre.tier_id, pre.tier_since, pre.tier_until
     row.merged_into_id, row.merged_at, row.phone, row.claim_code_hash = member.id, now, None, None
-    pre.line_user_id = f"{MERGED_PREFIX}{pre.id}"
     pre.joined_at, pre.phone, pre.tier_id, pre.is_reachable = None, None, None, False
     cache = session.info.get(TXN_KEY, {}).get("balances", {})
     cache.pop(member.id, None)

@@ -151,7 +151,7 @@ def test_joining_with_the_phone_and_the_claim_code_takes_the_premember_over_once
         row = s.get(Premember, pre.id)
         assert member.joined_at is not None and member.phone == OTHER
         assert row.merged_into_id == member.id and row.phone is None and row.claim_code_hash is None
-        assert pre.line_user_id.startswith("merged:") and pre.joined_at is None
+        assert pre.line_user_id.startswith("pre:") and pre.joined_at is None
         assert s.scalar(select(func.count()).select_from(LedgerEntry).where(LedgerEntry.member_id == pre.id)) == 0
         new_no = member.member_no
     summary = scan(client, counter, phone=OTHER).get_json()
