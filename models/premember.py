@@ -100,7 +100,9 @@ def format_claim(code: str) -> str:
 
 
 def clean_claim(raw: str) -> str:
-    return re.sub(r"[\s\-]", "", raw or "")
+    """The digits of a typed code (``1234-5678``, ``認領碼 1234 5678``, full-width digits too)."""
+    return "".join(ch for ch in raw or "" if ch.isdigit() and ch.isascii() or ch in "０１２３４５６７８９").translate(
+        str.maketrans("０１２３４５６７８９", "0123456789"))
 
 
 def _holders(session: Session, phone: str) -> list[Member]:

@@ -141,7 +141,7 @@ def test_joining_with_the_phone_and_the_claim_code_takes_the_premember_over_once
     assert "認領碼" in all_text(line.last(user))
     line.say(user, "1111-1111" if code != "1111-1111" else "2222-2222")
     assert "不正確" in all_text(line.last(user))
-    line.say(user, code)
+    line.say(user, f"認領碼 {code.replace('-', ' ')}")  # however the member writes it
     line.tap(user, "action=join_step&v=female")
     assert "已將門市的集點紀錄轉入" in all_text(line.replies(user))
 
@@ -242,3 +242,14 @@ def test_dashboard_counts_premembers_apart_and_segments_select_them(client, coun
     assert pre.status_code == 200 and pre.get_json()["count"] == 1
     inl = client.post("/api/v1/admin/segments/preview", json={"rule": {"field": "in_line", "op": "eq", "value": True}}, headers=counter.admin)
     assert inl.get_json()["count"] == 1
+
+
+@pytest.mark.parametrize("raw, phone", [
+    ("0912345678", PHONE), ("0912-345-678", PHONE), ("+886 912 345 678", PHONE), ("886912345678", PHONE), ("(0912) 345678", PHONE),
+    ("912345678", None), ("0212345678", None), ("09123456789", None), ("+8860912345678", None), ("", None),
+])
+def test_taiwan_mobiles_are_normalised(raw, phone):
+    from models.premember import mask_phone, normalise_phone
+
+    assert normalise_phone(raw) == phone
+    assert mask_phone(PHONE) == "0912****78"
