@@ -18,12 +18,13 @@ from bot.push import enqueue_award_push, enqueue_redemption_push, send_after_res
 from bot.services import services
 from models.card import read_card_token
 from models.claim import award_at_counter, create_claim, format_code
-from models.errors import InvalidInput
+from models.errors import Conflict, InvalidInput
 from models.correction import submit_correction
 from models.ledger import recent_entries
 from models.journey import runs_queued_in
 from models.outbox import queued_in
 from models.member import Member, get_by_member_no, refuse_erased
+from models.premember import create_premember, format_claim, lookup_phone, require_phone
 from models.confirmation import Asked, redeem_or_ask, use_or_ask
 from models.reward import list_items
 from models.rule import get_rule
@@ -36,27 +37,68 @@ bp = Blueprint("cashier_api", __name__, url_prefix="/api/v1")
 
 
 def identify(body: dict) -> tuple[Member, Actor]:  # type: ignore[type-arg]
-    """The member named by a card QR token, or by a member number typed by hand, and the caller
-    acting on them with that identification (``Actor.identified_by``: qr or number), which every
-    entry the request writes records and which decides whether it may spend."""
+    """The member named by a card QR token, by a member number typed by hand, or by a phone number
+    (``phone``, or a phone typed into ``member_no``: member numbers never start with 0 or +), and
+    the caller acting on them with that identification (``Actor.identified_by``: qr, number or
+    phone), which every entry the request writes records and which decides whether it may spend."""
     svc, method = services(), "number"
-    token, number = body.get("token"), body.get("member_no")
+    token, number, phone = body.get("token"), body.get("member_no"), body.get("phone")
+    typed = number.strip() if isinstance(number, str) else ""
     if isinstance(token, str) and token.strip():
         number = read_card_token(
             svc.settings.secret_key, token.strip(), now=svc.now(), max_age=svc.settings.card_token_ttl_seconds
         )
         method = "qr"
-    elif isinstance(number, str) and number.strip():
+    elif typed[:1] in ("0", "+") or (phone is not None and not typed):
+        return _by_phone(typed or phone), current_actor().identifying("phone")
+    elif typed:
         _count_typed_number()
     if not isinstance(number, str) or not number.strip():
-        raise InvalidInput("Send the card's token or a member_no", code="member_required")
+        raise InvalidInput("Send the card's token, a member_no or a phone", code="member_required")
     member = refuse_erased(get_by_member_no(g.db, number.strip()))  # 410 member_erased; the award refuses again under the lock
     return member, current_actor().identifying(method)
 
 
+PHONE_STAFF_LIMIT, PHONE_STORE_LIMIT, PHONE_WINDOW = 30, 120, timedelta(minutes=10)
+
+
+def count_phone_lookup() -> None:
+    """A phone number is personal and guessable: look-ups by phone count per credential (30 in
+    10 minutes) and per store (120), committed at once like a typed number's."""
+    actor, svc = current_actor(), services()
+    try:
+        for key, limit in ((f"phone:{actor.kind}:{actor.staff_id or actor.api_key_id}", PHONE_STAFF_LIMIT),
+                           (f"phone-store:{actor.store_id}", PHONE_STORE_LIMIT)):
+            count_use(g.db, key, limit=limit, window=PHONE_WINDOW, now=svc.now(), what="phone look-ups",
+                      hint="scan the member's QR code or type the member number, or wait")
+    finally:
+        g.db.commit()
+
+
+def _by_phone(raw: object) -> Member:
+    """The one member with this phone (404 member_not_found, 409 phone_ambiguous), rate-limited and
+    audited (a phone_lookup row, committed even when refused)."""
+    phone = require_phone(raw)
+    count_phone_lookup()
+    svc = services()
+    try:
+        return lookup_phone(g.db, phone=phone, actor=current_actor(), secret=svc.settings.secret_key, now=svc.now())
+    finally:
+        g.db.commit()
+
+
+def refuse_premember_spend(member: Member) -> None:
+    """A pre-member has no LINE to confirm a spend in: it spends after joining."""
+    if not member.in_line:
+        raise Conflict("This customer collects before joining in LINE: spending starts once they join with the claim code",
+                       code="premember_cannot_spend")
+
+
 def summary_for(member: Member, actor: Actor | None) -> dict:  # type: ignore[type-arg]
     """The member as the counter sees them: coupon codes only to a caller who scanned the card."""
-    return member_summary(g.db, member, services().now(), coupon_codes=actor is not None and actor.identified_by == "qr")
+    out = member_summary(g.db, member, services().now(), coupon_codes=actor is not None and actor.identified_by == "qr")
+    out["in_line"] = member.in_line
+    return out
 
 
 TYPED_LIMIT, TYPED_WINDOW = 300, timedelta(minutes=10)
@@ -169,6 +211,7 @@ def redeem():  # type: ignore[no-untyped-def]
     """By QR: spent at once. By a typed number: 409 confirmation_required, the member asked in LINE."""
     body = json_body()
     member, actor = identify(body)
+    refuse_premember_spend(member)
     result = redeem_or_ask(
         g.db, member_id=member.id, item_id=parse_int(body, "reward_id"),
         request_id=parse_str(body, "request_id", max_len=64) or "", actor=actor, now=services().now(),
@@ -188,6 +231,7 @@ def redeem():  # type: ignore[no-untyped-def]
 @require_actor
 def use_reward_grant(grant_id: int):  # type: ignore[no-untyped-def]
     member, actor = identify(json_body())
+    refuse_premember_spend(member)
     grant = use_or_ask(g.db, grant_id=grant_id, member_id=member.id, actor=actor, now=services().now())
     if isinstance(grant, Asked):
         return ask_member(member, grant)
@@ -249,3 +293,22 @@ def create_claim_code():  # type: ignore[no-untyped-def]
         "replayed": issued.replayed,
         **claim_links(claim.code),
     }, (200 if issued.replayed else 201)
+
+
+@bp.post("/premembers")
+@require_actor
+def create_premember_route():  # type: ignore[no-untyped-def]
+    """A customer not in LINE yet starts collecting by phone: 201 a pre-member and its claim code to
+    show or print (200 for a phone that already has one: a new code, the old one void); 409
+    phone_in_use when a member in LINE gave this phone. Counted and audited as a phone look-up."""
+    phone = require_phone(json_body().get("phone"))
+    count_phone_lookup()
+    svc, actor = services(), current_actor().identifying("phone")
+    try:
+        issued = create_premember(g.db, phone=phone, actor=actor, secret=svc.settings.secret_key, now=svc.now())
+    except Conflict:
+        g.db.commit()  # the audit row of the refusal
+        raise
+    summary = summary_for(issued.member, actor)
+    g.db.commit()
+    return {"member": summary, "claim_code": format_claim(issued.claim_code), "created": issued.created}, (201 if issued.created else 200)

@@ -52,7 +52,14 @@ def admin(summary: str, scope: str, **kw: Any) -> dict[str, Any]:
 COUNTER_PATHS: dict[str, Any] = {
     "/api/v1/auth/login": {"post": op("Staff sign-in; returns a bearer token for the cashier page", body="Login", auth="none", errors=("422",))},
     "/api/v1/me": {"get": op("Who is signed in, and for which store")},
-    "/api/v1/scan": {"post": op("Look up a member by card QR token or member number", body="MemberRef", ok="MemberSummary", errors={"404": "", "422": "", **ERASED})},
+    "/api/v1/scan": {"post": op("Look up a member by card QR token, member number or phone", body="MemberRef", ok="MemberSummary", errors={
+        "404": "member_not_found", "422": "member_required; invalid_phone", "409": "phone_ambiguous: several members gave this phone (details.matches): "
+        "scan the card or type the member number", "429": "too_many_lookups: more than 30 phone look-ups by this account, or 120 at this store, in 10 minutes", **ERASED})},
+    "/api/v1/premembers": {"post": op("Start collecting for a customer not in LINE yet, by phone: a pre-member and its claim code", body="PrememberRequest",
+        status="201", ok_text="Created", also={"200": ("The phone's pre-member, with a new claim code (the old one stops working)", "Object")},
+        errors={"409": "phone_in_use: a member in LINE gave this phone", "422": "invalid_phone", "429": "too_many_lookups"}, description=(
+        "Awards by the pre-member's member_no or phone go to its own ledger; it cannot spend. Show or print claim_code: when the customer "
+        "joins in LINE with this phone and types the code, the pre-member's ledger, coupons and tier become the member's, once."))},
     "/api/v1/awards": {"post": op("Award stamps/points for a receipt (idempotent on store + receipt_id)", body="AwardRequest", status="201", errors={
         "404": "", "422": PURCHASE_422 + "; member_required (neither token nor member_no)",
         "409": "repeat_visit: the brand's rule (repeat_visit_minutes, policy refuse) and the member's last award was within it (details: "
@@ -60,14 +67,15 @@ COUNTER_PATHS: dict[str, Any] = {
                "receipt_already_awarded: this store's receipt_id was already awarded to another member, or for another amount or visit "
                "(details: the original amount and visit). Repeating the same purchase answers 200, replayed: true. "
                "receipt_already_has_claim: the receipt has an open claim code for another amount or visit (details: the code's amount "
-               "and visit). Awarding the code's purchase uses the code up: scanned later, it awards nothing", **ERASED})},
+               "and visit). Awarding the code's purchase uses the code up: scanned later, it awards nothing. member_merged: the pre-member joined in LINE "
+               "while this award waited; send it again (its member_no and phone now name the member). phone_ambiguous: several members gave the phone", **ERASED})},
     "/api/v1/rewards": {"get": op("The points rewards catalogue")},
     "/api/v1/redemptions": {"post": op("Redeem a catalogue reward for points (idempotent on store + request_id)", body="RedemptionRequest", status="201", errors={
-        "404": "", "422": "", "409": "confirmation_required: the member was identified by a typed member_no, which cannot spend; the member was pushed a 確認 / 取消 message in LINE (details.confirmation: id, status, expires_at, poll; details.reachable). Poll GET /api/v1/confirmations/{id}: the member's 確認 performs this spend once. Sending the card's QR token instead spends at once. insufficient_balance (details: balance, needed, currency); request_id_reused: this store's request_id was "
+        "404": "", "422": "", "409": "premember_cannot_spend: a pre-member (not in LINE yet) only collects. confirmation_required: the member was identified by a typed member_no or phone, which cannot spend; the member was pushed a 確認 / 取消 message in LINE (details.confirmation: id, status, expires_at, poll; details.reachable). Poll GET /api/v1/confirmations/{id}: the member's 確認 performs this spend once. Sending the card's QR token instead spends at once. insufficient_balance (details: balance, needed, currency); request_id_reused: this store's request_id was "
                                    "already used for another member or reward; request_in_progress: a request with this request_id is still "
                                    "being processed, retry it. Repeating the same redemption answers 200, replayed: true", **ERASED})},
     "/api/v1/grants/{grant_id}/use": {"post": op("Hand over a stamp-card reward", body="MemberRef", params=[path_param("grant_id", "integer")], errors={
-        "404": "grant_not_found", "422": "", "409": "confirmation_required: the member was identified by a typed member_no, which cannot spend; the member was pushed a 確認 / 取消 message in LINE (details.confirmation: id, status, expires_at, poll; details.reachable). Poll GET /api/v1/confirmations/{id}: the member's 確認 performs this spend once. Sending the card's QR token instead spends at once. grant_used: already handed over", **ERASED})},
+        "404": "grant_not_found", "422": "", "409": "premember_cannot_spend: a pre-member (not in LINE yet) only collects. confirmation_required: the member was identified by a typed member_no or phone, which cannot spend; the member was pushed a 確認 / 取消 message in LINE (details.confirmation: id, status, expires_at, poll; details.reachable). Poll GET /api/v1/confirmations/{id}: the member's 確認 performs this spend once. Sending the card's QR token instead spends at once. grant_used: already handed over", **ERASED})},
     "/api/v1/confirmations/{confirmation_id}": {"get": op("A member's confirmation of a spend asked for by a typed member number", params=[path_param("confirmation_id", "integer")],
         errors={"404": "confirmation_unknown (another store's, or none)"}, description=(
         "confirmation.status: pending (waiting for the member), confirmed (the spend was done: redemption or grant, and member), failed "
@@ -283,7 +291,7 @@ PATHS: dict[str, Any] = {**COUNTER_PATHS, **SHIFT_PATHS, **CORRECTION_PATHS, **S
 
 TAGS = [  # (name, description, path prefixes); the first match names an operation's group
     ("Counter", "The cashier page and POS integrations: staff token or POS key", ("/api/v1/auth", "/api/v1/me", "/api/v1/scan", "/api/v1/awards", "/api/v1/rewards",
-                                                                                "/api/v1/redemptions", "/api/v1/grants", "/api/v1/confirmations", "/api/v1/correction", "/api/v1/members", "/api/v1/claims", "/api/v1/shift")),
+                                                                                "/api/v1/redemptions", "/api/v1/grants", "/api/v1/confirmations", "/api/v1/correction", "/api/v1/members", "/api/v1/claims", "/api/v1/shift", "/api/v1/premembers")),
     ("Coupons", "Checking, redeeming and voiding coupons at the counter", ("/api/v1/coupons",)),
     ("Console", "Admin console: sign-in, who am I, the forms' choices", ("/api/v1/admin/auth", "/api/v1/admin/lookups")),
     ("Members", "Admin: members, tags, balance adjustments and their approval, data export and erasure", ("/api/v1/admin/members", "/api/v1/admin/tags",

@@ -28,6 +28,7 @@ FIELD_DOCS = {
     "age": "Age in whole years, from the birthday (Asia/Taipei today).",
     "store": "Has earned at any of these store codes.",
     "reachable": "Can receive LINE messages (follows the account, has not blocked it).",
+    "in_line": "A member in LINE (true), or a pre-member collecting at the counter by phone before joining (false).",
     "referred_count": "Friends this member referred who completed joining (referrals).",
     "joined_by_referral": "Joined through a friend's referral code.",
 }

@@ -83,8 +83,10 @@ def query_param(name: str, schema: dict[str, Any], description: str) -> dict[str
 
 MEMBER_REF = {
     "type": "object",
-    "description": "Either the card's QR token or a member number typed by hand.",
-    "properties": {"token": {"type": "string"}, "member_no": {"type": "string", "pattern": "^[0-9]+$"}},
+    "description": "The card's QR token, a member number typed by hand, or the member's phone (earning only, like a typed number; "
+                   "rate-limited per staff account and per store and audited). A member_no starting with 0 is read as a phone.",
+    "properties": {"token": {"type": "string"}, "member_no": {"type": "string", "pattern": "^[0-9]+$"},
+                   "phone": {"type": "string", "description": "Taiwan mobile: 09xxxxxxxx or +8869xxxxxxxx (spaces and dashes allowed)"}},
 }
 AMOUNT = {"description": "NT$ as an integer or a decimal string (no floats)", "oneOf": [{"type": "integer", "minimum": 0}, {"type": "string", "pattern": r"^\d+(\.\d{1,2})?$"}]}
 PURCHASE_AMOUNT = {  # models.ledger.check_purchase: what an award takes, and so what a claim code is made for
@@ -155,6 +157,7 @@ CASHIER_SCHEMAS: dict[str, Any] = {
         "the same id for another member or reward is refused (409 request_id_reused)"})]},
     "CorrectionRequest": {"allOf": [MEMBER_REF, _obj(["currency", "amount", "reason"], currency={"type": "string", "enum": ["stamp", "point"]},
                                                      amount=CORRECTION_AMOUNT, reason={"type": "string"})]},
+    "PrememberRequest": _obj(["phone"], phone={"type": "string", "description": "Taiwan mobile: 09xxxxxxxx or +8869xxxxxxxx"}),
     "ClaimRequest": _obj(["receipt_id"], receipt_id={
         "type": "string", "maxLength": 64, "description": "Idempotency key per store: a retry of the same purchase answers with the original code "
         "(200, replayed: true); the same id for another amount or visit is refused (409 receipt_already_has_claim), and so is a receipt "
@@ -165,7 +168,7 @@ CASHIER_SCHEMAS: dict[str, Any] = {
         id={"type": "integer"}, currency={"type": "string", "enum": ["stamp", "point"]}, amount={"type": "integer"}, reason={"type": "string"},
         note={"type": ["string", "null"]}, receipt_id={"type": ["string", "null"]}, store_id={"type": ["integer", "null"]},
         actor_kind={"type": ["string", "null"]}, staff_id={"type": ["integer", "null"]}, expires_at=TIME_OR_NULL, created_at=TIME,
-        identified_by={"type": ["string", "null"], "enum": ["qr", "number", "confirmed", "claim_code", "system", None],
+        identified_by={"type": ["string", "null"], "enum": ["qr", "number", "phone", "confirmed", "claim_code", "system", None],
                        "description": "How the member was identified: card QR, typed member number (earning only), the member's confirmation "
                                       "in LINE, a receipt claim code sent in chat, or the system; null on entries from before it was recorded"},
     ),

@@ -1,7 +1,9 @@
 """The join flow: a table of named steps, its state in the ``conversation`` row.
 
-    加入會員 ─► consent ─► birthday ─► phone (optional) ─► gender (optional) ─► done
-                  │ 不同意 → declined
+    加入會員 ─► consent ─► birthday ─► phone (optional) ─► [claim] ─► gender (optional) ─► done
+                  │ 不同意 → declined        │                 │ only when the phone is a pre-member's:
+                  │                          │                 │ its claim code (optional), merged at done
+                  │                          └ a pre-member's phone another LINE member gave → refused, asked again
     at any step: 取消 → cancelled (answers discarded)
                  input the step does not understand → friendly hint + the same question
                  加入會員 again → resume at the current step
@@ -14,7 +16,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, Callable
 from zoneinfo import ZoneInfo
 
@@ -23,10 +25,12 @@ from linebot.v3.messaging import Message
 from handlers import Context, Input
 from handlers.messages import action_bubble, date_picker, postback, text, uri
 from handlers.texts import Texts
-from models.conversation import Conversation, advance, end_conversation, start_conversation
+from models.conversation import Conversation, advance, end_conversation, get_conversation, start_conversation
 from models.coupon import CouponTemplate, issue_for_trigger
 from models.member import complete_join
-from models.profile import normalise_phone
+from models.errors import Conflict
+from models.premember import check_claim, line_holder, merge_premember, normalise_phone, waiting_premember
+from models.throttle import TooManyAttempts, count_use
 
 FLOW = "join"
 STEP_ACTION = "join_step"  # postback action of the flow's own buttons
@@ -48,6 +52,7 @@ class Step:
     ask: Callable[[Context], list[Message]]
     parse: Callable[[Input, Context], Any]
     optional: bool = False
+    applies: Callable[[dict[str, Any], Context], bool] | None = None  # None: always asked
 
 
 # --- questions -------------------------------------------------------------------------
@@ -87,6 +92,11 @@ def ask_birthday(ctx: Context) -> list[Message]:
 def ask_phone(ctx: Context) -> list[Message]:
     t = ctx.texts
     return [text(t("join_phone_ask"), quick=[_skip(t), _cancel(t)])]
+
+
+def ask_claim(ctx: Context) -> list[Message]:
+    t = ctx.texts
+    return [text(t("join_claim_ask"), quick=[_skip(t), _cancel(t)])]
 
 
 def ask_gender(ctx: Context) -> list[Message]:
@@ -135,7 +145,33 @@ def parse_phone(inp: Input, ctx: Context) -> Any:
     phone = normalise_phone(_value(inp))
     if phone is None:
         raise Reject("join_phone_bad")
+    if waiting_premember(ctx.session, phone) is not None and line_holder(ctx.session, phone, other_than=ctx.member.id) is not None:
+        raise Reject("join_phone_in_use")  # a pre-member's phone another LINE member gave: never two people merged
     return phone
+
+
+CLAIM_TRIES, CLAIM_WINDOW = 5, timedelta(hours=1)
+
+
+def has_premember(answers: dict[str, Any], ctx: Context) -> bool:
+    return bool(answers.get("phone")) and waiting_premember(ctx.session, answers["phone"]) is not None
+
+
+def parse_claim(inp: Input, ctx: Context) -> Any:
+    """The pre-member's claim code: 5 tries an hour per pre-member (whoever types them), so a
+    stranger who knows the phone cannot walk the 10^8 codes. Checked here, merged at done."""
+    convo = get_conversation(ctx.session, ctx.member)
+    phone = ((convo.data or {}) if convo else {}).get("phone")
+    pre = waiting_premember(ctx.session, phone) if phone else None
+    if pre is None:
+        return None  # claimed or gone meanwhile: nothing to take over
+    try:
+        count_use(ctx.session, f"premember-claim:{pre.member_id}", limit=CLAIM_TRIES, window=CLAIM_WINDOW, now=ctx.now)
+    except TooManyAttempts as exc:
+        raise Reject("join_claim_locked") from exc
+    if not check_claim(ctx.session, pre, _value(inp)):
+        raise Reject("join_claim_bad")
+    return {"premember_id": pre.member_id, "code_hash": pre.claim_code_hash}
 
 
 GENDERS = {"male": "male", "female": "female", "other": "other"}
@@ -155,14 +191,17 @@ STEPS: list[Step] = [
     Step("consent", ask_consent, parse_consent),
     Step("birthday", ask_birthday, parse_birthday),
     Step("phone", ask_phone, parse_phone, optional=True),
+    Step("claim", ask_claim, parse_claim, optional=True, applies=has_premember),
     Step("gender", ask_gender, parse_gender, optional=True),
 ]
 BY_NAME = {s.name: s for s in STEPS}
 
 
-def _next(step: Step) -> Step | None:
-    i = STEPS.index(step)
-    return STEPS[i + 1] if i + 1 < len(STEPS) else None
+def _next(step: Step, answers: dict[str, Any], ctx: Context) -> Step | None:
+    for later in STEPS[STEPS.index(step) + 1:]:
+        if later.applies is None or later.applies(answers, ctx):
+            return later
+    return None
 
 
 # --- entry points ----------------------------------------------------------------------
@@ -212,11 +251,12 @@ def on_input(inp: Input, ctx: Context, convo: Conversation) -> list[Message]:
                 end_conversation(ctx.session, convo)
                 return [text(t("join_consent_declined"))]
             return [text(t(rejected.key)), *step.ask(ctx)]
-    nxt = _next(step)
+    answers = {**(convo.data or {}), step.name: answer}
+    nxt = _next(step, answers, ctx)
     if nxt is not None:
         advance(ctx.session, convo, step=nxt.name, now=ctx.now, **{step.name: answer})
         return nxt.ask(ctx)
-    return _finish(ctx, convo, {**(convo.data or {}), step.name: answer})
+    return _finish(ctx, convo, answers)
 
 
 def _finish(ctx: Context, convo: Conversation, answers: dict[str, Any]) -> list[Message]:
@@ -234,12 +274,24 @@ def _finish(ctx: Context, convo: Conversation, answers: dict[str, Any]) -> list[
         phone=answers.get("phone"),
         gender=answers.get("gender"),
     )
+    claimed = _take_over(ctx, member, answers.get("claim"))
     end_conversation(ctx.session, convo)
     link_member_menu(ctx.session, member, now=ctx.now)  # the member menu (or the tier's), right after this event commits
     welcome = issue_for_trigger(ctx.session, trigger="welcome", member_id=member.id, occasion="welcome", now=ctx.now)
     done = text(ctx.texts("join_done", member_no=member.member_no))
     gifts = [text(ctx.texts("coupon_welcome", name=_template_name(ctx, c.template_id))) for c in welcome[:1]]
-    return [done, *card.show_card(Input(), ctx), *gifts, *referral.on_joined(ctx, member)]
+    return [done, *claimed, *card.show_card(Input(), ctx), *gifts, *referral.on_joined(ctx, member)]
+
+
+def _take_over(ctx: Context, member, claim: dict[str, Any] | None) -> list[Message]:  # type: ignore[no-untyped-def]
+    """The pre-member whose claim code the member gave becomes theirs, in this event's transaction."""
+    if not claim:
+        return []
+    try:
+        merged = merge_premember(ctx.session, member=member, premember_id=int(claim["premember_id"]), code_hash=claim["code_hash"], now=ctx.now)
+    except Conflict:
+        return [text(ctx.texts("join_claim_failed"))]
+    return [text(ctx.texts("join_claim_merged", entries=merged.entries, coupons=merged.coupons))]
 
 
 def _template_name(ctx: Context, template_id: int) -> str:

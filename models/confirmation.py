@@ -80,7 +80,7 @@ class Decision:
 
 
 def needs_confirmation(actor: Actor) -> bool:
-    return actor.identified_by == "number"
+    return actor.identified_by in ("number", "phone")
 
 
 def redeem_or_ask(session: Session, *, member_id: int, item_id: int, request_id: str, actor: Actor, now: datetime) -> RedemptionResult | Asked:

@@ -10,7 +10,7 @@ from sqlalchemy import Date, case, cast, distinct, func, literal_column, select
 from sqlalchemy.orm import Session
 
 from models.ledger import Award
-from models.member import FollowLog, Member
+from models.member import PREMEMBER_PREFIX, FollowLog, Member
 from models.segment import nes_funnel, rfm_grid
 from models.segment_setting import get_setting, hints_of
 from models.store import Store
@@ -67,10 +67,14 @@ def dashboard(session: Session, *, start: date, end: date, now: datetime) -> dic
     joined = Member.joined_at.is_not(None)
     total = session.scalar(select(func.count()).where(joined)) or 0
     reachable = session.scalar(select(func.count()).where(joined, Member.is_reachable.is_(True))) or 0
-    friends = session.scalar(select(func.count()).select_from(Member)) or 0
+    # pre-members (collecting at the counter before joining in LINE) count in the total, never
+    # as friends nor reachable; taken-over ones count nowhere (models.premember)
+    in_line = Member.line_user_id.not_like(f"{PREMEMBER_PREFIX}%")
+    premembers = session.scalar(select(func.count()).where(joined, Member.line_user_id.like(f"{PREMEMBER_PREFIX}%"))) or 0
+    friends = session.scalar(select(func.count()).where(in_line)) or 0
     # an erased member is unreachable, but blocked only if they had blocked (erasure keeps unfollowed_at)
-    blocked = session.scalar(select(func.count()).where(
-        Member.is_reachable.is_(False), Member.erased_at.is_(None) | Member.unfollowed_at.is_not(None))) or 0  # now, whenever they blocked
+    blocked = session.scalar(select(func.count()).where(in_line, Member.is_reachable.is_(False),
+                                                        Member.erased_at.is_(None) | Member.unfollowed_at.is_not(None))) or 0  # now, whenever they blocked
     new = session.scalar(select(func.count()).where(Member.joined_at >= lo, Member.joined_at < hi)) or 0
     # Ocard's 期間新可觸及會員數: members who joined in the period and can still be messaged (not blocked)
     new_reachable = session.scalar(select(func.count()).where(Member.joined_at >= lo, Member.joined_at < hi, Member.is_reachable.is_(True))) or 0
@@ -118,7 +122,8 @@ def dashboard(session: Session, *, start: date, end: date, now: datetime) -> dic
     revenue = session.scalar(select(func.coalesce(func.sum(Award.amount), 0)).where(Award.created_at >= lo, Award.created_at < hi)) or 0
     return {
         "period": {"from": start.isoformat(), "to": end.isoformat()},
-        "members": {"total": int(total), "reachable": int(reachable), "new": int(new), "new_reachable": int(new_reachable), "friends": int(friends)},
+        "members": {"total": int(total), "reachable": int(reachable), "new": int(new), "new_reachable": int(new_reachable), "friends": int(friends),
+                    "in_line": int(total) - int(premembers), "premembers": int(premembers)},
         "visitors": int(visitors),
         "regulars": int(regulars),
         "returning": int(returning),

@@ -22,15 +22,15 @@ from models.base import BigInt, Base, IntPK, Timestamp, TXN_KEY, txn_cache, inse
 from models.card import PREFETCH_KEY as CARD_PREFETCH
 from models.errors import Conflict, DomainError, InvalidInput, NotFound
 from models.limits import MAX_CORRECTION, MAX_PURCHASE, MAX_STAMPS_PER_AWARD
-from models.member import Member, holds_lock, mark_locked, refuse_erased
+from models.member import Member, holds_lock, is_taken_over, mark_locked, refuse_erased
 from models.rule import EarningRule, capped, earn_for
 from models.store import Actor
 
 CURRENCIES = ("stamp", "point")
 # How the member behind an entry was identified: their card's QR (signed, short-lived), a member
-# number typed by hand, a confirmation the member tapped in LINE, a receipt claim code the member
+# number or a phone typed by hand, a confirmation the member tapped in LINE, a receipt claim code the member
 # sent in chat, or nobody (the system: expiry, referral gifts). NULL on entries from before 0012.
-IDENTIFIED_BY = ("qr", "number", "confirmed", "claim_code", "system")
+IDENTIFIED_BY = ("qr", "number", "phone", "confirmed", "claim_code", "system")
 # Coupon events also record a coupon's own QR (signed) or its code typed by hand.
 COUPON_IDENTIFIED_BY = (*IDENTIFIED_BY, "coupon_qr", "coupon_code")
 MAX_AMOUNT = MAX_PURCHASE  # NT$ per receipt; check_purchase
@@ -101,12 +101,17 @@ class AwardResult:
 def lock_member(session: Session, member_id: int) -> Member:
     # FOR NO KEY UPDATE: serialises balance changes without conflicting with the KEY SHARE
     # locks that inserting rows which reference the member (awards, entries) take.
-    # populate_existing: the row as the lock found it, not as this session loaded it before waiting
-    # (an erasure that committed meanwhile must be seen; the ORM otherwise keeps the older values).
-    member = session.scalars(select(Member).where(Member.id == member_id).with_for_update(key_share=True)
-                             .execution_options(populate_existing=True)).one_or_none()
-    if member is None:
+    # Read fresh with the lock (populate_existing: the row as the lock found it, not as this session
+    # loaded it before waiting): an erasure or a merge that committed meanwhile must be seen. A
+    # pre-member taken over by a member who joined refuses, so an award racing the merge is
+    # refused and retried on the member (models.premember), never written to the old row.
+    row = session.execute(select(Member, Member.line_user_id, Member.joined_at).where(Member.id == member_id)
+                          .with_for_update(key_share=True).execution_options(populate_existing=True)).one_or_none()
+    if row is None:
         raise NotFound("No such member", code="member_not_found")
+    member, line_user_id, joined_at = row
+    if is_taken_over(line_user_id, joined_at):
+        raise Conflict("This pre-member joined in LINE: its balances are the member's now; try again", code="member_merged")
     mark_locked(session, member_id)
     return member
 

@@ -11,6 +11,11 @@ from models.base import Base, IntPK, Timestamp, TXN_KEY, txn_cache, insert_for
 from models.errors import DomainError, NotFound
 
 MEMBER_NO_BASE = 10_000_000
+# The placeholder LINE user id of a pre-member, who collects at the counter before joining in LINE
+# (real ids start with U). Taken over by the member who joined with its phone, it keeps the
+# placeholder and loses ``joined_at`` (models.premember): a key column is never updated, so the
+# take-over does not wait for the KEY SHARE locks of awards being written for it.
+PREMEMBER_PREFIX = "pre:"
 
 
 class Member(Base):
@@ -28,7 +33,7 @@ class Member(Base):
     joined_at: Mapped[Timestamp | None]
     birthday_on: Mapped[date | None] = mapped_column(Date)
     birthday_changed_at: Mapped[Timestamp | None]  # the one change a member may make in chat (models.profile)
-    phone: Mapped[str | None] = mapped_column(String(16))
+    phone: Mapped[str | None] = mapped_column(String(16), index=True)
     gender: Mapped[str | None] = mapped_column(String(16))
     terms_version: Mapped[str | None] = mapped_column(String(32))
     consented_at: Mapped[Timestamp | None]
@@ -65,6 +70,15 @@ def refuse_erased(member: Member) -> Member:
         raise MemberErased("This member's data was erased at their request; they can join again as a new member")
     return member
 
+    @property
+    def in_line(self) -> bool:
+        """A LINE friend (not a pre-member collecting before joining, nor one taken over)."""
+        return not self.line_user_id.startswith(PREMEMBER_PREFIX)
+
+    @property
+    def is_taken_over(self) -> bool:
+        return is_taken_over(self.line_user_id, self.joined_at)
+
 
 class FollowLog(Base):
     """Append-only history of follow / unfollow / refollow (block rate, returning friends)."""
@@ -75,6 +89,11 @@ class FollowLog(Base):
     member_id: Mapped[int] = mapped_column(ForeignKey("member.id"), index=True)
     kind: Mapped[str] = mapped_column(String(16))  # follow | refollow | unfollow
     at: Mapped[Timestamp]
+
+
+def is_taken_over(line_user_id: str, joined_at: datetime | None) -> bool:
+    """A pre-member whose balances became a joined member's (models.premember.merge_premember)."""
+    return joined_at is None and line_user_id.startswith(PREMEMBER_PREFIX)
 
 
 def luhn_digit(digits: str) -> str:
@@ -140,6 +159,11 @@ def get_by_member_no(session: Session, member_no: str) -> Member:
     member = None
     if is_valid_member_no(member_no):
         member = session.scalars(select(Member).where(Member.member_no == member_no)).one_or_none()
+    if member is not None and member.is_taken_over:  # a pre-member taken over: its number names the joiner
+        from models.premember import Premember
+
+        row = session.get(Premember, member.id)
+        member = session.get(Member, row.merged_into_id) if row and row.merged_into_id else None
     if member is None:
         raise NotFound("No member has this number", code="member_not_found")
     return member

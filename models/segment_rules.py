@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 
 from models.errors import DomainError, InvalidInput
 from models.ledger import Award
-from models.member import Member
+from models.member import PREMEMBER_PREFIX, Member
 from models.referral import Referral
 from models.segment import CLASSES, NES, MemberStats
 from models.store import Store
@@ -97,6 +97,7 @@ FIELDS: dict[str, Field] = {
     "age": Field(("gte", "lte", "between"), "int", bounds=(0, 130)),
     "store": Field(("eq", "in"), "text"),
     "reachable": Field(("eq",), "bool"),
+    "in_line": Field(("eq",), "bool"),  # false: pre-members collecting at the counter before joining in LINE
     "referred_count": Field(("eq", "gte", "lte", "between"), "int", bounds=(0, 10**6)),
     "joined_by_referral": Field(("eq",), "bool"),
 }
@@ -271,6 +272,10 @@ class Compiler:
         lowest = min(tiers.values(), key=lambda t: t.rank)
         clause = Member.tier_id.in_([tiers[c].id for c in codes])
         return or_(clause, Member.tier_id.is_(None)) if lowest.code in codes else clause
+
+    def _in_line(self, op: str, value: Any) -> ColumnElement[bool]:
+        pre = Member.line_user_id.like(f"{PREMEMBER_PREFIX}%")  # taken-over ones have left the joined members
+        return not_(pre) if value else pre
 
     def _tag(self, op: str, value: Any) -> ColumnElement[bool]:
         return exists().where(MemberTag.member_id == Member.id, MemberTag.tag_id == Tag.id, Tag.name == value)

@@ -114,13 +114,13 @@ def succeed(session: Session, attempt: Attempt) -> None:
     session.execute(delete(LoginThrottle).where(LoginThrottle.key == attempt.pair))
 
 
-def count_use(session: Session, key: str, *, limit: int, window: timedelta, now: datetime) -> int:
+def count_use(session: Session, key: str, *, limit: int, window: timedelta, now: datetime, what: str = "member numbers typed",
+              hint: str = "scan the member's QR code, or wait") -> int:
     """A fixed-window rate limit (a lookup by typed member number, per credential): raises
     TooManyAttempts on the use past ``limit`` in ``window``. For such a key ``last_failure_at`` is
     the window's start and ``failures`` the uses in it. The caller commits even when refused."""
     used, start = _bump(session, _digest(key), stale_before=now - window, now=now, window_start=True)
     if used > limit:
         seconds = max(1, math.ceil((start + window - now).total_seconds()))
-        raise TooManyAttempts(f"More than {limit} member numbers typed in {int(window.total_seconds() // 60)} minutes; "
-                              "scan the member's QR code, or wait", code="too_many_lookups", details={"retry_after_seconds": seconds})
+        raise TooManyAttempts(f"More than {limit} {what} in {int(window.total_seconds() // 60)} minutes; {hint}", code="too_many_lookups", details={"retry_after_seconds": seconds})
     return used

@@ -4,7 +4,8 @@
  * Every write carries an id made once per transaction (receipt_id / request_id) and reused on
  * retry, so a retry after a lost answer never counts twice.
  * After a QR scan the writes carry the card's token (the member is there); after a typed member
- * number a spend is answered 409 confirmation_required: the member confirms in LINE, the page polls. */
+ * number (or a phone) a spend is answered 409 confirmation_required: the member confirms in LINE, the page polls.
+ * A phone nobody gave can start a pre-member (not in LINE yet): it collects, and the page shows its claim code. */
 'use strict';
 (() => {
   const $ = (id) => document.getElementById(id);
@@ -53,6 +54,12 @@
     confirmation_cancelled: '會員已取消（或已停止等待），未扣除任何點數或獎勵',
     confirmation_expired: '會員未在時間內確認，未扣除任何點數或獎勵；可請會員出示會員卡 QR 碼後再兌換',
     confirmation_failed: '會員確認時無法完成兌換（點數不足或獎勵已使用），未扣除任何點數或獎勵',
+    phone_ambiguous: '這支手機號碼有多位會員使用，請掃描會員卡 QR 或輸入會員編號',
+    invalid_phone: '手機號碼格式不正確：請輸入 09 開頭的 10 位數字',
+    too_many_lookups: (d) => `查詢次數過多，請改掃會員卡 QR${d.retry_after_seconds ? `，或 ${Math.ceil(d.retry_after_seconds / 60)} 分鐘後再試` : ''}`,
+    premember_cannot_spend: '這位顧客尚未加入 LINE 會員，只能集點；加入 LINE 並輸入認領碼後才能兌換',
+    phone_in_use: '這支手機號碼已是 LINE 會員，請掃描會員卡 QR',
+    member_merged: '這位顧客剛完成加入 LINE 會員，點數已轉入；請按「下一位」後重新查詢',
     confirmation_unreachable: '會員已封鎖官方帳號，無法在 LINE 確認；請會員出示會員卡 QR 碼後再兌換',
   };
   /** The words the member sees for a stamp and a point (the bot's text table, from /api/v1/me). */
@@ -60,7 +67,7 @@
   const unit = (currency) => ((state.session && state.session.units) || UNITS)[currency === 'stamp' ? 'stamp' : 'point'];
   const SIGN_IN_AGAIN = new Set(['session_expired', 'unauthorized', 'invalid_api_key']);
 
-  const state = { session: null, member: null, token: null, catalogue: [], pending: null, inflight: false, coupon: null, waiting: null };
+  const state = { session: null, member: null, token: null, catalogue: [], pending: null, inflight: false, coupon: null, waiting: null, claimCode: null };
   const scan = { stream: null, timer: 0, decoder: null };
 
   class NetworkError extends Error {}
@@ -199,7 +206,7 @@
   }
 
   // ── identify the member ────────────────────────────────────
-  async function lookup(body, btn) {
+  async function lookup(body, btn, onNotFound = null) {
     clearBanner();
     if (btn) btn.disabled = true;
     try {
@@ -211,17 +218,40 @@
       openMember(data, body.token || null);
     } catch (err) {
       if (err instanceof NetworkError) banner('網路連線中斷，請確認網路後再查詢一次');
+      else if (onNotFound && err.code === 'member_not_found') onNotFound();
       else report(err);
     } finally {
       if (btn) btn.disabled = false;
     }
   }
 
+  /** A member number, or a phone (starts with 0 or +: member numbers never do). */
   function lookupNumber(event) {
     event.preventDefault();
-    const number = $('memberNo').value.replace(/\D/g, '');
+    const raw = $('memberNo').value.replace(/[\s\-().]/g, '');
+    if (/^[0+]/.test(raw)) { lookupPhone(raw); return; }
+    const number = raw.replace(/\D/g, '');
     if (!number) { banner(MESSAGES.member_required); $('memberNo').focus(); return; }
     lookup({ member_no: number }, $('lookupBtn'));
+  }
+
+  function lookupPhone(phone) {
+    lookup({ phone }, $('lookupBtn'), async () => {
+      const ok = await ask('查無此手機號碼的會員', `要以 ${phone} 建立門市會員嗎？顧客尚未加入 LINE 也能先集點，之後加入 LINE 時輸入認領碼即可轉入。`, '建立門市會員');
+      if (ok) createPremember(phone);
+    });
+  }
+
+  async function createPremember(phone) {
+    clearBanner();
+    try {
+      const { data } = await api('/api/v1/premembers', { method: 'POST', body: { phone } });
+      openMember(data.member, null);
+      state.claimCode = data.claim_code;
+      renderMember();
+    } catch (err) {
+      report(err);
+    }
   }
 
   const NO_CAMERA = '無法使用相機：請允許瀏覽器使用相機，或改用輸入會員編號';
@@ -318,7 +348,7 @@
   // ── the member ─────────────────────────────────────────────
   function resetMember(member = null, token = null) {
     stopWaiting();
-    Object.assign(state, { member, token, pending: null, inflight: false });
+    Object.assign(state, { member, token, pending: null, inflight: false, claimCode: null });
     $('awardForm').reset();
     $('result').hidden = true;
     $('memberNo').value = '';
@@ -337,9 +367,12 @@
   function renderMember() {
     const m = state.member;
     const { size, filled, reward } = m.card;
-    $('memberName').textContent = m.name || '（未提供姓名）';
+    $('memberName').textContent = m.name || (m.in_line === false ? '門市會員' : '（未提供姓名）');
     $('memberNumber').textContent = m.member_no;
     $('memberTier').textContent = m.tier || '一般會員';
+    $('prememberNote').hidden = m.in_line !== false;
+    $('claimBox').hidden = !state.claimCode;
+    $('claimCode').textContent = state.claimCode || '';
     $('stampCount').textContent = `${filled} / ${size}`;
     const [st, pt] = [unit('stamp'), unit('point')];
     $('pointCount').textContent = `${m.balances.points} ${pt}`;

@@ -76,7 +76,7 @@
     const sub = `${fmt.date(`${d.period.from}T12:00:00+08:00`)} – ${fmt.date(`${d.period.to}T12:00:00+08:00`)}`;
     main.append(Admin.pageHead(t('dash.title'), sub, periodPicker(p)));
     main.append(el('div', { class: 'kpis' },
-      kpi(t('dash.total'), fmt.num(m.total), t('dash.friends', { n: fmt.num(m.friends) }), '#6f4e37', t('dash.def.total')),
+      kpi(t('dash.total'), fmt.num(m.total), m.premembers ? t('dash.friendsPre', { n: fmt.num(m.friends), p: fmt.num(m.premembers) }) : t('dash.friends', { n: fmt.num(m.friends) }), '#6f4e37', t('dash.def.total')),
       kpi(t('dash.reachable'), fmt.num(m.reachable), m.total ? t('dash.ofMembers', { p: fmt.pct(m.reachable / m.total) }) : '', '#06c755', t('dash.def.reachable')),
       kpi(t('dash.new'), fmt.num(m.new), t('dash.inPeriod'), '#3d7bd9', t('dash.def.new')),
       kpi(t('dash.newReachable'), fmt.num(m.new_reachable), m.new ? t('dash.ofNew', { p: fmt.pct(m.new_reachable / m.new) }) : t('dash.inPeriod'), '#1f9d6a', t('dash.def.newReachable')),

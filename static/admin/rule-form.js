@@ -6,7 +6,7 @@
 (() => {
   const { el, t } = Admin;
   const ORDER = ['gender', 'age', 'birthday_month', 'tier', 'tag', 'rfm_class', 'nes', 'r_score', 'f_score', 'm_score', 'visits',
-    'total_spend', 'last_visit_within_days', 'last_visit_on', 'joined_on', 'store', 'reachable', 'referred_count', 'joined_by_referral'];
+    'total_spend', 'last_visit_within_days', 'last_visit_on', 'joined_on', 'store', 'reachable', 'in_line', 'referred_count', 'joined_by_referral'];
 
   /** The choices a field offers, as [value, label]: enums, tiers, stores, small number ranges. */
   function choicesOf(name, spec, lookups) {
