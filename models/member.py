@@ -57,6 +57,15 @@ class Member(Base):
     def is_erased(self) -> bool:
         return self.erased_at is not None
 
+    @property
+    def in_line(self) -> bool:
+        """A LINE friend (not a pre-member collecting before joining, nor one taken over)."""
+        return not self.line_user_id.startswith(PREMEMBER_PREFIX)
+
+    @property
+    def is_taken_over(self) -> bool:
+        return is_taken_over(self.line_user_id, self.joined_at)
+
 
 class MemberErased(DomainError):
     """The member's data was erased: nothing can be earned, spent or issued for them any more."""
@@ -69,15 +78,6 @@ def refuse_erased(member: Member) -> Member:
     if member.erased_at is not None:
         raise MemberErased("This member's data was erased at their request; they can join again as a new member")
     return member
-
-    @property
-    def in_line(self) -> bool:
-        """A LINE friend (not a pre-member collecting before joining, nor one taken over)."""
-        return not self.line_user_id.startswith(PREMEMBER_PREFIX)
-
-    @property
-    def is_taken_over(self) -> bool:
-        return is_taken_over(self.line_user_id, self.joined_at)
 
 
 class FollowLog(Base):
