@@ -371,8 +371,8 @@
     $('memberNumber').textContent = m.member_no;
     $('memberTier').textContent = m.tier || '一般會員';
     $('prememberNote').hidden = m.in_line !== false;
-    $('claimBox').hidden = !state.claimCode;
-    $('claimCode').textContent = state.claimCode || '';
+    $('prememberClaimBox').hidden = !state.claimCode;
+    $('prememberClaimCode').textContent = state.claimCode || '';
     $('stampCount').textContent = `${filled} / ${size}`;
     const [st, pt] = [unit('stamp'), unit('point')];
     $('pointCount').textContent = `${m.balances.points} ${pt}`;
