@@ -20,13 +20,13 @@ SHIFT_SCHEMAS: dict[str, Any] = {
         rewards={"type": "integer"}, voided={"type": "boolean"}, reward={"type": "string"}, code={"type": "string"}),
     "ShiftToday": _obj(["summary", "transactions"], summary=ref("ShiftSummary"),
                        transactions={"type": "array", "items": ref("ShiftTransaction"), "description": "Newest first (at most 200)"}),
-    "VoidRequest": _obj(["reason"], reason={"type": "string", "maxLength": 200}),
+    "AwardVoidRequest": _obj(["reason"], reason={"type": "string", "maxLength": 200}),
 }
 
 SHIFT_PATHS: dict[str, Any] = {
     "/api/v1/shift/today": {"get": op("Today's awards, redemptions and coupon uses at the signed-in store, and the shift summary", ok="ShiftToday")},
     "/api/v1/awards/{award_id}/void": {"post": op(
-        "A manager voids one of today's awards: compensating ledger entries (reason void), once", body="VoidRequest", status="201",
+        "A manager voids one of today's awards: compensating ledger entries (reason void), once", body="AwardVoidRequest", status="201",
         params=[path_param("award_id", "integer", "The award's id")],
         description=("Takes back exactly the stamps and points the award gave, audited. Idempotent: a second void answers 200 with "
                      "replayed: true. Only the store's own awards of the current business day (Asia/Taipei)."),
