@@ -89,6 +89,7 @@ class Settings:
     brand_name: str = "好日子咖啡"
     texts_file: str | None = None
     terms_version: str = "2026-01"
+    terms_dir: str | None = None  # TERMS_DIR: a folder of <version>.md, one per published version (bot/terms.py)
     card_token_ttl_seconds: int = 300
     dev_tools: bool = False
     admin_token: str | None = None
@@ -125,6 +126,11 @@ class Settings:
             raise ConfigError("CORRECTION_APPROVAL_HOURS must be at least 1")
         if not 0 <= self.erase_blocked_after_months <= 1200:
             raise ConfigError("ERASE_BLOCKED_AFTER_MONTHS must be 0 (off) or a number of months up to 1200")
+        if self.terms_dir is not None:
+            from pathlib import Path
+
+            if not (Path(self.terms_dir) / f"{self.terms_version}.md").is_file():
+                raise ConfigError(f"TERMS_DIR has no {self.terms_version}.md for TERMS_VERSION (members would consent to a text nobody can read)")
         if self.is_production:
             values = {name: getattr(self, attr) for name, attr in SECRET_FIELDS.items()}
             refusal = production_refusal(
@@ -179,6 +185,7 @@ class Settings:
             secret_key=env.get("SECRET_KEY") or defaults.secret_key,
             brand_name=env.get("BRAND_NAME") or defaults.brand_name,
             texts_file=env.get("BRAND_TEXTS_FILE") or None,
+            terms_dir=env.get("TERMS_DIR") or None,
             terms_version=env.get("TERMS_VERSION") or defaults.terms_version,
             card_token_ttl_seconds=int(env.get("CARD_TOKEN_TTL_SECONDS") or defaults.card_token_ttl_seconds),
             dev_tools=env.get("DEV_TOOLS", "").lower() in ("1", "true", "yes") and app_env != "production",

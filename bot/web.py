@@ -5,12 +5,13 @@ from functools import lru_cache
 from io import BytesIO
 
 import qrcode
-from flask import Blueprint, Response, render_template_string
+from flask import Blueprint, Response, render_template_string, request
 from sqlalchemy import text
 
 from bot.errors import error_response
 from bot.security import PAGE_CSP_TAIL
 from bot.services import services
+from bot.terms import source, to_html
 from models.card import CardTokenError, read_card_token, token_expires_in
 from models.coupon import CouponError, read_coupon_token
 
@@ -68,11 +69,10 @@ def coupon_qr(token: str):  # type: ignore[no-untyped-def]
 
 TERMS = """<!doctype html><html lang="zh-Hant"><meta charset="utf-8">
 <meta name="viewport" content="width=device-width,initial-scale=1">
-<title>{{ brand }} 會員條款與隱私權政策</title>
-<body style="font-family:sans-serif;max-width:40em;margin:2em auto;padding:0 1em;line-height:1.6">
-<h1>{{ brand }} 會員條款與隱私權政策</h1><p>版本 {{ version }}</p>
-<p>我們蒐集您的 LINE 顯示名稱、生日、手機號碼與性別，僅用於會員識別、集點、生日禮與會員優惠通知。
-您可以隨時封鎖官方帳號停止接收訊息，或聯絡門市刪除會員資料。</p></body></html>"""
+<title>{{ title }}</title>
+<body style="font-family:sans-serif;max-width:40em;margin:2em auto;padding:0 1em;line-height:1.7;color:#333">
+<p style="color:#777">版本 {{ version }}{% if older %}（舊版，現行版本為 <a href="/terms">{{ current }}</a>）{% endif %}</p>
+{{ body|safe }}</body></html>"""
 
 
 TERMS_CSP = "default-src 'none'; style-src 'unsafe-inline'; " + PAGE_CSP_TAIL  # text and its one style attribute
@@ -80,6 +80,13 @@ TERMS_CSP = "default-src 'none'; style-src 'unsafe-inline'; " + PAGE_CSP_TAIL  #
 
 @bp.get("/terms")
 def terms():  # type: ignore[no-untyped-def]
+    """The current terms, or ``?version=`` one a member consented to earlier (bot/terms.py)."""
     s = services().settings
-    html = render_template_string(TERMS, brand=s.brand_name, version=s.terms_version)
+    asked = request.args.get("version") or None
+    text = source(s.terms_dir, s.terms_version, asked)
+    if text is None:
+        return error_response(404, "terms_version_unknown", "No terms were published under this version")
+    version = asked or s.terms_version
+    title, body = to_html(text, brand=s.brand_name, version=version)
+    html = render_template_string(TERMS, title=title, body=body, version=version, current=s.terms_version, older=version != s.terms_version)
     return Response(html, mimetype="text/html", headers={"Content-Security-Policy": TERMS_CSP})

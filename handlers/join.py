@@ -74,7 +74,7 @@ def ask_consent(ctx: Context) -> list[Message]:
             [
                 postback(t("join_consent_yes"), STEP_ACTION, v="yes"),
                 postback(t("join_consent_no"), STEP_ACTION, v="no"),
-                uri(t("join_consent_read"), f"{s.public_base_url}/terms"),
+                uri(t("join_consent_read"), f"{s.public_base_url}/terms?version={s.terms_version}"),
             ],
         )
     ]
