@@ -1,16 +1,19 @@
 """Campaigns over the admin API: compose, estimate against the quota, send or schedule, report."""
 from __future__ import annotations
 
-from flask import Blueprint, g, request
+import io
+
+from flask import Blueprint, Response, g, request
 from sqlalchemy import select
 
 from bot.apiutil import adhoc_segment_query, json_body
 from bot.auth import require_scope
+from bot.csvexport import csv_writer
 from bot.services import services
 from bot.tasks import start_campaign
 from handlers.offers import campaign_messages
 from models.campaign import Campaign, create_campaign, estimate, get_campaign, schedule, update_draft
-from models.campaign_report import report
+from models.campaign_report import funnel, report
 from models.errors import Conflict, InvalidInput
 
 bp = Blueprint("campaign_api", __name__, url_prefix="/api/v1/admin")
@@ -114,11 +117,31 @@ def cancel(campaign_id: int):  # type: ignore[no-untyped-def]
     return campaign_json(campaign)
 
 
-@bp.get("/campaigns/<int:campaign_id>/report")
-@require_scope(READ)
-def report_route(campaign_id: int):  # type: ignore[no-untyped-def]
+def _days() -> int:
     try:
         days = int(request.args.get("days", 14))
     except ValueError as exc:
         raise InvalidInput("days is a number", code="invalid_days") from exc
-    return report(g.db, get_campaign(g.db, campaign_id), days=max(1, min(days, 365)))
+    return max(1, min(days, 365))
+
+
+@bp.get("/campaigns/<int:campaign_id>/report")
+@require_scope(READ)
+def report_route(campaign_id: int):  # type: ignore[no-untyped-def]
+    return report(g.db, get_campaign(g.db, campaign_id), days=_days())
+
+
+@bp.get("/campaigns/<int:campaign_id>/report.csv")
+@require_scope(READ)
+def report_csv(campaign_id: int):  # type: ignore[no-untyped-def]
+    """The funnel, target against holdout, for a spreadsheet."""
+    got = report(g.db, get_campaign(g.db, campaign_id), days=_days())
+    out = io.StringIO()
+    writer = csv_writer(out)
+    writer.writerow(["step", "group", "members", "share_of_sent", "note"])
+    for step, group, members, note in funnel(got):
+        share = "" if members is None or not got["sent"] or group != "target" else f"{members / got['sent']:.4f}"
+        writer.writerow([step, group, "" if members is None else members, share, note])
+    resp = Response("\ufeff" + out.getvalue(), mimetype="text/csv; charset=utf-8")  # BOM: Excel reads UTF-8
+    resp.headers["Content-Disposition"] = f"attachment; filename=campaign-{campaign_id}-funnel.csv"
+    return resp

@@ -39,6 +39,8 @@ RULE_QUERY = {"name": "rule", "in": "query", "required": False, "content": {"app
 MEMBER_SORT = query_param("sort", {"type": "string", "enum": sort_keys(), "default": DEFAULT_SORT},
                           "Order by joined_at, name, points, stamps, tier (rank) or last_visit_at; a leading - sorts descending. "
                           "Members with no visit come last either way; ties: the newest member first")
+FUNNEL_CSV = {"text/csv": {"schema": {"type": "string"}, "example": "\ufeffstep,group,members,share_of_sent,note\ntargeted,target,1200,1.0000,\n"
+                                                                    "opened,target,,,LINE shows no count under 20 users\n"}}
 MEMBERS_CSV = {"text/csv": {"schema": {"type": "string"}, "example": "\ufeffmember_no,name,phone,gender,tier,points,stamps,last_visit_at,joined_at,reachable\n"
                                                                      "1000001,王小明,0912345678,male,金卡,120,3,2026-11-02T03:00:00+00:00,2026-01-02T10:00:00+00:00,True\n"}}
 CSV = {"text/csv": {"schema": {"type": "string"}, "example": "\ufeffmember_no,name,phone,gender,birthday_on,joined_at,reachable\n"
@@ -252,6 +254,13 @@ CAMPAIGN_PATHS: dict[str, Any] = {
         "Delivery, coupons, revenue and uplift against the holdout", READ, ok="CampaignReport", params=[
             CAMPAIGN_ID, query_param("days", {"type": "integer", "default": 14, "minimum": 1, "maximum": 365},
                                      "Attribution window in days from the start (values outside 1–365 are clamped)")],
+        errors={**NO_CAMPAIGN, "422": "invalid_days (not a whole number)"})},
+    "/api/v1/admin/campaigns/{campaign_id}/report.csv": {"get": admin(
+        "The campaign's funnel as CSV: target against holdout", READ, ok_content=FUNNEL_CSV, ok_text=(
+            "UTF-8 CSV with a BOM. Rows: targeted, sent, opened and clicked (LINE's unique users; empty with a note when LINE "
+            "shows no count: under 20 users, or not fetched yet), blocked_within_24h, coupons_redeemed, bought (target), held_out and "
+            "bought (holdout). share_of_sent: the target row's members ÷ sent."),
+        params=[CAMPAIGN_ID, query_param("days", {"type": "integer", "default": 14, "minimum": 1, "maximum": 365}, "Attribution window in days from the start")],
         errors={**NO_CAMPAIGN, "422": "invalid_days (not a whole number)"})},
 }
 

@@ -95,3 +95,27 @@ def report(session: Session, campaign: Campaign, *, days: int = 14) -> dict[str,
             "revenue_per_member": str(Decimal(target["revenue_per_member"]) - Decimal(holdout["revenue_per_member"])) if holdout["members"] else None,
         },
     }
+
+
+def funnel(got: dict[str, Any]) -> list[tuple[str, str, int | None, str]]:
+    """The report as a funnel (step, group, members, note) for the CSV: targeted → sent → opened →
+    clicked (LINE's aggregated counts, empty when LINE shows none) → redeemed → bought, then the
+    holdout's members and buyers; blocks beside them."""
+    line, notes = got["line"], {"below_minimum": "LINE shows no count under 20 users", "not_fetched": "LINE's statistics not fetched yet",
+                                "error": "LINE's statistics could not be fetched"}
+    why = notes.get(line.get("note") or "", notes["below_minimum"])  # fetched, but this count was withheld
+
+    def by_line(count: int | None) -> str:
+        return why if count is None else "LINE, unique users"
+
+    return [
+        ("targeted", "target", got["targeted"], ""),
+        ("sent", "target", got["sent"], ""),
+        ("opened", "target", line["unique_impressions"], by_line(line["unique_impressions"])),
+        ("clicked", "target", line["unique_clicks"], by_line(line["unique_clicks"])),
+        ("blocked_within_24h", "target", got["blocks"]["members"], ""),
+        ("coupons_redeemed", "target", got["coupons"]["redeemed"], ""),
+        ("bought", "target", got["target"]["buyers"], f"within {got['window_days']} days"),
+        ("held_out", "holdout", got["holdout"]["members"], ""),
+        ("bought", "holdout", got["holdout"]["buyers"], f"within {got['window_days']} days"),
+    ]

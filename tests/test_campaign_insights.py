@@ -114,3 +114,26 @@ def test_blocks_within_a_day_of_the_message_count_against_the_campaign(app, clie
     got = report(client, counter, campaign_id)
     assert got["sent"] == 39
     assert got["blocks"] == {"members": 2, "rate": round(2 / 39, 4), "window_hours": 24}
+
+
+def test_the_funnel_downloads_as_csv_with_lines_gaps_named(app, client, counter, crowd, fake_line, db, clock):
+    import csv
+    import io
+
+    campaign_id = sent_campaign(client, counter)
+    fake_line.open_unit(f"campaign_{campaign_id}", crowd[:30])
+    fake_line.click_unit(f"campaign_{campaign_id}", "https://cafe.example.com/winter", crowd[:5])  # under LINE's 20
+    with db.transaction() as s:
+        record_unfollow(s, crowd[0], now=clock.now + timedelta(hours=1))
+    clock.advance(hours=3)
+    fetch_insights(app.extensions["loyalty"])
+    resp = client.get(f"/api/v1/admin/campaigns/{campaign_id}/report.csv", headers=counter.admin)
+    assert resp.status_code == 200 and resp.mimetype == "text/csv"
+    assert f"campaign-{campaign_id}-funnel.csv" in resp.headers["Content-Disposition"]
+    rows = {(r["step"], r["group"]): r for r in csv.DictReader(io.StringIO(resp.get_data(as_text=True).lstrip("\ufeff")))}
+    assert rows[("sent", "target")]["members"] == "40" and rows[("sent", "target")]["share_of_sent"] == "1.0000"
+    assert rows[("opened", "target")]["members"] == "30" and rows[("opened", "target")]["share_of_sent"] == "0.7500"
+    assert rows[("clicked", "target")]["members"] == "" and "under 20" in rows[("clicked", "target")]["note"]
+    assert rows[("blocked_within_24h", "target")]["members"] == "1"
+    assert rows[("held_out", "holdout")]["members"] == "0"
+    assert client.get("/api/v1/admin/campaigns/999/report.csv", headers=counter.admin).status_code == 404

@@ -45,7 +45,7 @@
   }
 
   /** targeted → sent → opened → clicked (LINE's counts per unit, null under 20 users) → bought, and the blocks. */
-  function funnelCard(r) {
+  function funnelCard(c, r) {
     const line = r.line;
     const steps = [[t('camp.targeted'), r.targeted, '#6f4e37'], [t('camp.sent'), r.sent, '#06c755'],
       [t('camp.opened'), line.unique_impressions, '#3d7bd9'], [t('camp.clicked'), line.unique_clicks, '#e0a030'],
@@ -56,7 +56,20 @@
     return card(t('camp.funnel'), charts.bars(steps.map((s) => s[0]), steps.map((s) => s[1]), {
       label: t('camp.funnel'), colours: steps.map((s) => s[2]), size: 'short', format: (v) => fmt.num(v) }),
     el('p', { class: 'muted', style: 'margin-top:10px', id: 'lineNote', text: note }),
-    el('p', { class: 'muted', id: 'blocks', text: blocks }));
+    el('p', { class: 'muted', id: 'blocks', text: blocks }),
+    el('button', { class: 'secondary', type: 'button', id: 'funnelCsv', text: t('camp.funnelCsv'), onclick: () => downloadFunnel(c.id) }));
+  }
+
+  async function downloadFunnel(id) {
+    try {
+      const resp = await Admin.api(`/api/v1/admin/campaigns/${id}/report.csv`, { raw: true });
+      const url = URL.createObjectURL(await resp.blob());
+      const a = el('a', { href: url, download: `campaign-${id}-funnel.csv` });
+      document.body.append(a);
+      a.click();
+      a.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 1000);
+    } catch (err) { Admin.fail(err); }
   }
 
   async function cancel(id) {
@@ -79,7 +92,7 @@
       kpi(t('camp.skippedAll'), fmt.num(skipped), 'kpiSkipped', '#e0a030'),
       kpi(t('camp.couponsClaimed'), `${fmt.num(coupons.claimed)} / ${fmt.num(coupons.redeemed)}`, 'kpiCoupons', '#d0587e')));
     main.append(el('div', { class: 'split' },
-      el('div', { class: 'stack' }, progressCard(c, r), card(t('camp.breakdown'), deliveryChart(r)), funnelCard(r), outcomeCard(r),
+      el('div', { class: 'stack' }, progressCard(c, r), card(t('camp.breakdown'), deliveryChart(r)), funnelCard(c, r), outcomeCard(r),
         coupons.claimed ? card(t('camp.coupons'), el('p', { text: t('camp.couponText', { claimed: coupons.claimed, redeemed: coupons.redeemed, revenue: fmt.money(coupons.revenue) }) })) : null),
       el('div', { class: 'stack' }, card(t('camp.preview.title'), Admin.bubble.phone(c.kind, c.content)),
         card(t('camp.details'), el('dl', { class: 'facts' }, ...[

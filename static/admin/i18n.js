@@ -344,7 +344,7 @@ window.I18N = (() => {
     'camp.conversion': ['消費轉換率', 'Conversion'], 'camp.conversionTip': ['{p}%（{buyers} / {members} 人）', '{p}% ({buyers} of {members})'],
     'camp.revenuePer': ['人均消費', 'Revenue per member'], 'camp.noHoldout': ['沒有對照組，無法計算成效提升', 'No holdout: no uplift to show'],
     'camp.uplift': ['轉換率提升 {points} 個百分點，人均消費差 {money}', 'Conversion +{points} points, revenue per member {money}'],
-    'camp.funnel': ['成效漏斗', 'Funnel'], 'camp.opened': ['已開啟（LINE）', 'Opened (LINE)'], 'camp.clicked': ['點擊連結（LINE）', 'Clicked (LINE)'],
+    'camp.funnel': ['成效漏斗', 'Funnel'], 'camp.funnelCsv': ['下載漏斗 CSV', 'Download the funnel (CSV)'], 'camp.opened': ['已開啟（LINE）', 'Opened (LINE)'], 'camp.clicked': ['點擊連結（LINE）', 'Clicked (LINE)'],
     'camp.bought': ['發送後消費', 'Bought after'],
     'camp.line.not_fetched': ['LINE 的開啟與點擊統計會延遲數小時提供，尚未取得。', "LINE's opens and clicks arrive hours later; not fetched yet."],
     'camp.line.below_minimum': ['開啟或點擊少於 20 人時，LINE 為保護隱私不提供數字。', 'LINE shows no count under 20 users (privacy).'],

@@ -39,4 +39,8 @@ def test_the_report_shows_opens_clicks_and_blocks(console, live_url, app, client
     check(console.locator("#lineNote")).to_contain_text("LINE 統計更新於")
     check(console.locator("#blocks")).to_have_text("發送後 24 小時內封鎖：1 人（3.3%）")
     check(console.get_by_text("成效漏斗")).to_be_visible()
+    with console.expect_download() as got:
+        console.get_by_role("button", name="下載漏斗 CSV").click()
+    assert got.value.suggested_filename == f"campaign-{campaign_id}-funnel.csv"
+    assert "opened,target,26,0.8667" in open(got.value.path(), encoding="utf-8-sig").read()
     shoot(console, "campaign-funnel")
