@@ -1,6 +1,7 @@
 """Members: LINE friends, and the friends who joined the programme."""
 from __future__ import annotations
 
+import re
 import secrets
 from datetime import date, datetime
 
@@ -94,6 +95,17 @@ class FollowLog(Base):
 def is_taken_over(line_user_id: str, joined_at: datetime | None) -> bool:
     """A pre-member whose balances became a joined member's (models.premember.merge_premember)."""
     return joined_at is None and line_user_id.startswith(PREMEMBER_PREFIX)
+
+
+def normalise_phone(raw: str) -> str | None:
+    """A Taiwan mobile number as 09xxxxxxxx; +886 (or 886) and separators accepted; None if it is not one.
+    The one rule for every place a phone comes in: joining, the profile, the counter, pre-members."""
+    digits = re.sub(r"[\s\-().]", "", raw or "")
+    if digits.startswith("+886"):
+        digits = "0" + digits[4:]
+    elif digits.startswith("886") and len(digits) == 12:
+        digits = "0" + digits[3:]
+    return digits if re.fullmatch(r"09\d{8}", digits) else None
 
 
 def luhn_digit(digits: str) -> str:

@@ -34,7 +34,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from models.base import Base, IntPK, Timestamp, TXN_KEY, add_unique
 from models.errors import Conflict, InvalidInput, NotFound
-from models.member import PREMEMBER_PREFIX, Member, random_member_no
+from models.member import PREMEMBER_PREFIX, Member, normalise_phone, random_member_no
 from models.store import Actor
 
 CLAIM_DIGITS = 8
@@ -71,16 +71,6 @@ class PhoneLookup(Base):
     outcome: Mapped[str] = mapped_column(String(24))  # found | member_not_found | phone_ambiguous | created | reissued | phone_in_use
     member_id: Mapped[int | None] = mapped_column(ForeignKey("member.id"))
     at: Mapped[Timestamp]
-
-
-def normalise_phone(raw: str) -> str | None:
-    """Taiwan mobile numbers as 09xxxxxxxx; +886 (or 886) and separators accepted."""
-    digits = re.sub(r"[\s\-().]", "", raw or "")
-    if digits.startswith("+886"):
-        digits = "0" + digits[4:]
-    elif digits.startswith("886") and len(digits) == 12:
-        digits = "0" + digits[3:]
-    return digits if re.fullmatch(r"09\d{8}", digits) else None
 
 
 def mask_phone(phone: str) -> str:

@@ -4,25 +4,14 @@ The birthday may be given when it is missing, and changed once ever (``birthday_
 birthday coupons depend on it, so it is not a dial to turn every month."""
 from __future__ import annotations
 
-import re
 from datetime import date, datetime
 
 from sqlalchemy.orm import Session
 
 from models.errors import Conflict, InvalidInput
-from models.member import Member
+from models.member import Member, normalise_phone
 
 GENDERS = ("male", "female", "other")
-
-
-def normalise_phone(raw: str) -> str | None:
-    """Taiwan mobile numbers as 09xxxxxxxx; +886 and separators accepted."""
-    digits = re.sub(r"[\s\-().]", "", raw)
-    if digits.startswith("+886"):
-        digits = "0" + digits[4:]
-    elif digits.startswith("886") and len(digits) == 12:
-        digits = "0" + digits[3:]
-    return digits if re.fullmatch(r"09\d{8}", digits) else None
 
 
 def may_change_birthday(member: Member) -> bool:
