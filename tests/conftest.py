@@ -365,6 +365,23 @@ def make_member(line, db):  # type: ignore[no-untyped-def]
     return make
 
 
+def joined_members(db, clock: Clock, count: int, *, first: int = 0,  # type: ignore[no-untyped-def]
+                   gender: Callable[[int], str | None] = lambda i: None) -> list[str]:
+    """``count`` members joined through the domain in one transaction, no webhooks (``make_member``
+    signs six per member): for tests about what happens to members, not about joining. Their LINE
+    ids are ``U<first + i as 32 hex digits>``; birthdays are 1 January 1990 (far from most clocks
+    is not promised: use ``make_member`` or ``line.birthday`` for birthday tests)."""
+    from models.member import complete_join, ensure_member
+
+    users = [f"U{first + i:032x}" for i in range(count)]
+    with db.transaction() as s:
+        for i, user in enumerate(users):
+            member = ensure_member(s, user, now=clock.now)
+            complete_join(s, member, now=clock.now, birthday_on=date(1990, 1, 1), terms_version="t", consented_at=clock.now,
+                          phone=None, gender=gender(i))
+    return users
+
+
 @pytest.fixture
 def tiers(client, counter):  # type: ignore[no-untyped-def]
     """一般 → 銀卡 (NT$3,000 in 365 days) → 金卡 (NT$10,000), periods of 365 days."""
