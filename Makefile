@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test run migrate clean
+.PHONY: demo test lint run migrate clean
 
 $(STAMP): requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -18,6 +18,10 @@ demo: $(STAMP)  ## the bot on SQLite + fake LINE server + chat simulator at http
 
 test: $(STAMP)  ## the suite on SQLite, then on PostgreSQL (TEST_DATABASE_URL, default 127.0.0.1:5432/test)
 	bash .ci/test-suite
+
+lint: $(STAMP)  ## ruff and mypy, as .ci/test-suite runs them before the tests
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 
 migrate: $(STAMP)
 	APP_ENV=$${APP_ENV:-development} $(VENV)/bin/flask --app bot db upgrade

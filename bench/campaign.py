@@ -100,7 +100,7 @@ class CpuMeter:
                 if self.done.wait(0.05):
                     return
 
-    def __enter__(self) -> "CpuMeter":
+    def __enter__(self) -> CpuMeter:
         self.t0, self.busy0 = time.time(), busy_seconds()
         self.self0 = time.process_time()
         self.fake0 = cpu_seconds(self.fake_pid)

@@ -89,7 +89,7 @@ class CpuMeter:
     def __init__(self, groups: dict[str, list[int]]) -> None:
         self.groups, self.used = groups, Counter()
 
-    def __enter__(self) -> "CpuMeter":
+    def __enter__(self) -> CpuMeter:
         self.t0, self.busy0 = time.perf_counter(), busy_seconds()
         self.start = {g: {p: cpu_seconds(p) for p in pids} for g, pids in self.groups.items()}
         return self

@@ -154,12 +154,12 @@ class Settings:
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
 
-    def with_overrides(self, **overrides: object) -> "Settings":
+    def with_overrides(self, **overrides: object) -> Settings:
         return replace(self, **overrides)  # type: ignore[arg-type]
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, dotenv: bool = True, *,
-                 default_env: str = "production") -> "Settings":
+                 default_env: str = "production") -> Settings:
         """``default_env`` is what an unset APP_ENV means: production, except for the demo."""
         env = read_env(environ, dotenv)
         app_env = (env.get("APP_ENV") or default_env).strip().lower()  # another value: __post_init__ names it

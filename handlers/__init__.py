@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Callable
+from typing import Any, Callable
 from urllib.parse import parse_qsl
 
 from linebot.v3.messaging import Message
@@ -22,7 +22,7 @@ from linebot.v3.webhooks import (
 )
 from sqlalchemy.orm import Session
 
-from bot.config import Settings
+from handlers.settings import HandlerSettings as Settings
 from handlers.texts import Texts
 from models.member import Member, ensure_member
 
@@ -48,7 +48,7 @@ class Input:
     params: dict[str, str] = field(default_factory=dict)
 
     @classmethod
-    def of(cls, event: Event) -> "Input | None":
+    def of(cls, event: Event) -> Input | None:
         if isinstance(event, MessageEvent) and isinstance(event.message, TextMessageContent):
             return cls(text=event.message.text.strip())
         if isinstance(event, PostbackEvent):
@@ -117,7 +117,7 @@ def needs_prepare(event: Event) -> bool:
     return inp is not None and router.needs_basic_id(inp)
 
 
-def prepare(event: Event, line) -> dict:  # type: ignore[no-untyped-def]
+def prepare(event: Event, line: Any) -> dict[str, Any]:
     """LINE reads an event needs, done before its transaction opens (never call LINE inside one)."""
     if isinstance(event, FollowEvent):
         from handlers import follow

@@ -2,6 +2,8 @@
 (models/confirmation.py holds the rules; this adapts the postbacks and builds the messages)."""
 from __future__ import annotations
 
+from typing import Callable
+
 from linebot.v3.messaging import Message
 
 from handlers import Context, Input
@@ -38,7 +40,7 @@ def on_cancel(inp: Input, ctx: Context) -> list[Message]:
     return _decide(inp, ctx, cancel)
 
 
-def _decide(inp: Input, ctx: Context, decide) -> list[Message]:  # type: ignore[no-untyped-def]
+def _decide(inp: Input, ctx: Context, decide: Callable[..., Decision]) -> list[Message]:
     t, confirmation_id = ctx.texts, _id(inp)
     if confirmation_id is None:
         return [text(t("spend_unknown"))]

@@ -3,12 +3,13 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
+from typing import Any
 
 from linebot.v3.messaging import Message
 from linebot.v3.webhooks import FollowEvent
 from sqlalchemy.orm import Session
 
-from bot.config import Settings
+from handlers.settings import HandlerSettings as Settings
 from handlers import join
 from handlers.messages import postback, text
 from handlers.texts import Texts
@@ -18,7 +19,7 @@ from models.richmenu import link_member_menu
 log = logging.getLogger(__name__)
 
 
-def prepare(event: FollowEvent, line) -> dict:  # type: ignore[no-untyped-def]
+def prepare(event: FollowEvent, line: Any) -> dict[str, Any]:
     """Fetch the profile before the transaction; a profile LINE will not give is no reason to fail."""
     try:
         profile = line.get_profile(event.source.user_id)

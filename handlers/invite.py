@@ -10,6 +10,7 @@ fetched before the event's transaction opens (``handlers.prepare``).
 """
 from __future__ import annotations
 
+from decimal import Decimal
 from urllib.parse import quote
 
 from linebot.v3.messaging import ClipboardAction, FlexBox, FlexBubble, FlexMessage, FlexSeparator, FlexText, Message
@@ -58,7 +59,7 @@ def show_invite(inp: Input, ctx: Context) -> list[Message]:
     code = code_for(session, ctx.member.id, now=ctx.now)
     lines = [t(key, gift=describe(gift, t)) for key, gift in (
         ("invite_you_get", planned_gift(session, program, "referrer")), ("invite_friend_gets", planned_gift(session, program, "friend"))) if gift]
-    minimum = program.min_purchase or 0
+    minimum = program.min_purchase or Decimal(0)
     lines.append(t("invite_when_min", amount=f"{minimum.normalize():,f}") if minimum > 0 else t("invite_when"))
     if program.monthly_cap is not None:
         lines.append(t("invite_cap", cap=program.monthly_cap))

@@ -20,14 +20,14 @@ from datetime import date, datetime, timedelta
 from typing import Any, Callable
 from zoneinfo import ZoneInfo
 
-from linebot.v3.messaging import Message
+from linebot.v3.messaging import Message, PostbackAction
 
 from handlers import Context, Input
 from handlers.messages import action_bubble, date_picker, postback, text, uri
 from handlers.texts import Texts
 from models.conversation import Conversation, advance, end_conversation, get_conversation, start_conversation
 from models.coupon import CouponTemplate, issue_for_trigger
-from models.member import complete_join
+from models.member import Member, complete_join
 from models.errors import Conflict
 from models.premember import check_claim, line_holder, merge_premember, normalise_phone, waiting_premember
 from models.throttle import TooManyAttempts, count_use
@@ -57,11 +57,11 @@ class Step:
 
 # --- questions -------------------------------------------------------------------------
 
-def _cancel(t: Texts):  # type: ignore[no-untyped-def]
+def _cancel(t: Texts) -> PostbackAction:
     return postback(t("cancel"), STEP_ACTION, v="cancel")
 
 
-def _skip(t: Texts):  # type: ignore[no-untyped-def]
+def _skip(t: Texts) -> PostbackAction:
     return postback(t("skip"), STEP_ACTION, v=SKIP)
 
 
@@ -283,7 +283,7 @@ def _finish(ctx: Context, convo: Conversation, answers: dict[str, Any]) -> list[
     return [done, *claimed, *card.show_card(Input(), ctx), *gifts, *referral.on_joined(ctx, member)]
 
 
-def _take_over(ctx: Context, member, claim: dict[str, Any] | None) -> list[Message]:  # type: ignore[no-untyped-def]
+def _take_over(ctx: Context, member: Member, claim: dict[str, Any] | None) -> list[Message]:
     """The pre-member whose claim code the member gave becomes theirs, in this event's transaction."""
     if not claim:
         return []

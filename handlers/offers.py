@@ -47,6 +47,8 @@ def claim_offer(inp: Input, ctx: Context) -> list[Message]:
     if campaign is None or campaign.coupon_template_id is None or invited != "target":
         return [text(t("offer_unknown"))]
     template = session.get(CouponTemplate, campaign.coupon_template_id)
+    if template is None:
+        return [text(t("offer_unknown"))]
     result = issue(session, template=template, member_id=ctx.member.id, source="campaign", occasion=f"campaign:{campaign_id}", now=ctx.now)
     if result.coupon is None:
         return [text(t("offer_gone" if result.reason == "out_of_stock" else "offer_unknown"))]

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from linebot.v3.messaging import Message
+from linebot.v3.messaging import Message, PostbackAction
 
 from handlers import Context, Input
 from handlers.join import BIRTHDAY_RE, TAIPEI
@@ -30,7 +30,7 @@ FIELDS = ("phone", "gender", "birthday")
 CLEAR = "__clear__"
 
 
-def _cancel(t: Texts):  # type: ignore[no-untyped-def]
+def _cancel(t: Texts) -> PostbackAction:
     return postback(t("cancel"), STEP_ACTION, v="cancel")
 
 

@@ -368,7 +368,7 @@ class Texts:
         self._defaults = {"stamp": self._table["stamp_unit"], "point": self._table["point_unit"], **defaults}
 
     @classmethod
-    def load(cls, path: str | None, **defaults: str) -> "Texts":
+    def load(cls, path: str | None, **defaults: str) -> Texts:
         overrides = json.loads(Path(path).read_text(encoding="utf-8")) if path else {}
         unknown = set(overrides) - set(ZH_TW)
         if unknown:

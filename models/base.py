@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Callable
 
 from sqlalchemy import BigInteger, DateTime, Integer, MetaData, String, TypeDecorator
 from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Session, SessionTransaction, mapped_column
 
@@ -25,14 +26,14 @@ class UTCDateTime(TypeDecorator[datetime]):
     impl = DateTime(timezone=True)
     cache_ok = True
 
-    def process_bind_param(self, value: datetime | None, dialect):  # type: ignore[no-untyped-def]
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime: pass timezone-aware UTC times")
         return value.astimezone(UTC)
 
-    def process_result_value(self, value: datetime | None, dialect):  # type: ignore[no-untyped-def]
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
@@ -51,7 +52,7 @@ Timestamp = Annotated[datetime, mapped_column(UTCDateTime())]
 Str64 = Annotated[str, mapped_column(String(64))]
 
 
-def insert_for(session: Session):  # type: ignore[no-untyped-def]
+def insert_for(session: Session) -> Callable[..., Any]:
     """The ``insert`` of the session's dialect, for ``on_conflict_do_nothing`` (PostgreSQL and
     SQLite both have it; SQLAlchemy's generic insert does not)."""
     return (postgresql if session.get_bind().dialect.name == "postgresql" else sqlite).insert

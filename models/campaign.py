@@ -12,16 +12,18 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Callable
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, and_, case, false, func, insert, literal, select, update
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Select, and_, case, false, func, insert, literal, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.sql import Subquery
 
 from models.base import Base, IntPK, Timestamp
 from models.errors import Conflict, InvalidInput, NotFound
 from models.limits import MAX_DAY, MAX_DB_INT, MIN_DAY, whole_in
 from models.member import Member
-from models.segment import MemberStats
+from models.coupon import CouponTemplate
+from models.segment import MemberStats, Segment
 from models.segment_rules import compile_rule
 
 KINDS = ("text", "image", "flex", "coupon_offer")
@@ -92,11 +94,15 @@ class MarketingSend(Base):
 MAX_NAME = 120  # the column's length
 
 
+# Validates a campaign's message (kind, content); raises InvalidInput. The web layer passes one that builds SDK models.
+CheckMessage = Callable[[str, dict[str, Any]], None]
+
+
 def _bad(field: str, message: str) -> InvalidInput:
     return InvalidInput(message, code="invalid_campaign", details={"field": field})
 
 
-def _fields(session: Session, data: dict[str, Any], *, now: datetime, check_message) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+def _fields(session: Session, data: dict[str, Any], *, now: datetime, check_message: CheckMessage) -> dict[str, Any]:
     """A campaign's columns from the request, validated; ``check_message(kind, content)`` validates the message."""
     name = data.get("name")
     if not isinstance(name, str) or not name.strip() or len(name.strip()) > MAX_NAME:
@@ -112,8 +118,6 @@ def _fields(session: Session, data: dict[str, Any], *, now: datetime, check_mess
         raise _bad("holdout_pct", "holdout_pct is a whole number from 0 to 50")
     rule, segment_id = data.get("rule"), data.get("segment_id")
     if segment_id is not None:
-        from models.segment import Segment
-
         segment = session.get(Segment, segment_id) if whole_in(segment_id, 1, MAX_DB_INT) else None
         if segment is None:
             raise _bad("segment_id", "no such segment")
@@ -121,8 +125,6 @@ def _fields(session: Session, data: dict[str, Any], *, now: datetime, check_mess
     compile_rule(session, rule, now)
     template_id = None
     if kind == "coupon_offer":
-        from models.coupon import CouponTemplate
-
         template_id = content.get("coupon_template_id")
         if not whole_in(template_id, 1, MAX_DB_INT) or session.get(CouponTemplate, template_id) is None:
             raise _bad("content", "a coupon offer names an existing coupon_template_id")
@@ -142,7 +144,7 @@ def _fields(session: Session, data: dict[str, Any], *, now: datetime, check_mess
             "coupon_template_id": template_id, "holdout_pct": holdout, "scheduled_at": scheduled_at}
 
 
-def create_campaign(session: Session, data: dict[str, Any], *, now: datetime, check_message) -> Campaign:  # type: ignore[no-untyped-def]
+def create_campaign(session: Session, data: dict[str, Any], *, now: datetime, check_message: CheckMessage) -> Campaign:
     """A draft; ``check_message(kind, content)`` validates the message (the web layer builds SDK models)."""
     campaign = Campaign(**_fields(session, data, now=now, check_message=check_message), status="draft", created_at=now)
     session.add(campaign)
@@ -150,7 +152,7 @@ def create_campaign(session: Session, data: dict[str, Any], *, now: datetime, ch
     return campaign
 
 
-def update_draft(session: Session, campaign: Campaign, data: dict[str, Any], *, now: datetime, check_message) -> Campaign:  # type: ignore[no-untyped-def]
+def update_draft(session: Session, campaign: Campaign, data: dict[str, Any], *, now: datetime, check_message: CheckMessage) -> Campaign:
     """The composer's draft rewritten with the whole request (as create_campaign takes it): reviewing a
     composition again reuses its draft instead of adding another. Only a draft can change."""
     if campaign.status != "draft":
@@ -168,7 +170,7 @@ def get_campaign(session: Session, campaign_id: int, *, lock: bool = False) -> C
     return campaign
 
 
-def audience(session: Session, campaign: Campaign, now: datetime):  # type: ignore[no-untyped-def]
+def audience(session: Session, campaign: Campaign, now: datetime) -> Select[int]:
     """Joined, reachable members the rule selects (the target before the holdout)."""
     return (
         select(Member.id)
@@ -210,7 +212,7 @@ def due_campaigns(session: Session, now: datetime) -> list[int]:
     ).order_by(Campaign.id)))
 
 
-def _capped_members(now: datetime, per_week: int):  # type: ignore[no-untyped-def]
+def _capped_members(now: datetime, per_week: int) -> Select[int]:
     """Members who already got ``per_week`` marketing messages in the last 7 days."""
     return (
         select(MarketingSend.member_id)
@@ -308,7 +310,7 @@ def settle_batch(session: Session, campaign_id: int, batch_no: int, *, sent: boo
         session.execute(update(CampaignRecipient).where(where).values(status="failed"), execution_options=quick)
 
 
-def recipients_with_outcome(campaign_id: int):  # type: ignore[no-untyped-def]
+def recipients_with_outcome(campaign_id: int) -> Subquery:
     """A campaign's recipients with their outcome as ``status``: a batched recipient was sent
     (or failed) when its batch was; the others carry their own (held, skipped, failed, sent)."""
     status = case(

@@ -56,8 +56,8 @@ def blocks(session: Session, campaign: Campaign) -> int:
 
 def report(session: Session, campaign: Campaign, *, days: int = 14) -> dict[str, Any]:
     recipient = recipients_with_outcome(campaign.id)
-    counts = dict(session.execute(select(recipient.c.status, func.count()).group_by(recipient.c.status)).all())
-    skipped = dict(session.execute(
+    counts: dict[str, int] = dict(session.execute(select(recipient.c.status, func.count()).group_by(recipient.c.status)).all())
+    skipped: dict[str | None, int] = dict(session.execute(
         select(recipient.c.skip_reason, func.count()).where(recipient.c.status == "skipped").group_by(recipient.c.skip_reason)
     ).all())
     start = campaign.started_at or campaign.created_at

@@ -7,7 +7,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Sequence
+from typing import Any, Sequence
 
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner
 from sqlalchemy import Select, bindparam, func, select
@@ -89,7 +89,7 @@ def card_summary(session: Session, member: Member) -> CardSummary:
 PREFETCH_KEY = "card_summary"
 
 
-def summary_columns(member_id, tier_id) -> list:  # type: ignore[no-untyped-def]
+def summary_columns(member_id: Any, tier_id: Any) -> list[Any]:
     """The card's figures as column expressions: the tier's name, then each currency's balance,
     for a member id and tier id (bound parameters, or columns of a member row in the same query)."""
     from models.ledger import CURRENCIES, LedgerEntry
@@ -105,7 +105,7 @@ def summary_columns(member_id, tier_id) -> list:  # type: ignore[no-untyped-def]
     return [tier_name, *totals]
 
 
-def prefetch(session: Session, member: Member, values: Sequence) -> None:  # type: ignore[type-arg]
+def prefetch(session: Session, member: Member, values: Sequence[Any]) -> None:
     """Keep figures read in another statement (``summary_columns``) for this transaction's card.
 
     They are for display only and never become the ledger's balances: read in the statement

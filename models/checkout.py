@@ -10,11 +10,12 @@ from sqlalchemy.orm import Session
 
 from models.coupon import Coupon, issue, issue_for_trigger
 from models.coupon import CouponTemplate
-from models.ledger import AwardResult, award
+from models.journey import trigger
+from models.ledger import AwardResult, LedgerEntry, award, balance
 from models.member import Member
 from models.referral import reward_first_purchase
 from models.reward import RewardGrant
-from models.rule import get_rule
+from models.rule import EarningRule, get_rule
 from models.store import Actor
 from models.tier import Change, evaluate_upgrade, multiplier_for
 
@@ -52,12 +53,9 @@ def after_award(session: Session, member: Member, result: AwardResult, now: date
     return Checkout(result, change, coupons, names)
 
 
-def _card_almost_full(session: Session, member: Member, rule, now: datetime) -> None:  # type: ignore[no-untyped-def]
+def _card_almost_full(session: Session, member: Member, rule: EarningRule, now: datetime) -> None:
     """One stamp from a full card: the journey's occasion is the card being filled (cards done so far)."""
     from sqlalchemy import func, select
-
-    from models.journey import trigger
-    from models.ledger import LedgerEntry, balance
 
     if rule.card_size > 1 and balance(session, member.id, "stamp") == rule.card_size - 1:
         done = session.scalar(select(func.count()).select_from(LedgerEntry).where(

@@ -21,7 +21,7 @@ from sqlalchemy import ForeignKey, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from models.base import BigInt, Base, IntPK, Timestamp
-from models.errors import DomainError, NotFound
+from models.errors import Conflict, DomainError, NotFound
 from models.ledger import InsufficientBalance, balance, lock_member
 from models.reward import Redemption, RedemptionResult, RewardGrant, get_item, redeem_item, use_grant
 from models.store import Actor
@@ -110,7 +110,6 @@ def use_or_ask(session: Session, *, grant_id: int, member_id: int, actor: Actor,
     number, a pending confirmation (refused as ``use_grant`` refuses, when it could not be used)."""
     if not needs_confirmation(actor):
         return use_grant(session, grant_id=grant_id, member_id=member_id, actor=actor, now=now)
-    from models.errors import Conflict
 
     lock_member(session, member_id)
     grant = session.get(RewardGrant, grant_id)

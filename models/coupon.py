@@ -19,6 +19,7 @@ from models.base import BigInt, Base, IntPK, Timestamp
 from models.errors import Conflict, DomainError, InvalidInput, NotFound
 from models.limits import MAX_DAYS, MAX_PER_MEMBER_LIMIT, MAX_PURCHASE, MAX_STORE_CODES, MAX_TOTAL_STOCK, amount_in, whole_in
 from models.ledger import identified_by, lock_member
+from models.member import Member
 from models.store import Actor, Forbidden, Store
 
 KINDS = ("amount_off", "percent_off", "free_item")
@@ -261,8 +262,6 @@ def get_by_code(session: Session, code: str) -> Coupon:
 
 
 def check_redeemable(session: Session, coupon: Coupon, *, store: Store, amount: Decimal | None, now: datetime) -> CouponTemplate:
-    from models.member import Member
-
     template = session.get(CouponTemplate, coupon.template_id)
     assert template is not None
     holder = session.get(Member, coupon.member_id)

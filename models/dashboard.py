@@ -6,7 +6,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Date, case, cast, distinct, func, literal_column, select
+from sqlalchemy import ColumnElement, Date, Select, case, cast, distinct, func, literal_column, select
 from sqlalchemy.orm import Session
 
 from models.ledger import Award
@@ -20,7 +20,7 @@ AGE_BANDS = ((0, 19, "<20"), (20, 29, "20–29"), (30, 39, "30–39"), (40, 49, 
 VISIT_BANDS = ((0, 0, "0"), (1, 1, "1"), (2, 3, "2–3"), (4, 5, "4–5"), (6, 10**9, "6+"))
 
 
-def taipei_day(session: Session, column):  # type: ignore[no-untyped-def]
+def taipei_day(session: Session, column: Any) -> ColumnElement[date]:
     """The Asia/Taipei calendar day of a UTC timestamp column, as a date, on either database."""
     if session.get_bind().dialect.name == "postgresql":
         return cast(func.timezone("Asia/Taipei", column), Date)
@@ -39,7 +39,7 @@ def _years_before(day: date, years: int) -> date:
         return day.replace(year=day.year - years, day=28)
 
 
-def _grouped(session: Session, stmt) -> dict:  # type: ignore[no-untyped-def,type-arg]
+def _grouped(session: Session, stmt: Select[*tuple[Any, ...]]) -> dict[Any, Any]:
     """Group by the first column's label (an expression with bound values repeated in GROUP BY
     would be a different expression to PostgreSQL)."""
     return dict(session.execute(stmt.group_by(literal_column("k"))).all())
@@ -107,7 +107,7 @@ def dashboard(session: Session, *, start: date, end: date, now: datetime) -> dic
     day_join = taipei_day(session, Member.joined_at)
     joins_by_day = {str(d): int(n) for d, n in session.execute(
         select(day_join.label("k"), func.count()).where(Member.joined_at >= lo, Member.joined_at < hi).group_by(literal_column("k")))}
-    trend = []
+    trend: list[dict[str, Any]] = []
     day = start
     while day <= end and len(trend) < 370:
         key = day.isoformat()

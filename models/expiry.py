@@ -6,10 +6,11 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import ColumnElement, and_, case, func, select
 from sqlalchemy.orm import Session
 
 from models.ledger import CURRENCIES, LedgerEntry, add_entry, lock_member
+from models.rule import get_rule
 
 
 def expire_due(session: Session, *, member_id: int, currency: str, now: datetime) -> int:
@@ -37,13 +38,11 @@ def expire_due(session: Session, *, member_id: int, currency: str, now: datetime
 
 def _current_period(session: Session, currency: str) -> int | None:
     """Days an earning of ``currency`` lives under the brand's rule now (None, or 0: forever)."""
-    from models.rule import get_rule
-
     rule = get_rule(session)
     return (rule.stamp_expiry_days if currency == "stamp" else rule.point_expiry_days) or None
 
 
-def _earned_since(cutoff: datetime):  # type: ignore[no-untyped-def]
+def _earned_since(cutoff: datetime) -> ColumnElement[int]:
     """SUM of the earnings made after ``cutoff`` (the ones not yet due), for a grouped query."""
     recent = and_(LedgerEntry.amount > 0, LedgerEntry.created_at > cutoff)
     return func.coalesce(func.sum(case((recent, LedgerEntry.amount), else_=0)), 0)

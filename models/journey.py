@@ -16,6 +16,7 @@ a run was skipped.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, UniqueConstraint, func, select
@@ -24,7 +25,11 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from models.base import Base, IntPK, Timestamp, insert_for
 from models.errors import InvalidInput, NotFound
 from models.limits import MAX_DB_INT, whole_in
+from models.campaign import MarketingSend
+from models.coupon import Coupon, CouponTemplate
+from models.ledger import Award
 from models.placeholder import PlaceholderError, check
+from models.segment_rules import compile_rule
 
 RUNS_KEY = "journey_runs"
 PLACEHOLDERS = ("brand", "name", "tier", "reward", "coupon")  # filled by bot/jobs/journey_runner.py, and nothing else
@@ -111,9 +116,6 @@ def get_journey(session: Session, kind: str) -> Journey:
 
 
 def update_journey(session: Session, journey: Journey, data: dict[str, Any], *, now: datetime) -> Journey:
-    from models.coupon import CouponTemplate
-    from models.segment_rules import compile_rule
-
     unknown = set(data) - {"enabled", "text", "coupon_template_id", "delay_minutes", "days_before", "condition", "target_nes"}
     if unknown:
         raise InvalidInput(f"Unknown fields: {', '.join(sorted(unknown))}", code="invalid_journey", details={"field": sorted(unknown)[0]})
@@ -192,19 +194,12 @@ def due_runs(session: Session, now: datetime, limit: int = 500) -> list[int]:
 
 
 def recent_marketing(session: Session, member_id: int, now: datetime) -> int:
-    from models.campaign import MarketingSend
-
     return int(session.scalar(select(func.count()).select_from(MarketingSend).where(
         MarketingSend.member_id == member_id, MarketingSend.sent_at > now - timedelta(days=7))) or 0)
 
 
 def journey_report(session: Session, journey: Journey, *, days: int = 14) -> dict[str, Any]:
-    from decimal import Decimal
-
     from sqlalchemy import DateTime, and_, type_coerce
-
-    from models.coupon import Coupon
-    from models.ledger import Award
 
     by_status = dict(session.execute(select(JourneyRun.status, func.count()).where(JourneyRun.journey_id == journey.id).group_by(JourneyRun.status)).all())
     reasons = dict(session.execute(select(JourneyRun.skip_reason, func.count()).where(
@@ -229,10 +224,8 @@ def journey_report(session: Session, journey: Journey, *, days: int = 14) -> dic
     }
 
 
-def _revenue_portable(session: Session, journey: Journey, days: int):  # type: ignore[no-untyped-def]
+def _revenue_portable(session: Session, journey: Journey, days: int) -> Decimal | int:
     """SQLite cannot add an interval to a column: sum per sent run (the embedded default is small)."""
-    from models.ledger import Award
-
     total = 0
     for member_id, sent_at in session.execute(select(JourneyRun.member_id, JourneyRun.sent_at).where(
             JourneyRun.journey_id == journey.id, JourneyRun.status == "sent")):

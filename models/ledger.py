@@ -24,7 +24,7 @@ from models.errors import Conflict, DomainError, InvalidInput, NotFound
 from models.limits import MAX_CORRECTION, MAX_PURCHASE, MAX_STAMPS_PER_AWARD
 from models.member import Member, holds_lock, is_taken_over, mark_locked, refuse_erased
 from models.rule import EarningRule, capped, earn_for
-from models.store import Actor
+from models.store import Actor, Forbidden
 
 CURRENCIES = ("stamp", "point")
 # How the member behind an entry was identified: their card's QR (signed, short-lived), a member
@@ -221,7 +221,7 @@ def _expiry(now: datetime, days: int | None) -> datetime | None:
     return now + timedelta(days=days) if days else None
 
 
-def _result(session: Session, award: Award, *, replayed: bool, was_capped: bool = False, reward_ids=None) -> AwardResult:  # type: ignore[no-untyped-def]
+def _result(session: Session, award: Award, *, replayed: bool, was_capped: bool = False, reward_ids: list[int] | None = None) -> AwardResult:
     return AwardResult(
         award_id=award.id,
         member_id=award.member_id,
@@ -335,9 +335,9 @@ def award(
     points = capped(earned.points, today.get("point", 0), rule.daily_cap_points)
     common = dict(member_id=member_id, reason="award", actor=actor, now=now, receipt_id=receipt_id, award_id=inserted)
     if stamps:
-        add_entry(session, currency="stamp", amount=stamps, expires_at=_expiry(now, rule.stamp_expiry_days), **common)  # type: ignore[arg-type]
+        add_entry(session, currency="stamp", amount=stamps, expires_at=_expiry(now, rule.stamp_expiry_days), **common)
     if points:
-        add_entry(session, currency="point", amount=points, expires_at=_expiry(now, rule.point_expiry_days), **common)  # type: ignore[arg-type]
+        add_entry(session, currency="point", amount=points, expires_at=_expiry(now, rule.point_expiry_days), **common)
     session.flush()
     reward_ids = issue_card_rewards(session, member_id=member_id, award_id=inserted, rule=rule, actor=actor, now=now)
     record.stamps, record.points, record.rewards = stamps, points, len(reward_ids)
@@ -366,8 +366,6 @@ def spend(
 def check_correction(actor: Actor, *, currency: str, amount: int, note: str) -> None:
     """What any correction must be, applied now or waiting for approval: a manager's, with a reason,
     a known currency, not zero and within MAX_CORRECTION."""
-    from models.store import Forbidden
-
     if not actor.is_manager:
         raise Forbidden("Only a manager can correct balances", code="manager_only")
     if not note or not note.strip():

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Iterable
 
 from sqlalchemy import Select, case, func, or_, select
 from sqlalchemy.orm import Session
@@ -36,7 +36,7 @@ def sort_keys() -> list[str]:
     return [k for key in SORTS for k in (key, f"-{key}")]
 
 
-def member_list(session: Session, *, q: str = "", rule: Any = None, sort: str = DEFAULT_SORT, now: datetime) -> Select:  # type: ignore[type-arg]
+def member_list(session: Session, *, q: str = "", rule: Any = None, sort: str = DEFAULT_SORT, now: datetime) -> Select[Any]:
     """The rows' query (Member, points, stamps, last_visit_at); ``rows`` turns results into MemberListRow."""
     if sort not in sort_keys():
         raise InvalidInput(f"sort is one of {', '.join(sort_keys())}", code="invalid_sort", details={"field": "sort", "allowed": sort_keys()})
@@ -62,7 +62,7 @@ def member_list(session: Session, *, q: str = "", rule: Any = None, sort: str = 
     return query.order_by(order, Member.id.desc())
 
 
-def rows(session: Session, results) -> list[MemberListRow]:  # type: ignore[no-untyped-def]
+def rows(session: Session, results: Iterable[Any]) -> list[MemberListRow]:
     tiers = all_tiers(session)
     by_id = {t.id: t for t in tiers}
     return [MemberListRow(member=m, points=int(p), stamps=int(s), tier=by_id.get(m.tier_id) if m.tier_id else (tiers[0] if tiers else None),

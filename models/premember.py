@@ -28,6 +28,7 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import ForeignKey, String, select, update, delete
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -189,7 +190,7 @@ class Merged:
 
 
 # the tables whose member_id moves from the pre-member to the joiner
-def _movable():  # type: ignore[no-untyped-def]
+def _movable() -> tuple[type[Any], ...]:
     from models.correction import CorrectionRequest
     from models.coupon import Coupon
     from models.ledger import Award, LedgerEntry

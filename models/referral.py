@@ -22,6 +22,7 @@ import logging
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ForeignKey, String, and_, case, func, select
@@ -266,7 +267,7 @@ STAGES = ("invited", "joined", "purchased", "rewarded")
 
 def report(session: Session, *, start: datetime | None, end: datetime | None, limit: int = 500) -> tuple[dict[str, int], list[ReferrerRow]]:
     """Per referrer and in total, each stage counted when it happened within [start, end)."""
-    def happened(column):  # type: ignore[no-untyped-def]
+    def happened(column: Any) -> Any:
         conditions = [column.is_not(None)]
         if start is not None:
             conditions.append(column >= start)

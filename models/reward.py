@@ -237,8 +237,6 @@ def _replay(session: Session, red: Redemption, *, member_id: int, item_id: int) 
 
 def use_grant(session: Session, *, grant_id: int, member_id: int, actor: Actor, now: datetime) -> RewardGrant:
     """Hand over a stamp-card reward at the counter, exactly once."""
-    from models.errors import Conflict
-
     refuse_erased(lock_member(session, member_id))
     grant = session.scalars(select(RewardGrant).where(RewardGrant.id == grant_id).with_for_update()).one_or_none()
     if grant is None or grant.member_id != member_id:

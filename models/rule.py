@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import ROUND_FLOOR, Decimal
 from typing import Any
 
@@ -140,7 +141,7 @@ def _rate(name: str, value: Any) -> Decimal | None:
     return amount or None
 
 
-def update_rule(session: Session, changes: dict[str, Any], *, now) -> EarningRule:  # type: ignore[no-untyped-def]
+def update_rule(session: Session, changes: dict[str, Any], *, now: datetime) -> EarningRule:
     rule = get_rule(session)
     unknown = set(changes) - set(DEFAULTS)
     if unknown:

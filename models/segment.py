@@ -32,7 +32,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import JSON, Date, ForeignKey, Integer, Numeric, String, and_, case, cast, delete, func, insert, literal, select, text
+from sqlalchemy import JSON, ColumnElement, Date, ForeignKey, Integer, Numeric, String, and_, case, cast, delete, func, insert, literal, select, text
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from models.base import BigInt, Base, IntPK, Timestamp
@@ -79,7 +79,7 @@ class Segment(Base):
     updated_at: Mapped[Timestamp]
 
 
-def _recency_days(session: Session, last_at, today: date):  # type: ignore[no-untyped-def]
+def _recency_days(session: Session, last_at: Any, today: date) -> ColumnElement[int]:
     """Whole Asia/Taipei calendar days from the last visit to today (0: today): R compares days,
     so two members who last came on the same day have the same recency."""
     if session.get_bind().dialect.name == "postgresql":
@@ -88,7 +88,7 @@ def _recency_days(session: Session, last_at, today: date):  # type: ignore[no-un
     return cast(func.julianday(today.isoformat()) - func.julianday(last_at, "+8 hours", "start of day"), Integer)
 
 
-def _score(value, in_window):  # type: ignore[no-untyped-def]
+def _score(value: Any, in_window: Any) -> ColumnElement[int]:
     """Tie-aware quintile 1–5 among the members who bought in the window: 1 + 5·(rank − 1) // n with
     RANK() (equal values share the lowest rank, so equal values get equal scores, whatever the
     members' numbers or the order rows come in); the best value scores 5 (one very active member

@@ -20,10 +20,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
-from typing import Any, Callable
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, and_, exists, extract, false, func, not_, or_, select, text, true
+from sqlalchemy import ColumnElement, Select, and_, exists, extract, false, func, not_, or_, select, text, true
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
@@ -156,7 +156,7 @@ def _values(path: str, field: Field, op: str, value: Any) -> Any:
     return _scalar(path, field, value)
 
 
-def _compare(col, op: str, value: Any) -> ColumnElement[bool]:  # type: ignore[no-untyped-def]
+def _compare(col: Any, op: str, value: Any) -> ColumnElement[bool]:
     return {
         "eq": lambda: col == value,
         "in": lambda: col.in_(value),
@@ -170,7 +170,7 @@ def _day_start(d: date) -> datetime:
     return datetime(d.year, d.month, d.day, tzinfo=TAIPEI)
 
 
-def _dates(col, op: str, value: Any) -> ColumnElement[bool]:  # type: ignore[no-untyped-def]
+def _dates(col: Any, op: str, value: Any) -> ColumnElement[bool]:
     """Dates are Taipei calendar days; an upper bound includes its whole day."""
     if op == "gte":
         return col >= _day_start(value)
@@ -329,7 +329,7 @@ def compile_rule(session: Session, rule: Any, now: datetime) -> ColumnElement[bo
     return Compiler(session, now).node(rule)
 
 
-def members_query(session: Session, rule: Any, now: datetime):  # type: ignore[no-untyped-def]
+def members_query(session: Session, rule: Any, now: datetime) -> Select[Member]:
     """Joined members matching the rule, with their stats joined for the conditions (erased members never)."""
     clause = compile_rule(session, rule, now)
     return (select(Member).outerjoin(MemberStats, MemberStats.member_id == Member.id)

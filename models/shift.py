@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from models import admin
 from models.coupon import Coupon, CouponEvent
 from models.errors import Conflict, InvalidInput, NotFound
-from models.ledger import Award, LedgerEntry, balances, business_day_start, lock_member
+from models.ledger import Award, LedgerEntry, add_entry, balances, business_day_start, lock_member
 from models.member import Member
 from models.reward import Redemption, RewardItem
 from models.rule import EarningRule
@@ -130,8 +130,6 @@ def void_award(session: Session, *, award_id: int, reason: str, actor: Actor, no
         if amount > have.get(currency, 0):
             raise Conflict("The member has already spent what this award gave; use a correction", code="award_already_spent",
                            details={"currency": currency, "balance": have.get(currency, 0), "needed": amount})
-    from models.ledger import add_entry
-
     entries = [add_entry(session, member_id=record.member_id, currency=c, amount=-n, reason="void", actor=actor, now=now,
                          receipt_id=record.receipt_id, award_id=award_id, note=note) for c, n in sorted(given.items()) if n]
     if not entries:  # nothing was given (a visit under a cap, say): the void is still recorded, once

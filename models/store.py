@@ -115,7 +115,7 @@ class Actor:
     def is_manager(self) -> bool:
         return self.role == "manager"
 
-    def identifying(self, method: str) -> "Actor":
+    def identifying(self, method: str) -> Actor:
         """This actor, acting on a member identified by ``method``."""
         from dataclasses import replace
 

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from models.base import Base, IntPK, Timestamp, insert_for
 from models.errors import InvalidInput, NotFound
+from models.member import Member
 
 
 class Tag(Base):
@@ -31,7 +32,7 @@ class MemberTag(Base):
 
 
 
-def get_or_create(session: Session, name: str, *, now: datetime, kind: str = "manual", rule: dict | None = None) -> Tag:  # type: ignore[type-arg]
+def get_or_create(session: Session, name: str, *, now: datetime, kind: str = "manual", rule: dict[str, Any] | None = None) -> Tag:
     name = (name or "").strip()
     if not name or len(name) > 60:
         raise InvalidInput("A tag name is 1 to 60 characters", code="invalid_tag", details={"field": "tag"})
@@ -65,7 +66,7 @@ def list_tags(session: Session) -> list[Tag]:
     return list(session.scalars(select(Tag).order_by(Tag.name)))
 
 
-def create_rule_tag(session: Session, name: str, rule: dict, *, now: datetime) -> Tag:  # type: ignore[type-arg]
+def create_rule_tag(session: Session, name: str, rule: dict[str, Any], *, now: datetime) -> Tag:
     from models.segment_rules import compile_rule
 
     compile_rule(session, rule, now)  # validate before saving
@@ -81,7 +82,6 @@ def refresh_rule_tag(session: Session, tag: Tag, *, now: datetime) -> int:
     """Recompute who carries a rule tag, in SQL: delete, then insert from the rule's query."""
     from sqlalchemy import func, insert, literal
 
-    from models.member import Member
     from models.segment_rules import members_query
 
     session.execute(delete(MemberTag).where(MemberTag.tag_id == tag.id))

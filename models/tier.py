@@ -12,6 +12,7 @@ from sqlalchemy import JSON, ForeignKey, Integer, Numeric, String, UniqueConstra
 from sqlalchemy.orm import Mapped, Session, mapped_column, object_session
 
 from models.base import Base, IntPK, Timestamp, txn_cache, insert_for
+from models.coupon import CouponTemplate
 from models.errors import Conflict, InvalidInput, NotFound
 from models.limits import (
     MAX_BENEFIT_LENGTH, MAX_DAYS, MAX_DB_INT, MAX_TIER_BENEFITS, MAX_TIER_RANK, MAX_TIER_REMINDER_DAYS, MAX_TIER_THRESHOLD, amount_in,
@@ -112,8 +113,6 @@ NUMBER_FIELDS = {"threshold": (Decimal(0), MAX_TIER_THRESHOLD), "earn_multiplier
 
 
 def apply_tier_fields(tier: Tier, data: dict[str, Any], *, session: Session | None = None) -> None:
-    from models.coupon import CouponTemplate
-
     session = session or object_session(tier)
     if session is not None:
         txn_cache(session).pop("tiers", None)

@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import Boolean, String, bindparam, literal, select, true
+from sqlalchemy import Boolean, String, Table, bindparam, literal, select, true
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, aliased, mapped_column
 
@@ -86,9 +87,9 @@ def claim_event_for_member(
     return True, member
 
 
-def _claim_and_lock(with_card: bool):  # type: ignore[no-untyped-def]
-    table = WebhookEvent.__table__
-    values = {name: bindparam(name) for name in ("webhook_event_id", "event_type", "is_redelivery", "received_at")}
+def _claim_and_lock(with_card: bool) -> Any:
+    table = cast(Table, WebhookEvent.__table__)
+    values: dict[str, Any] = {name: bindparam(name) for name in ("webhook_event_id", "event_type", "is_redelivery", "received_at")}
     claim = (
         postgresql.insert(table).values(**values)
         .on_conflict_do_nothing(index_elements=["webhook_event_id"])

@@ -22,7 +22,7 @@ from typing import Any, Callable
 from PIL import Image, ImageDraw, ImageFont, PngImagePlugin
 
 from richmenus.icons import draw_icon
-from richmenus.menus import ROOT, MenuError, MenuSource
+from richmenus.menus import ROOT, MenuError, MenuSource, load_menus
 
 RENDER_VERSION = 1  # bump when the drawing changes, so cached images are drawn again
 SCALE = 2  # drawn at twice the size, then scaled down: smooth edges without antialiasing support
@@ -353,3 +353,8 @@ def image_for(menu: MenuSource, root: Path = ROOT, *, force: bool = False, fonts
     path = folder / f"{menu.name}.{'png' if fmt == 'PNG' else 'jpg'}"
     path.write_bytes(data)
     return MenuImage(menu.name, path, FORMATS[fmt], data, "rendered")
+
+
+def prepare(root: Path = ROOT, *, force_render: bool = False) -> list[tuple[MenuSource, MenuImage]]:
+    """The menus and their images (drawn when missing or stale); MenuError when one is not fit."""
+    return [(menu, image_for(menu, root, force=force_render)) for menu in load_menus(root)]

@@ -365,6 +365,31 @@ def make_member(line, db):  # type: ignore[no-untyped-def]
     return make
 
 
+def joined_members(db, clock: Clock, count: int, *, first: int = 0,  # type: ignore[no-untyped-def]
+                   gender: Callable[[int], str | None] = lambda i: None) -> list[str]:
+    """``count`` joined members in one INSERT, no webhooks (``make_member`` signs six per member, and
+    ``complete_join`` one by one costs ~5 ms each): for tests about what happens to members, not about
+    joining. The rows are what ``ensure_member`` + ``complete_join`` leave when no welcome journey is
+    on, which is checked. LINE ids ``U<first + i, 32 hex digits>``, born 1 January 1990."""
+    from sqlalchemy import insert, select
+
+    from models.journey import Journey
+    from models.member import MEMBER_NO_BASE, Member, luhn_digit
+
+    users = [f"U{first + i:032x}" for i in range(count)]
+    now = clock.now
+    with db.transaction() as s:
+        assert s.scalar(select(Journey.id).where(Journey.kind == "welcome", Journey.enabled)) is None, \
+            "a welcome journey is on: make these members with make_member (joining triggers it)"
+        bases = [str(MEMBER_NO_BASE + 50_000_000 + first + i) for i in range(count)]  # not a number member_no_for gives
+        s.execute(insert(Member), [
+            {"line_user_id": user, "is_reachable": True, "followed_at": now, "created_at": now, "joined_at": now,
+             "member_no": base + luhn_digit(base), "birthday_on": date(1990, 1, 1), "terms_version": "t", "consented_at": now,
+             "phone": None, "gender": gender(i)}
+            for i, (user, base) in enumerate(zip(users, bases, strict=True))])
+    return users
+
+
 @pytest.fixture
 def tiers(client, counter):  # type: ignore[no-untyped-def]
     """一般 → 銀卡 (NT$3,000 in 365 days) → 金卡 (NT$10,000), periods of 365 days."""

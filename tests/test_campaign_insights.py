@@ -3,7 +3,7 @@ a job asks LINE (the fake, which keeps LINE's rules: null under 20 users, at mos
 unit's statistics, and the report shows them beside the blocks the campaign caused."""
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
@@ -11,7 +11,8 @@ from sqlalchemy import select
 from bot.jobs import worker as tasks
 from bot.jobs.insights import fetch_insights
 from models.insight import CampaignInsight
-from models.member import complete_join, ensure_member, record_unfollow
+from models.member import record_unfollow
+from tests.conftest import joined_members
 
 pytestmark = pytest.mark.usefixtures("business_hours")
 
@@ -19,14 +20,7 @@ pytestmark = pytest.mark.usefixtures("business_hours")
 @pytest.fixture
 def crowd(db, clock, fake_line):  # type: ignore[no-untyped-def]
     """40 joined members; returns their LINE ids."""
-    users = []
-    with db.transaction() as s:
-        for i in range(40):
-            user = f"U{i + 7000:032x}"
-            m = ensure_member(s, user, now=clock.now)
-            complete_join(s, m, now=clock.now, birthday_on=date(1990, 1, 1), terms_version="t", consented_at=clock.now, phone=None, gender=None)
-            users.append(user)
-    return users
+    return joined_members(db, clock, 40, first=7000)
 
 
 def sent_campaign(client, counter) -> int:  # type: ignore[no-untyped-def]

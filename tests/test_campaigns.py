@@ -3,7 +3,7 @@ the frequency cap, quiet hours, holdout and uplift, the quota, coupon offers."""
 from __future__ import annotations
 
 from collections import Counter
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -13,10 +13,10 @@ from bot.jobs import worker as tasks
 from bot.jobs.campaign_sender import run_campaign, run_due
 from models import campaign as cm
 from models.ledger import award
-from models.member import Member, complete_join, ensure_member
+from models.member import Member
 from models.rule import get_rule
 from models.store import Actor
-from tests.conftest import all_text, taipei_time
+from tests.conftest import all_text, joined_members, taipei_time
 
 #: Sending runs in shop hours; quiet hours are tested on purpose where they matter.
 pytestmark = pytest.mark.usefixtures("business_hours")
@@ -25,14 +25,7 @@ pytestmark = pytest.mark.usefixtures("business_hours")
 @pytest.fixture
 def crowd(db, clock, fake_line):  # type: ignore[no-untyped-def]
     """1,203 joined members (3 batches); every even one is a woman. Returns their LINE ids."""
-    users = []
-    with db.transaction() as s:
-        for i in range(1203):
-            user = f"U{i:032x}"
-            m = ensure_member(s, user, now=clock.now)
-            complete_join(s, m, now=clock.now, birthday_on=date(1990, 1, 1), terms_version="t", consented_at=clock.now,
-                          phone=None, gender="female" if i % 2 == 0 else "male")
-            users.append(user)
+    users = joined_members(db, clock, 1203, gender=lambda i: "female" if i % 2 == 0 else "male")
     for user in users:
         fake_line.register_profile(user, "客人")
     fake_line.quota_value = 10_000  # a plan with room for this campaign

@@ -33,7 +33,7 @@ def test_demo_runs_without_a_line_channel(tmp_path):
             banner.append(line)
             if "Health:" in line:
                 break
-        assert any("Chat simulator" in l for l in banner), "".join(banner)
+        assert any("Chat simulator" in shown for shown in banner), "".join(banner)
         base = f"http://127.0.0.1:{port}"
         with urllib.request.urlopen(f"{base}/healthz", timeout=5) as r:  # listening before the banner
             assert json.load(r)["database"] == "up"
@@ -57,7 +57,7 @@ def test_demo_runs_without_a_line_channel(tmp_path):
         assert "松高路 11 號" in stores and "傳送位置" in stores  # the demo stores carry their details
         with urllib.request.urlopen(f"{base}/simulator", timeout=5) as r:
             assert r.status == 200
-        assert any("admin@demo.tw / demo1234" in l for l in banner), "".join(banner)
+        assert any("admin@demo.tw / demo1234" in shown for shown in banner), "".join(banner)
         login = urllib.request.Request(f"{base}/api/v1/admin/auth/login", data=json.dumps({"email": "admin@demo.tw", "password": "demo1234"}).encode(),
                                        headers={"Content-Type": "application/json"})
         with urllib.request.urlopen(login, timeout=10) as r:  # the console's demo account signs in

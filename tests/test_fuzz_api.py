@@ -19,7 +19,6 @@ from urllib.parse import quote
 
 import pytest
 
-from tests.conftest import ADMIN_TOKEN
 
 SEED = int(os.environ.get("FUZZ_SEED", "22"))
 PER_OPERATION = int(os.environ.get("FUZZ_PER_OPERATION", "40"))

@@ -140,16 +140,6 @@ def test_a_journey_message_is_cut_at_lines_5000_characters(client, counter, make
     assert len(sent) == 5000 and sent.endswith("…")  # 12,500 characters rendered
 
 
-def test_fit_text_counts_as_line_does():
-    from handlers.messages import TEXT_LIMIT, fit_text, line_length
-
-    assert fit_text("短") == "短"
-    emoji = "😀" * 3000  # two UTF-16 units each
-    cut = fit_text(emoji)
-    assert line_length(cut) <= TEXT_LIMIT and cut.endswith("…") and cut[:-1] == "😀" * (len(cut) - 1)
-    assert fit_text("a" * TEXT_LIMIT) == "a" * TEXT_LIMIT
-
-
 def test_a_campaign_text_longer_than_line_allows_is_refused(client, counter):
     resp = client.post("/api/v1/admin/campaigns", json={"name": "長", "kind": "text", "content": {"text": "字" * 5001}}, headers=counter.admin)
     assert resp.status_code == 422 and resp.get_json()["code"] == "invalid_campaign" and resp.get_json()["details"]["field"] == "content"

@@ -4,7 +4,6 @@ is announced; a delayed congratulation speaks of its occasion and is skipped onc
 win-back reaches the NES stages the marketer picks, against a purchase cycle taken from the data."""
 from __future__ import annotations
 
-from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select

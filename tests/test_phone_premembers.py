@@ -242,14 +242,3 @@ def test_dashboard_counts_premembers_apart_and_segments_select_them(client, coun
     assert pre.status_code == 200 and pre.get_json()["count"] == 1
     inl = client.post("/api/v1/admin/segments/preview", json={"rule": {"field": "in_line", "op": "eq", "value": True}}, headers=counter.admin)
     assert inl.get_json()["count"] == 1
-
-
-@pytest.mark.parametrize("raw, phone", [
-    ("0912345678", PHONE), ("0912-345-678", PHONE), ("+886 912 345 678", PHONE), ("886912345678", PHONE), ("(0912) 345678", PHONE),
-    ("912345678", None), ("0212345678", None), ("09123456789", None), ("+8860912345678", None), ("", None),
-])
-def test_taiwan_mobiles_are_normalised(raw, phone):
-    from models.premember import mask_phone, normalise_phone
-
-    assert normalise_phone(raw) == phone
-    assert mask_phone(PHONE) == "0912****78"

@@ -11,7 +11,7 @@ in the outbox until they end and then sent once by the outbox job, if what it is
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Callable, Iterable
+from typing import Callable
 from zoneinfo import ZoneInfo
 
 import click

@@ -1,7 +1,7 @@
 """members, follow log, conversations, webhook events
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-23 08:15:29.914778
 """
 from __future__ import annotations

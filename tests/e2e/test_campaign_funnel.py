@@ -2,13 +2,14 @@
 aggregation unit, from the fake) → bought, with the blocks it caused (artifacts/screenshots/admin-campaign-funnel.png)."""
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 
-from bot.jobs import worker as tasks
-from bot.jobs.insights import fetch_insights
-from models.member import complete_join, ensure_member, record_unfollow
+from bot import tasks
+from bot.insights import fetch_insights
+from models.member import record_unfollow
+from tests.conftest import joined_members
 from tests.e2e.admin_helpers import expect, make_account, shoot, sign_in
 from tests.e2e.admin_helpers import console  # noqa: F401  (fixture)
 
@@ -17,11 +18,7 @@ pytestmark = [pytest.mark.timeout(240), pytest.mark.usefixtures("business_hours"
 
 def test_the_report_shows_opens_clicks_and_blocks(console, live_url, app, client, counter, db, clock, fake_line):  # noqa: F811
     check = expect()
-    users = [f"U{i + 9100:032x}" for i in range(30)]
-    with db.transaction() as s:
-        for user in users:
-            m = ensure_member(s, user, now=clock.now)
-            complete_join(s, m, now=clock.now, birthday_on=date(1990, 1, 1), terms_version="t", consented_at=clock.now, phone=None, gender=None)
+    users = joined_members(db, clock, 30, first=9100)
     made = client.post("/api/v1/admin/campaigns", json={"name": "冬季限定", "kind": "text", "content": {"text": "冬季限定拿鐵上市！"}}, headers=counter.admin)
     campaign_id = made.get_json()["id"]
     assert client.post(f"/api/v1/admin/campaigns/{campaign_id}/send", json={}, headers=counter.admin).status_code == 202

@@ -23,7 +23,7 @@ from models.segment import Segment, nes_funnel, rfm_grid, stats_of
 from models.segment_setting import get_setting, setting_json, update_setting
 from models.segment_rules import members_query, preview
 from models.store import Store
-from models.tag import add_tag, create_rule_tag, list_tags, refresh_rule_tags, remove_tag, tags_of
+from models.tag import add_tag, create_rule_tag, list_tags, remove_tag, tags_of
 
 bp = Blueprint("members_api", __name__, url_prefix="/api/v1/admin")
 READ, CAMPAIGNS, SETTINGS = "members:read", "campaigns:manage", "settings:manage"

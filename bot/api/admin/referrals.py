@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, g, request
+from flask import Blueprint, g
 
 from bot.api.util import json_body, parse_day
 from bot.api.auth import require_scope

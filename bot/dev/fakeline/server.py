@@ -146,7 +146,7 @@ class FakeLine(DeliveryMixin, RichMenuMixin, InsightMixin):
     def url(self) -> str:
         return f"http://{self.host}:{self.port}"
 
-    def __enter__(self) -> "FakeLine":
+    def __enter__(self) -> FakeLine:
         self.start()
         return self
 

@@ -1,5 +1,8 @@
 """Put the rich menus on LINE, replacing the ones the previous deploy made; safe to run again.
 
+The LINE and database side of ``flask --app bot richmenu deploy``; richmenus/ holds the data and
+the pure builder (``richmenus.render.prepare``: definitions checked, images drawn).
+
     1. check every definition locally, then with LINE's validate endpoint (nothing is created
        unless all pass)
     2. create each menu and upload its image to the data host (on a failure, delete what
@@ -33,8 +36,8 @@ from linebot.v3.messaging import (
 from bot.db import Database
 from bot.line.gateway import LineGateway
 from models.richmenu import GUEST_MENU, Deployed, assign_tier_menus, mark_deleted, members_to_link, menus_to_delete, record_deployment
-from richmenus.menus import ROOT, MenuError, MenuSource, load_menus
-from richmenus.render import MenuImage, image_for
+from richmenus.menus import ROOT, MenuError, MenuSource
+from richmenus.render import MenuImage, prepare
 
 BULK_LIMIT = 500  # LINE's maximum userIds per bulk link request
 
@@ -63,11 +66,6 @@ def _line_error(step: str, exc: ApiException) -> DeployError:
 def chunks(items: list[str], size: int = BULK_LIMIT) -> Iterator[list[str]]:
     for start in range(0, len(items), size):
         yield items[start:start + size]
-
-
-def prepare(root: Path = ROOT, *, force_render: bool = False) -> list[tuple[MenuSource, MenuImage]]:
-    """The menus and their images (drawn when missing or stale); MenuError when one is not fit."""
-    return [(menu, image_for(menu, root, force=force_render)) for menu in load_menus(root)]
 
 
 def deploy(line: LineGateway, db: Database, *, now: Callable[[], datetime], root: Path = ROOT,
