@@ -94,6 +94,7 @@ ZH_TW: dict[str, str] = {
     "reason_expire": "到期",
     "reason_correction": "調整：{note}",
     "reason_void": "作廢集點：{note}",
+    "reason_import": "原有會員資料轉入",
     "reason_other": "異動",
     "claim_done": "✅ 收據集點完成！",
     "claim_unknown": "找不到這個領取碼，請確認收據上的代碼是否正確。",
