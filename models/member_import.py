@@ -26,7 +26,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any, Iterable
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import JSON, ForeignKey, Integer, LargeBinary, String, insert, select
+from sqlalchemy import JSON, ForeignKey, Integer, LargeBinary, String, bindparam, insert, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from models.base import Base, BigInt, IntPK, Timestamp
@@ -170,14 +170,17 @@ def import_rows(session: Session, plan: Plan, rows: list[Row], *, job: MemberImp
     if not rows:
         return 0
     numbers = _member_numbers(session, len(rows))
-    members = [{"line_user_id": PREMEMBER_PREFIX + secrets.token_hex(16), "display_name": r.name, "is_reachable": False,
-                "followed_at": _joined_at(r.joined_on, now), "created_at": now, "joined_at": _joined_at(r.joined_on, now),
-                "member_no": no, "phone": r.phone, "birthday_on": r.birthday_on, "gender": r.gender}
-               for r, no in zip(rows, numbers)]
-    ids = list(session.scalars(insert(Member).returning(Member.id, sort_by_parameter_order=True), members))
-    session.execute(insert(Premember), [{"member_id": i, "phone": r.phone, "claim_code_hash": None, "store_id": job.store_id,
-                                         "created_at": now, "code_issued_at": now} for i, r in zip(ids, rows)])
-    session.execute(insert(MemberImportKey), [{"source_key": r.key, "member_id": i, "import_id": job.id} for i, r in zip(ids, rows)])
+    placeholders = [PREMEMBER_PREFIX + secrets.token_hex(16) for _ in rows]
+    # Core executemany (no RETURNING: on SQLite an ordered RETURNING goes row by row), then the ids in one query
+    session.execute(insert(Member.__table__), [
+        {"line_user_id": uid, "display_name": r.name, "is_reachable": False, "followed_at": _joined_at(r.joined_on, now), "created_at": now,
+         "joined_at": _joined_at(r.joined_on, now), "member_no": no, "phone": r.phone, "birthday_on": r.birthday_on, "gender": r.gender}
+        for r, no, uid in zip(rows, numbers, placeholders)])
+    by_uid = dict(session.execute(select(Member.line_user_id, Member.id).where(Member.line_user_id.in_(placeholders))).all())
+    ids = [by_uid[uid] for uid in placeholders]
+    session.execute(insert(Premember.__table__), [{"member_id": i, "phone": r.phone, "claim_code_hash": None, "store_id": job.store_id,
+                                                   "created_at": now, "code_issued_at": now} for i, r in zip(ids, rows)])
+    session.execute(insert(MemberImportKey.__table__), [{"source_key": r.key, "member_id": i, "import_id": job.id} for i, r in zip(ids, rows)])
     rule = get_rule(session)
     expiry = {"stamp": rule.stamp_expiry_days, "point": rule.point_expiry_days}
     entries = [{"member_id": i, "currency": cur, "amount": amount, "reason": "import", "store_id": job.store_id, "actor_kind": "system",
@@ -185,20 +188,21 @@ def import_rows(session: Session, plan: Plan, rows: list[Row], *, job: MemberImp
                 "expires_at": now + timedelta(days=expiry[cur]) if expiry[cur] else None, "created_at": now, "identified_by": "system"}
                for i, r in zip(ids, rows) for cur, amount in (("stamp", r.stamps), ("point", r.points)) if amount]
     if entries:
-        session.execute(insert(LedgerEntry), entries)
+        session.execute(insert(LedgerEntry.__table__), entries)
     tiers = {t.id: t for t in session.scalars(select(Tier))}
     tiered = [(i, tiers[plan.tiers[r.tier.lower()]]) for i, r in zip(ids, rows) if r.tier]
     if tiered:
-        from sqlalchemy import update
-
-        session.execute(update(Member), [{"id": i, "tier_id": t.id, "tier_since": now,
-                                          "tier_until": now + timedelta(days=t.period_days) if t.threshold > 0 else None} for i, t in tiered])
-        session.execute(insert(TierChange), [{"member_id": i, "kind": "import", "from_tier_id": None, "to_tier_id": t.id,
-                                              "reason": f"import #{job.id}", "at": now} for i, t in tiered])
+        table = Member.__table__
+        session.execute(table.update().where(table.c.id == bindparam("member")).values(
+            tier_id=bindparam("tier"), tier_since=bindparam("since"), tier_until=bindparam("until")),
+            [{"member": i, "tier": t.id, "since": now, "until": now + timedelta(days=t.period_days) if t.threshold > 0 else None} for i, t in tiered])
+        session.execute(insert(TierChange.__table__), [{"member_id": i, "kind": "import", "from_tier_id": None, "to_tier_id": t.id,
+                                                        "reason": f"import #{job.id}", "at": now} for i, t in tiered])
     names = sorted({tag for r in rows for tag in r.tags})
     if names:
         tag_ids = {name: get_or_create(session, name, now=now).id for name in names}
-        session.execute(insert(MemberTag), [{"member_id": i, "tag_id": tag_ids[tag], "added_at": now} for i, r in zip(ids, rows) for tag in r.tags])
+        session.execute(insert(MemberTag.__table__), [{"member_id": i, "tag_id": tag_ids[tag], "added_at": now}
+                                                      for i, r in zip(ids, rows) for tag in r.tags])
     job.imported_rows += len(rows)
     session.flush()
     return len(rows)
