@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from bot.services import Services, services
 from models.errors import DomainError, InvalidInput, NotFound
 from models.member_csv import FileError, parse_file
-from models.member_import import BATCH, MemberImport, Plan, finish_job, import_rows, new_job, plan_import, record_plan
+from models.member_import import BATCH, TAIPEI, MemberImport, Plan, finish_job, import_rows, new_job, plan_import, record_plan, tier_ids
 from models.store import Store, get_store, list_stores
 
 log = logging.getLogger(__name__)
@@ -39,21 +39,14 @@ def pick_store(session: Session, code: str | None) -> Store:
 
 def check_file(svc: Services, data: bytes, session: Session | None = None) -> Plan:
     """The dry run: every row parsed and checked against the database; nothing written."""
-    now = svc.now()
+    if session is None:
+        with svc.db.sessions() as own:
+            return check_file(svc, data, own)
     try:
-        parsed = parse_file(data, today=now.astimezone(_taipei()).date())
+        parsed = parse_file(data, today=svc.now().astimezone(TAIPEI).date(), tiers=set(tier_ids(session)))
     except FileError as exc:
         raise InvalidInput(exc.message, code=f"import_{exc.code}") from exc
-    if session is not None:
-        return plan_import(session, parsed)
-    with svc.db.sessions() as own:
-        return plan_import(own, parsed)
-
-
-def _taipei():  # type: ignore[no-untyped-def]
-    from models.member_import import TAIPEI
-
-    return TAIPEI
+    return plan_import(session, parsed)
 
 
 def create_job(svc: Services, data: bytes, *, source: str, store_code: str | None, created_by: str) -> int:

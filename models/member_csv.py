@@ -201,8 +201,9 @@ def _date(line: int, column: str, raw: str, today: date, errors: list[RowError])
     return None
 
 
-def parse_row(line: int, values: dict[str, str], *, today: date) -> tuple[Row | None, list[RowError]]:
-    """One data line by column name: the Row, or every error it has (not just the first)."""
+def parse_row(line: int, values: dict[str, str], *, today: date, tiers: set[str] | None = None) -> tuple[Row | None, list[RowError]]:
+    """One data line by column name: the Row, or every error it has (not just the first). ``tiers``:
+    the tier names and codes there are (lower case), when known, so an unknown one is named too."""
     errors: list[RowError] = []
     get = lambda name: (values.get(name) or "").strip()  # noqa: E731
     phone = normalise_phone(get("phone"))
@@ -213,6 +214,8 @@ def parse_row(line: int, values: dict[str, str], *, today: date) -> tuple[Row | 
     for column, most in (("name", MAX_NAME), ("external_id", MAX_EXTERNAL_ID), ("tier", 60)):
         if len(get(column)) > most:
             errors.append(_err(line, column, "too_long", f" (at most {most} characters)"))
+    if tiers is not None and get("tier") and get("tier").lower() not in tiers:
+        errors.append(_err(line, "tier", "unknown_tier", f": {get('tier')[:60]}"))
     birthday, joined = _date(line, "birthday", get("birthday"), today, errors), _date(line, "joined_on", get("joined_on"), today, errors)
     gender = None
     if get("gender"):
@@ -228,14 +231,14 @@ def parse_row(line: int, values: dict[str, str], *, today: date) -> tuple[Row | 
     if any(len(t) > MAX_TAG for t in tags) or len(tags) > MAX_TAGS:
         errors.append(_err(line, "tags", "too_long", f" ({MAX_TAGS} tags of at most {MAX_TAG} characters)"))
     if errors:
-        return None, errors
+        return None, sorted(errors, key=lambda e: COLUMNS.index(e.column))  # in the order of COLUMNS
     assert phone is not None
     return Row(line=line, phone=phone, name=get("name") or None, birthday_on=birthday, gender=gender, points=counts["points"] or 0,
                stamps=counts["stamps"] or 0, tier=get("tier") or None, joined_on=joined, tags=tags,
                external_id=get("external_id") or None), []
 
 
-def parse_file(data: bytes, *, today: date) -> Parsed:
+def parse_file(data: bytes, *, today: date, tiers: set[str] | None = None) -> Parsed:
     """Every line of the file checked, duplicates within the file included (a phone or an external id
     on an earlier line: the later line is the error, naming the first)."""
     text, encoding = decode(data)
@@ -259,7 +262,7 @@ def parse_file(data: bytes, *, today: date) -> Parsed:
                 continue
             total += 1
             values = {n: c for n, c in zip(names, cells) if n}
-            row, problems = parse_row(line, values, today=today)
+            row, problems = parse_row(line, values, today=today, tiers=tiers)
             if row is not None:
                 first_phone = phones.setdefault(row.phone, line)
                 first_ext = external.setdefault(row.external_id, line) if row.external_id else line

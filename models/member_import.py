@@ -91,7 +91,8 @@ def _chunks(values: list[Any]) -> Iterable[list[Any]]:
         yield values[i:i + CHUNK]
 
 
-def _tier_ids(session: Session) -> dict[str, int]:
+def tier_ids(session: Session) -> dict[str, int]:
+    """Each tier by its code and by its name, in lower case (what a row's tier may say)."""
     from models.tier import Tier
 
     found: dict[str, int] = {}
@@ -121,7 +122,7 @@ def plan_import(session: Session, parsed: Parsed) -> Plan:
         waiting.update(session.scalars(select(Premember.phone).where(Premember.phone.in_(chunk))))
         imported.update(session.scalars(select(Premember.phone).join(MemberImportKey, MemberImportKey.member_id == Premember.member_id)
                                         .where(Premember.phone.in_(chunk))))
-    tiers = _tier_ids(session)
+    tiers = tier_ids(session)
     rule_tags = set(session.scalars(select(Tag.name).where(Tag.kind != "manual")))
     errors, rows = list(parsed.errors), []
     for row in fresh:
@@ -133,7 +134,7 @@ def plan_import(session: Session, parsed: Parsed) -> Plan:
         elif row.phone in waiting:
             problems.append(RowError(row.line, "phone", "phone_premember", "phone " + MESSAGES["phone_premember"]))
         if row.tier and row.tier.lower() not in tiers:
-            problems.append(RowError(row.line, "tier", "unknown_tier", f"tier {MESSAGES['unknown_tier']}: {row.tier}"))
+            problems.append(RowError(row.line, "tier", "unknown_tier", f"tier {MESSAGES['unknown_tier']}: {row.tier[:60]}"))
         for tag in row.tags:
             if tag in rule_tags:
                 problems.append(RowError(row.line, "tags", "rule_tag", f"tags: {tag} {MESSAGES['rule_tag']}"))

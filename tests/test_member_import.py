@@ -28,8 +28,8 @@ MESSY = (
     "張三,+886 933 444 555,,其他,0,0,,,,,\n"
 )
 EXPECTED = [
-    (3, "birthday", "invalid_date"), (3, "joined_on", "date_in_future"), (3, "gender", "invalid_gender"),
-    (3, "points", "negative"), (3, "stamps", "invalid_number"),
+    (3, "birthday", "invalid_date"), (3, "gender", "invalid_gender"), (3, "points", "negative"), (3, "stamps", "invalid_number"),
+    (3, "tier", "unknown_tier"), (3, "joined_on", "date_in_future"),
     (4, "stamps", "invalid_number"),
     (6, "phone", "invalid_phone"),
 ]
@@ -45,7 +45,7 @@ def errors_of(report_errors) -> list[tuple[int, str, str]]:  # type: ignore[no-u
 def test_a_messy_file_in_big5_or_utf8_gets_every_rows_errors(encoding, name):  # type: ignore[no-untyped-def]
     data = MESSY.encode(encoding)
     assert data.startswith(codecs.BOM_UTF8) == (encoding == "utf-8-sig")
-    parsed = parse_file(data, today=TODAY)
+    parsed = parse_file(data, today=TODAY, tiers={"銀卡", "silver"})
     assert parsed.encoding == name
     assert parsed.ignored == ["備註"] and parsed.total == 5  # the blank line is not a row
     assert errors_of(parsed.errors) == EXPECTED
