@@ -15,6 +15,7 @@ from models.member_import import MemberImport, MemberImportKey
 from models.premember import Premember
 from models.tag import MemberTag, Tag
 from models.tier import TierChange
+from handlers.texts import ZH_TW as TEXTS
 from tests.conftest import all_text
 
 TODAY = date(2026, 12, 4)
@@ -215,3 +216,49 @@ def test_a_store_must_be_named_when_there_are_several(client, counter):  # type:
     assert upload(client, counter, GOOD.encode(), dry_run=True, store="TPE02").status_code == 200
     bad = upload(client, counter, b"name\nA\n", dry_run=True, store="TPE02")
     assert (bad.status_code, bad.get_json()["code"]) == (422, "import_no_phone_column")
+
+
+# --- a member's phone change in chat meets a pre-member ---------------------------------------
+
+def test_changing_the_phone_to_a_premembers_asks_for_its_claim_code_and_merges_it(client, counter, make_member, line, db):  # type: ignore[no-untyped-def]
+    from tests.test_phone_premembers import OTHER, scan
+
+    run_import(client, counter, f"姓名,手機,點數,集點,外部編號\n小明,{OTHER},90,2,C1\n".encode())
+    code = client.post("/api/v1/premembers", json={"phone": OTHER}, headers=counter.cashier).get_json()["claim_code"]
+    user, number = make_member()  # joined with 0912345678
+    line.tap(user, "action=profile_edit&field=phone")
+    line.say(user, OTHER)
+    assert "認領碼" in all_text(line.last(user))
+    line.say(user, "0000-0000" if code != "00000000" else "1111-1111")
+    assert "認領碼不正確" in all_text(line.last(user))
+    with db.sessions() as s:
+        assert s.scalar(select(Member.phone).where(Member.line_user_id == user)) == "0912345678"  # unchanged until the code
+    line.say(user, code)
+    assert "已將門市的集點紀錄轉入您的會員帳號（2 筆紀錄、0 張優惠券），手機號碼也已更新" in all_text(line.replies(user))
+    summary = scan(client, counter, phone=OTHER).get_json()
+    assert summary["member_no"] == number and summary["balances"] == {"stamps": 2, "points": 90}
+
+
+def test_a_premembers_phone_in_the_profile_cancelled_or_another_line_members_changes_nothing(client, counter, make_member, line, db):  # type: ignore[no-untyped-def]
+    from tests.test_phone_premembers import OTHER
+
+    run_import(client, counter, f"手機\n{OTHER}\n".encode())
+    user, _ = make_member()
+    line.tap(user, "action=profile_edit&field=phone")
+    line.say(user, f"+886{OTHER[1:]}")
+    assert "認領碼" in all_text(line.last(user))
+    line.say(user, "取消")
+    assert TEXTS["profile_edit_cancelled"] in all_text(line.last(user))
+    with db.sessions() as s:
+        assert s.scalar(select(Member.phone).where(Member.line_user_id == user)) == "0912345678"
+        assert s.scalar(select(func.count()).select_from(Premember).where(Premember.phone == OTHER)) == 1  # still waiting
+    # a pre-member's phone that another LINE member gave too: refused and asked again, never merged
+    other, _ = make_member("小美")
+    with db.transaction() as s:
+        s.execute(Member.__table__.update().where(Member.line_user_id == other).values(phone=OTHER))
+    line.tap(user, "action=profile_edit&field=phone")
+    line.say(user, OTHER)
+    assert "已有其他 LINE 會員使用這個號碼" in all_text(line.last(user))
+    with db.sessions() as s:
+        assert s.scalar(select(Member.phone).where(Member.line_user_id == user)) == "0912345678"
+        assert s.scalar(select(func.count()).select_from(Premember).where(Premember.phone == OTHER)) == 1
