@@ -1,9 +1,9 @@
 """Member list import benchmark: N generated rows into a fresh database, as the CLI imports them.
 
-    .venv/bin/python bench/member_import.py [--rows 100000] [--batch-size 1000] [--database-url postgresql://postgres@127.0.0.1:5432/bench_import]
+    .venv/bin/python bench/member_import.py [--rows 100000] [--batch-size 1000] [--database-url postgresql://postgres@127.0.0.1:5432/test_ha]
 
 Without ``--database-url`` it makes a fresh SQLite file in a temporary directory; a PostgreSQL
-database is dropped and created again (its name must contain ``bench``). Then it migrates, makes a
+database (its name must contain ``bench`` or ``test``) has its public schema dropped and made again. Then it migrates, makes a
 store and two tiers, writes a UTF-8 CSV of N members (a name, a unique phone, a birthday, a
 gender, points, stamps, a tier for one in five, a joined date, tags for one in three, an external
 id), and times the two phases the CLI runs (bot/member_imports.py): checking every row (parse and
@@ -48,13 +48,17 @@ def prepare(url: str | None, tmp: str) -> str:
     from bot.db import upgrade
 
     if url:
+        import psycopg
         from sqlalchemy.engine import make_url
 
-        from bench.common import recreate_database
+        from bench.common import conninfo
 
-        if "bench" not in (make_url(url).database or ""):
-            raise SystemExit("refusing a database whose name does not contain 'bench'")
-        recreate_database(url)
+        name = make_url(url).database or ""
+        if "bench" not in name and "test" not in name:
+            raise SystemExit("refusing a database whose name contains neither 'bench' nor 'test': its tables are dropped")
+        with psycopg.connect(conninfo(url), autocommit=True) as conn:  # empty, as a fresh database (the database itself stays)
+            conn.execute("DROP SCHEMA public CASCADE")
+            conn.execute("CREATE SCHEMA public")
     else:
         url = f"sqlite:///{tmp}/import.db"
     upgrade(url)
@@ -75,7 +79,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--batch-size", type=int, default=1000)
-    parser.add_argument("--database-url", default=None, help="PostgreSQL (dropped and created again); default: a fresh SQLite file")
+    parser.add_argument("--database-url", default=None, help="PostgreSQL (its tables dropped first); default: a fresh SQLite file")
     args = parser.parse_args()
 
     from sqlalchemy import func, select

@@ -26,10 +26,10 @@ from datetime import date, datetime, time, timedelta
 from typing import Any, Iterable
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import JSON, ForeignKey, Integer, LargeBinary, String, bindparam, insert, select
+from sqlalchemy import JSON, ForeignKey, Integer, LargeBinary, String, bindparam, insert, literal, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from models.base import Base, BigInt, IntPK, Timestamp
+from models.base import Base, IntPK, Timestamp, UTCDateTime
 from models.member import PREMEMBER_PREFIX, Member, luhn_digit
 from models.member_csv import MESSAGES, Parsed, Row, RowError
 
@@ -179,8 +179,9 @@ def import_rows(session: Session, plan: Plan, rows: list[Row], *, job: MemberImp
         for r, no, uid in zip(rows, numbers, placeholders)])
     by_uid = dict(session.execute(select(Member.line_user_id, Member.id).where(Member.line_user_id.in_(placeholders))).all())
     ids = [by_uid[uid] for uid in placeholders]
-    session.execute(insert(Premember.__table__), [{"member_id": i, "phone": r.phone, "claim_code_hash": None, "store_id": job.store_id,
-                                                   "created_at": now, "code_issued_at": now} for i, r in zip(ids, rows)])
+    made = select(Member.id, Member.phone, literal(job.store_id), literal(now, UTCDateTime()), literal(now, UTCDateTime())).where(
+        Member.line_user_id.in_(placeholders))
+    session.execute(insert(Premember.__table__).from_select(["member_id", "phone", "store_id", "created_at", "code_issued_at"], made))
     session.execute(insert(MemberImportKey.__table__), [{"source_key": r.key, "member_id": i, "import_id": job.id} for i, r in zip(ids, rows)])
     rule = get_rule(session)
     expiry = {"stamp": rule.stamp_expiry_days, "point": rule.point_expiry_days}
