@@ -55,6 +55,7 @@ def create_app(settings: Settings | None = None, **overrides: object) -> Flask:
     from bot.api import coupons as coupon_api
     from bot.web import docs
     from bot.api.admin import journeys as journey_api
+    from bot.api.admin import member_imports as member_import_api
     from bot.api.admin import members as members_api
     from bot.api.openapi import document as openapi
     from bot.web import pages
@@ -71,7 +72,7 @@ def create_app(settings: Settings | None = None, **overrides: object) -> Flask:
     init_request_checks(app)  # before a session opens
     init_request_session(app)
     init_business_date(app)
-    for blueprint in (web.bp, webhook.bp, pages.bp, cashier_api.bp, shift_api.bp, confirmation_api.bp, corrections_api.bp, coupon_api.bp, members_api.bp, campaign_api.bp, journey_api.bp, referral_api.bp, console_api.bp, privacy_api.bp, admin_api.bp, admin_users_api.bp, staff_api.bp, tokens_api.bp, claims.bp, openapi.bp, docs.bp):
+    for blueprint in (web.bp, webhook.bp, pages.bp, cashier_api.bp, shift_api.bp, confirmation_api.bp, corrections_api.bp, coupon_api.bp, members_api.bp, campaign_api.bp, journey_api.bp, referral_api.bp, console_api.bp, member_import_api.bp, privacy_api.bp, admin_api.bp, admin_users_api.bp, staff_api.bp, tokens_api.bp, claims.bp, openapi.bp, docs.bp):
         app.register_blueprint(blueprint)
     if settings.dev_tools:
         from bot.dev import simulator

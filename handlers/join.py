@@ -165,13 +165,19 @@ def parse_claim(inp: Input, ctx: Context) -> Any:
     pre = waiting_premember(ctx.session, phone) if phone else None
     if pre is None:
         return None  # claimed or gone meanwhile: nothing to take over
+    verify_claim(ctx, pre, _value(inp))
+    return {"premember_id": pre.member_id, "code_hash": pre.claim_code_hash}
+
+
+def verify_claim(ctx: Context, pre: Any, typed: str) -> None:
+    """The claim code typed for ``pre``, counted against its 5 tries an hour (joining and the profile's
+    phone change share them); Reject join_claim_locked or join_claim_bad."""
     try:
         count_use(ctx.session, f"premember-claim:{pre.member_id}", limit=CLAIM_TRIES, window=CLAIM_WINDOW, now=ctx.now)
     except TooManyAttempts as exc:
         raise Reject("join_claim_locked") from exc
-    if not check_claim(ctx.session, pre, _value(inp)):
+    if not check_claim(ctx.session, pre, typed):
         raise Reject("join_claim_bad")
-    return {"premember_id": pre.member_id, "code_hash": pre.claim_code_hash}
 
 
 GENDERS = {"male": "male", "female": "female", "other": "other"}

@@ -4,7 +4,7 @@ The builders here make their models with ``build`` (handlers/wire.py), which ski
 validation at construction: validating a Flex tree re-validates every nested model at each
 level, and that was a quarter of the CPU of answering 會員卡. What these builders produce is
 still checked: the test suite has the SDK re-parse (with full validation) every message any
-test sends and compare (bot/linewire.py), and the fake LINE server checks it against the spec.
+test sends and compare (bot/line/wire.py), and the fake LINE server checks it against the spec.
 """
 from __future__ import annotations
 

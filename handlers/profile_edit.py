@@ -3,6 +3,8 @@ its state in the ``conversation`` row (as join's), so a half-finished edit survi
 and other workers.
 
     會員資料 ─► [修改手機] ─► phone ─► saved (or 清除手機號碼 → removed)
+                              └► a waiting pre-member's phone ─► phone_claim: its claim code ─► merged, then saved
+                                 (another LINE member's too → refused, asked again; no code → 取消, nothing changes)
              ─► [修改性別] ─► gender ─► saved (or 不提供 → removed)
              ─► [修改生日] ─► birthday ─► birthday_confirm ─► saved, the one change used up
     at any step: 取消 → nothing changes
@@ -16,11 +18,12 @@ from datetime import date
 from linebot.v3.messaging import Message, PostbackAction
 
 from handlers import Context, Input
-from handlers.join import BIRTHDAY_RE, TAIPEI
+from handlers.join import BIRTHDAY_RE, TAIPEI, Reject, verify_claim
 from handlers.messages import action_bubble, date_picker, postback, text
 from handlers.texts import Texts
 from models.conversation import Conversation, advance, end_conversation, start_conversation
-from models.errors import DomainError
+from models.errors import Conflict, DomainError
+from models.premember import line_holder, merge_premember, waiting_premember
 from models.profile import GENDERS, change_birthday, change_gender, change_phone, may_change_birthday, normalise_phone
 
 FLOW = "profile"
@@ -43,6 +46,8 @@ def ask(ctx: Context, step: str, convo: Conversation | None = None) -> list[Mess
     if step == "phone":
         quick = [_cancel(t)] + ([postback(t("profile_phone_clear"), STEP_ACTION, v=CLEAR)] if member.phone else [])
         return [text(t("profile_phone_ask"), quick=quick)]
+    if step == "phone_claim":
+        return [text(t("profile_claim_ask"), quick=[_cancel(t)])]
     if step == "gender":
         choices = [postback(t(f"gender_{g}"), STEP_ACTION, v=g) for g in GENDERS]
         return [text(t("profile_gender_ask"), quick=[*choices, postback(t("profile_gender_clear"), STEP_ACTION, v=CLEAR), _cancel(t)])]
@@ -103,10 +108,19 @@ def on_input(inp: Input, ctx: Context, convo: Conversation) -> list[Message]:
             if value == CLEAR and inp.action == STEP_ACTION:
                 change_phone(ctx.session, member, phone=None, now=ctx.now)
                 return _done(ctx, convo, "profile_phone_cleared")
-            if normalise_phone(value) is None:
+            phone = normalise_phone(value)
+            if phone is None:
                 return [text(t("profile_phone_bad")), *ask(ctx, step, convo)]
-            change_phone(ctx.session, member, phone=value, now=ctx.now)
+            pre = waiting_premember(ctx.session, phone)
+            if pre is not None and pre.member_id != member.id:  # collected at the counter: as joining, only with its claim code
+                if line_holder(ctx.session, phone, other_than=member.id) is not None:
+                    return [text(t("profile_phone_in_use")), *ask(ctx, step, convo)]
+                advance(ctx.session, convo, step="phone_claim", now=ctx.now, phone=phone)
+                return ask(ctx, "phone_claim", convo)
+            change_phone(ctx.session, member, phone=phone, now=ctx.now)
             return _done(ctx, convo, "profile_saved")
+        if step == "phone_claim":
+            return _claim(ctx, convo, value)
         if step == "gender":
             typed = {t(f"gender_{g}"): g for g in GENDERS}
             if value == CLEAR and inp.action == STEP_ACTION:
@@ -138,6 +152,31 @@ def on_input(inp: Input, ctx: Context, convo: Conversation) -> list[Message]:
         raise
     end_conversation(ctx.session, convo)  # a step this version does not know: start again from 會員資料
     return [text(t("profile_edit_unknown"))]
+
+
+def _claim(ctx: Context, convo: Conversation, typed: str) -> list[Message]:
+    """The claim code of the pre-member whose phone the member gave: the right one merges it (in this
+    event's transaction, the member's row locked by the event) and saves the phone; a wrong one asks
+    again (5 tries an hour per pre-member, shared with joining); too many end the edit unchanged."""
+    t, member, phone = ctx.texts, ctx.member, (convo.data or {}).get("phone", "")
+    pre = waiting_premember(ctx.session, phone)
+    if pre is None:  # claimed or gone meanwhile: nothing to take over, the phone is just saved
+        change_phone(ctx.session, member, phone=phone, now=ctx.now)
+        return _done(ctx, convo, "profile_saved")
+    try:
+        verify_claim(ctx, pre, typed)
+    except Reject as rejected:
+        if rejected.key == "join_claim_locked":
+            end_conversation(ctx.session, convo)
+            return [text(t("profile_claim_locked"))]
+        return [text(t("profile_claim_bad")), *ask(ctx, "phone_claim", convo)]
+    try:
+        merged = merge_premember(ctx.session, member=member, premember_id=pre.member_id, code_hash=pre.claim_code_hash or "", now=ctx.now)
+    except Conflict:
+        end_conversation(ctx.session, convo)
+        return [text(t("profile_claim_failed"))]
+    change_phone(ctx.session, member, phone=phone, now=ctx.now)
+    return _done(ctx, convo, "profile_claim_merged", entries=str(merged.entries), coupons=str(merged.coupons))
 
 
 def _parse_date(value: str) -> date | None:

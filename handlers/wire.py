@@ -10,7 +10,7 @@ generated ``to_dict`` methods do); ``build`` makes a model without pydantic's va
 push does not rebuild a model tree only to take it apart again.
 
 This is the wire format only (no HTTP): the message builders (handlers/messages.py) use it, and
-bot/linewire.py's ``WireApiClient`` sends with it (the test suite has it check every request
+bot/line/wire.py's ``WireApiClient`` sends with it (the test suite has it check every request
 against the SDK's own serialisation).
 """
 from __future__ import annotations

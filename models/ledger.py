@@ -45,7 +45,7 @@ class LedgerEntry(Base):
     member_id: Mapped[int] = mapped_column(ForeignKey("member.id"))
     currency: Mapped[str] = mapped_column(String(8))
     amount: Mapped[int] = mapped_column(BigInt)
-    reason: Mapped[str] = mapped_column(String(16))  # award | card_reward | redeem | expire | correction
+    reason: Mapped[str] = mapped_column(String(16))  # award | card_reward | redeem | expire | correction | void | referral | import (models.member_import)
     store_id: Mapped[int | None] = mapped_column(ForeignKey("store.id"))
     actor_kind: Mapped[str] = mapped_column(String(16))
     staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))

@@ -52,7 +52,7 @@ class TierChange(Base):
 
     id: Mapped[IntPK]
     member_id: Mapped[int] = mapped_column(ForeignKey("member.id"), index=True)
-    kind: Mapped[str] = mapped_column(String(12))  # upgrade | downgrade | renew
+    kind: Mapped[str] = mapped_column(String(12))  # upgrade | downgrade | renew | import (models.member_import)
     from_tier_id: Mapped[int | None] = mapped_column(ForeignKey("tier.id"))
     to_tier_id: Mapped[int | None] = mapped_column(ForeignKey("tier.id"))
     reason: Mapped[str] = mapped_column(String(200))

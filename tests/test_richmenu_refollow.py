@@ -11,7 +11,7 @@ from bot.dev import lineevents as ev
 from bot.jobs.daily import run_daily
 from models.member import Member
 from models.outbox import RICHMENU, OutboxMessage
-from bot.richmenu_deploy import deploy, prepare
+from bot.cli.richmenu_deploy import deploy, prepare
 from tests.conftest import all_text
 
 USER_LINK = re.compile(r"^/v2/bot/user/[^/]+/richmenu/[^/]+$")

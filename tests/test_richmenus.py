@@ -18,7 +18,7 @@ from handlers.router import POSTBACKS
 from models.member import Member
 from models.richmenu import RichMenuDeployment, member_menu_id
 from models.tier import Tier
-from bot.richmenu_deploy import BULK_LIMIT, DeployError, deploy, prepare
+from bot.cli.richmenu_deploy import BULK_LIMIT, DeployError, deploy, prepare
 from richmenus.menus import ROOT, MenuError, load_menus
 from richmenus.render import MAX_BYTES, Fonts, RenderError, image_for, source_hash
 from tests.conftest import all_text

@@ -25,9 +25,11 @@ def register(app: Flask) -> None:
     from bot.cli import admin_users as admin_cli
     from bot.cli import credentials as credentials_cli
     from bot.cli import jobs
+    from bot.jobs import member_import as member_imports
     from bot.cli import richmenu as richmenu_cli
 
     jobs.register(app)
     richmenu_cli.register(app)
     admin_cli.register(app)  # under the loyalty group jobs made
     credentials_cli.register(app)
+    member_imports.register(app)  # loyalty import

@@ -31,7 +31,7 @@ def register(app: Flask) -> None:
     def deploy_cmd(force_render: bool) -> None:
         """Validate, create and upload the menus, set the default and aliases, relink members,
         and delete the menus of the previous deploy."""
-        from bot.richmenu_deploy import DeployError, deploy, prepare
+        from bot.cli.richmenu_deploy import DeployError, deploy, prepare
         from richmenus.menus import MenuError
 
         svc = services()

@@ -76,7 +76,7 @@ def seed(app, *, members: int = DEMO_MEMBERS, empty: bool = False) -> None:  # t
 
 def deploy_menus(app) -> str:  # type: ignore[no-untyped-def]
     """The rich menus, deployed to the fake LINE server so the simulator shows them."""
-    from bot.richmenu_deploy import DeployError, deploy
+    from bot.cli.richmenu_deploy import DeployError, deploy
     from richmenus.menus import MenuError
 
     svc = app.extensions["loyalty"]

@@ -194,3 +194,36 @@ def start_campaign(svc, campaign_id: int) -> Any:  # type: ignore[no-untyped-def
     future = _pool.submit(run)
     _started.append(future)
     return future
+
+
+@celery.task(name="loyalty.member_import")
+def member_import_task(job_id: int) -> str:
+    from bot.jobs.member_import import run_job
+
+    app = _flask_app()
+    with app.app_context():
+        return run_job(app.extensions["loyalty"], job_id).status
+
+
+def start_member_import(svc, job_id: int) -> Any:  # type: ignore[no-untyped-def]
+    """A console upload's import (bot/jobs/member_import.py) on the workers, or on the in-process pool."""
+    if svc.settings.redis_url:
+        use_broker(svc.settings.redis_url)
+        job = member_import_task.apply_async(args=[job_id])
+        _started.append(job)
+        return job
+    global _pool
+    if _pool is None:
+        _pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="campaign")
+    from bot.jobs.member_import import run_job
+
+    def run() -> str:
+        try:
+            return run_job(svc, job_id).status
+        except Exception:  # noqa: BLE001 - logged and recorded on the job (failed); running the file again resumes
+            log.exception("member import %s stopped", job_id)
+            raise
+
+    future = _pool.submit(run)
+    _started.append(future)
+    return future

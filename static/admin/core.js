@@ -53,16 +53,17 @@ window.Admin = (() => {
   const can = (scope) => !!(state.session && state.session.user && state.session.user.scopes.includes(scope));
 
   // ── API ─────────────────────────────────────────────────
-  async function api(path, { method = 'GET', body, raw = false } = {}) {
+  /** `contentType`: the body is sent as it is (a file's bytes) with that type, not as JSON. */
+  async function api(path, { method = 'GET', body, raw = false, contentType } = {}) {
     const headers = { Accept: 'application/json' };
-    if (body !== undefined) headers['Content-Type'] = 'application/json';
+    if (body !== undefined) headers['Content-Type'] = contentType || 'application/json';
     if (state.session) headers.Authorization = `Bearer ${state.session.token}`;
     const ctl = new AbortController();
     const timer = setTimeout(() => ctl.abort(), TIMEOUT_MS);
     let resp;
     try {
       resp = await fetch(path, { method, headers, cache: 'no-store', signal: ctl.signal,
-        body: body === undefined ? undefined : JSON.stringify(body) });
+        body: body === undefined || contentType ? body : JSON.stringify(body) });
     } catch (e) {
       throw new ApiError(0, { code: 'network', message: String(e) });
     } finally {

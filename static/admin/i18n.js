@@ -227,6 +227,7 @@ window.I18N = (() => {
     'ledger.expire': ['到期', 'Expired'],
     'ledger.correction': ['調整', 'Correction'],
     'ledger.referral': ['推薦獎勵', 'Referral'],
+    'ledger.import': ['原有資料轉入', 'Imported'],
     'coupon.issued': ['可使用', 'Usable'],
     'coupon.redeemed': ['已使用', 'Redeemed'],
     'coupon.expired': ['已過期', 'Expired'],

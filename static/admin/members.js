@@ -84,7 +84,8 @@
       [sortBy('stamps'), (m) => fmt.num(m.stamps), 'num'],
       [sortBy('lastVisit'), (m) => fmt.date(m.last_visit_at), 'nowrap'],
       [sortBy('joined'), (m) => fmt.date(m.joined_at), 'nowrap wide-only'],
-      [t('members.reachable'), (m) => (m.reachable ? badge(t('members.canReach'), 'ok') : badge(t('members.blocked'), 'bad'))],
+      [t('members.reachable'), (m) => (m.in_line === false ? badge(t('members.notInLine'), 'info')
+        : m.reachable ? badge(t('members.canReach'), 'ok') : badge(t('members.blocked'), 'bad'))],
     ], rows, { onRow: (m) => Admin.go(`/admin/members/${m.member_no}`), label: t('members.title') }) : Admin.empty(t('members.none'));
     for (const th of list.querySelectorAll('th')) { // the sorted column says so to screen readers
       const b = th.querySelector('button.sort');
@@ -104,7 +105,8 @@
     return card(null,
       el('div', { class: 'page-head', style: 'margin:0' }, el('h2', { style: 'font-size:20px;margin:0;flex:1', id: 'memberName', text: p.name || t('common.unknown') }),
         s.tier ? badge(s.tier, 'warn') : null,
-        p.erased_at ? badge(t('members.erased'), 'bad') : (p.reachable ? badge(t('members.canReach'), 'ok') : badge(t('members.blocked'), 'bad'))),
+        p.erased_at ? badge(t('members.erased'), 'bad') : p.in_line === false ? badge(t('members.notInLine'), 'info')
+          : (p.reachable ? badge(t('members.canReach'), 'ok') : badge(t('members.blocked'), 'bad'))),
       el('div', { class: 'balances' },
         el('div', {}, el('span', { text: t('members.stamps') }), el('b', { id: 'stampBalance', text: `${fmt.num(s.balances.stamps)}` }),
           el('span', { text: t('members.card', { filled: s.card.filled, size: s.card.size }) })),

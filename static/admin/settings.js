@@ -1,6 +1,7 @@
 /* 設定: tabs for tiers, earning rules and coupon templates (here), automations, stores and staff
  * (settings-more.js), the points rewards (settings-rewards.js), the referral programme
- * (settings-referral.js), POS keys (settings-pos.js) and the console's accounts (settings-users.js).
+ * (settings-referral.js), POS keys (settings-pos.js), the console's accounts (settings-users.js) and the
+ * member list import (settings-import.js).
  * Each tab lists what exists and offers a small form over the admin API; tabs a role may not use
  * (settings:manage, campaigns:manage) are not shown. */
 'use strict';
@@ -9,7 +10,7 @@
   Admin.settingsTabs = {};
   const TAB_ORDER = [['tiers', 'settings:manage'], ['rule', 'settings:manage'], ['rewards', 'settings:manage'], ['coupons', 'settings:manage'],
     ['referral', 'settings:manage'], ['journeys', 'members:read'], ['stores', 'settings:manage'], ['keys', 'settings:manage'], ['tokens', 'settings:manage'], ['users', 'settings:manage'],
-    ['corrections', 'members:adjust']];
+    ['corrections', 'members:adjust'], ['import', 'settings:manage']];
 
   /** A form from [name, label, type, extra]: type text|number|select|textarea|checkbox|color; values() → object, '' → null. */
   Admin.simpleForm = (fields, initial = {}, onSubmit, submitLabel = t('common.save')) => {

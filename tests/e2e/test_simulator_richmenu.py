@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.richmenu_deploy import deploy
+from bot.cli.richmenu_deploy import deploy
 from tests.e2e.conftest import SCREENSHOTS
 
 try:

@@ -1,4 +1,4 @@
-"""Quiet hours (bot/campaigns.py ``QuietHours``): no marketing message between ``start`` and ``end``,
+"""Quiet hours (bot/jobs/campaign_sender.py ``QuietHours``): no marketing message between ``start`` and ``end``,
 Asia/Taipei; a campaign sent then waits until ``end``."""
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.campaigns import QuietHours
+from bot.jobs.campaign_sender import QuietHours
 
 TAIPEI = ZoneInfo("Asia/Taipei")
 moments = st.datetimes(min_value=datetime(2020, 1, 1), max_value=datetime(2035, 12, 31), timezones=st.just(UTC))

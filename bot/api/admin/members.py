@@ -32,7 +32,8 @@ MAX_PAGE = 100_000
 
 def member_row(m: Member) -> dict:  # type: ignore[type-arg]
     return {"member_no": m.member_no, "name": m.display_name, "phone": m.phone, "gender": m.gender,
-            "joined_at": m.joined_at.isoformat() if m.joined_at else None, "reachable": m.is_reachable}
+            "joined_at": m.joined_at.isoformat() if m.joined_at else None, "reachable": m.is_reachable,
+            "in_line": m.in_line}  # false: a pre-member (made at the counter or imported), not in LINE yet
 
 
 def _page() -> tuple[int, int]:

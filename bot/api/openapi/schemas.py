@@ -283,7 +283,8 @@ SETTINGS_SCHEMAS: dict[str, Any] = {
 }
 
 MEMBER_ROW = _obj(member_no={"type": "string"}, name={"type": ["string", "null"]}, phone={"type": ["string", "null"]},
-                  gender={"type": ["string", "null"], "examples": ["female"]}, joined_at=TIME_OR_NULL, reachable={"type": "boolean"})
+                  gender={"type": ["string", "null"], "examples": ["female"]}, joined_at=TIME_OR_NULL, reachable={"type": "boolean"},
+                  in_line={"type": "boolean", "description": "false: a pre-member (made at the counter or imported) who has not joined in LINE yet"})
 RFM_NES = {
     "rfm": {**COUNTS, "description": "Members per RFM class (classes with nobody are left out)", "examples": [{"重要價值": 12, "一般挽留": 40}]},
     "nes": {**COUNTS, "description": "Members per NES stage, every stage present", "examples": [{"N": 5, "E0": 30, "S1": 8, "S2": 3, "S3": 20}]},
