@@ -5,8 +5,9 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Numeric, String, UniqueConstraint, select
+from sqlalchemy import JSON, Boolean, ForeignKey, Numeric, String, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from models.base import Base, IntPK, Timestamp, insert_for
@@ -38,6 +39,9 @@ class ClaimCode(Base):
     expires_at: Mapped[Timestamp]
     claimed_at: Mapped[Timestamp | None]
     member_id: Mapped[int | None] = mapped_column(ForeignKey("member.id"))
+    # the receipt's line items in their canonical form (models/items.py), stored with the award
+    # the code makes; null: none were sent
+    items: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
 
 
 class ClaimError(DomainError):

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from decimal import ROUND_FLOOR, Decimal
 from typing import Any
 
-from sqlalchemy import Integer, Numeric, String
+from sqlalchemy import JSON, Integer, Numeric, String
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from models.base import Base, Timestamp, txn_cache, insert_for
@@ -37,6 +37,9 @@ class EarningRule(Base):
     # stands, the page says so) or refuse (409 repeat_visit); null: no rule
     repeat_visit_minutes: Mapped[int | None] = mapped_column(Integer)
     repeat_visit_policy: Mapped[str | None] = mapped_column(String(8))  # warn | refuse; null: warn
+    # per-product bonuses on receipt line items (models/bonus.py): [{"sku", "points"|"stamps"} |
+    # {"category", "multiplier"}]; null: none
+    bonuses: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
     updated_at: Mapped[Timestamp | None]
 
 
