@@ -50,7 +50,7 @@ def create_app(settings: Settings | None = None, **overrides: object) -> Flask:
     init_request_checks(app)  # before a session opens
     init_request_session(app)
     init_business_date(app)
-    for blueprint in (web.bp, webhook.bp, pages.bp, cashier_api.bp, shift_api.bp, confirmation_api.bp, corrections_api.bp, coupon_api.bp, members_api.bp, campaign_api.bp, journey_api.bp, referral_api.bp, console_api.bp, privacy_api.bp, products_api.bp, admin_api.bp, admin_users_api.bp, staff_api.bp, tokens_api.bp, claims.bp, openapi.bp, docs.bp):
+    for blueprint in (web.bp, webhook.bp, pages.bp, cashier_api.bp, shift_api.bp, confirmation_api.bp, corrections_api.bp, coupon_api.bp, members_api.bp, campaign_api.bp, journey_api.bp, referral_api.bp, console_api.bp, privacy_api.bp, products_api.bp, products_api.counter_bp, admin_api.bp, admin_users_api.bp, staff_api.bp, tokens_api.bp, claims.bp, openapi.bp, docs.bp):
         app.register_blueprint(blueprint)
     if settings.dev_tools:
         from bot import simulator

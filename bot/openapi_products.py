@@ -52,6 +52,8 @@ PRODUCT_SCHEMAS: dict[str, Any] = {
                              unknown_skus={"type": "array", "items": ref("UnknownSku"), "description": (
                                  "SKUs on stored receipt lines that no product has, the most seen first (at most 500): create "
                                  "the product to map one")}),
+    "TillProducts": _obj(["products"], products={"type": "array", "items": _obj(
+        sku={"type": "string"}, name={"type": "string"}, category={"type": ["string", "null"]}, price={"type": ["string", "null"]})}),
     "ProductsUpserted": _obj(created={"type": "array", "items": {"type": "string"}}, updated={"type": "array", "items": {"type": "string"}},
                              items_linked={"type": "integer", "description": "Past receipt lines with these SKUs now linked to their product"}),
 }
@@ -60,6 +62,7 @@ INVALID = "invalid_product (details: row, 0-based in the list, field, sku); inva
 SKU_PARAM = path_param("sku", description="The product's SKU")
 
 PRODUCT_PATHS: dict[str, Any] = {
+    "/api/v1/products": {"get": op("The active products, for the till's item list (sku, name, category, price)", ok="TillProducts")},
     "/api/v1/admin/products": {
         "get": op("The product catalogue, and the unknown SKUs receipts carried", auth="admin", scope=READ, ok="ProductCatalogue",
                   params=[{"name": "active", "in": "query", "required": False, "schema": {"type": "string", "enum": ["true"]},

@@ -10,13 +10,14 @@ from typing import Any
 from flask import Blueprint, current_app, g, request
 
 from bot.apiutil import JSONRefused, decimal_str, json_body
-from bot.auth import require_scope
+from bot.auth import require_actor, require_scope
 from bot.openapi_schemas import CAMPAIGNS, READ
 from bot.services import services
 from models.errors import InvalidInput
 from models.product import Product, Upserted, get_product, list_products, parse_product, unknown_skus, upsert_products
 
 bp = Blueprint("products_api", __name__, url_prefix="/api/v1/admin")
+counter_bp = Blueprint("products_counter", __name__, url_prefix="/api/v1")  # the till picks items from the catalogue
 
 
 def product_json(p: Product) -> dict[str, Any]:
@@ -49,6 +50,14 @@ def products():  # type: ignore[no-untyped-def]
         "unknown_skus": [{"sku": u.sku, "lines": u.lines, "units": u.units, "last_name": u.last_name,
                           "last_seen_at": u.last_seen_at.isoformat()} for u in unknown_skus(g.db)],
     }
+
+
+@counter_bp.get("/products")
+@require_actor
+def till_products():  # type: ignore[no-untyped-def]
+    """The active products, for the cashier page's item list."""
+    return {"products": [{"sku": p.sku, "name": p.name, "category": p.category, "price": decimal_str(p.price)}
+                         for p in list_products(g.db, active_only=True)]}
 
 
 @bp.put("/products")
