@@ -255,3 +255,24 @@ def test_items_do_not_change_what_an_award_without_bonuses_earns(client, counter
     assert (with_items["points"], with_items["stamps"]) == (without["points"], without["stamps"]) == (18, 0)
     with db.sessions() as s:
         assert s.scalar(select(func.count()).select_from(LedgerEntry).where(LedgerEntry.reason == "bonus")) == 0
+
+
+def test_a_premembers_items_move_to_the_member_who_takes_it_over_and_are_in_the_data_export(client, counter, line, db):
+    from tests.test_phone_premembers import OTHER, join_until_phone, premember
+
+    made = premember(client, counter).get_json()
+    assert award(client, counter, made["member"]["member_no"], "P1", [LATTE, CROISSANT]).status_code == 201
+    user = line.user("小華")
+    join_until_phone(line, user, OTHER)
+    line.say(user, f"認領碼 {made['claim_code']}")
+    line.tap(user, "action=join_step&v=female")
+    assert "已將門市的集點紀錄轉入" in all_text(line.replies(user))
+    with db.sessions() as s:
+        from models.member import Member
+
+        member = s.scalars(select(Member).where(Member.line_user_id == user)).one()
+        owners = set(s.scalars(select(AwardItem.member_id)))
+    assert owners == {member.id}  # with its award, not left on the pre-member's row
+    export = client.get(f"/api/v1/admin/members/{member.member_no}/export", headers=counter.admin).get_json()
+    assert [(p["sku"], p["qty"], p["line_total"], p["store"]) for p in export["purchases"]] == [
+        ("LATTE", 2, "130.00", "台北信義店"), ("CRS01", 1, "55.00", "台北信義店")]
