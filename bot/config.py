@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 from dataclasses import dataclass, field, replace
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Mapping
 
@@ -68,6 +69,17 @@ def production_refusal(missing: list[str], published: list[str]) -> ConfigError 
                        + " (APP_ENV unset is production; a developer's machine sets APP_ENV=development)")
 
 
+def _tolerance(raw: str | None) -> Decimal:
+    """ITEMS_TOTAL_TOLERANCE: NT$ (e.g. 1 or 0.5); unset: NT$1."""
+    try:
+        value = Decimal(raw.strip()) if raw and raw.strip() else Decimal(1)
+    except InvalidOperation:
+        value = Decimal("NaN")
+    if not value.is_finite():
+        raise ConfigError(f"ITEMS_TOTAL_TOLERANCE must be an NT$ amount such as 1 or 0.5, not {raw!r}")
+    return value
+
+
 def normalise_database_url(url: str) -> str:
     """Map Heroku-style ``postgres://`` and bare ``postgresql://`` URLs to psycopg 3."""
     for prefix in ("postgres://", "postgresql://"):
@@ -112,6 +124,7 @@ class Settings:
     correction_approval_stamps: int = 10
     correction_approval_points: int = 1000
     correction_approval_hours: int = 24  # a request older than this can no longer be approved
+    items_total_tolerance: Decimal = Decimal(1)  # NT$ a receipt's line items may differ from its amount (models/items.py)
     extra: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -122,6 +135,8 @@ class Settings:
             raise ConfigError("MAX_REQUEST_BYTES must be a positive number of bytes")
         if self.correction_approval_stamps < 0 or self.correction_approval_points < 0:
             raise ConfigError("CORRECTION_APPROVAL_STAMPS and CORRECTION_APPROVAL_POINTS must be 0 or more (0: every correction needs approval)")
+        if not Decimal(0) <= self.items_total_tolerance <= Decimal(1000):
+            raise ConfigError("ITEMS_TOTAL_TOLERANCE must be NT$0 to 1000 (what a receipt's line items may differ from its amount)")
         if self.correction_approval_hours < 1:
             raise ConfigError("CORRECTION_APPROVAL_HOURS must be at least 1")
         if not 0 <= self.erase_blocked_after_months <= 1200:
@@ -208,6 +223,7 @@ class Settings:
             correction_approval_points=int(env.get("CORRECTION_APPROVAL_POINTS") or defaults.correction_approval_points),
             correction_approval_hours=int(env.get("CORRECTION_APPROVAL_HOURS") or defaults.correction_approval_hours),
             erase_blocked_after_months=int(env.get("ERASE_BLOCKED_AFTER_MONTHS") or 0),
+            items_total_tolerance=_tolerance(env.get("ITEMS_TOTAL_TOLERANCE")),
         )
         if not settings.is_production and DEV_SECRET in (
             settings.line_channel_secret,

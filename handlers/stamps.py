@@ -13,6 +13,7 @@ from handlers.messages import BRAND_COLOR, build, button, postback, text
 from handlers.texts import Texts
 from models.claim import redeem_claim
 from models.errors import DomainError
+from models.items import bought_in
 from models.checkout import Checkout
 from models.ledger import LedgerEntry, balance, recent_entries
 from models.member import Member
@@ -61,7 +62,20 @@ def stamp_grid(filled: int, size: int) -> list[FlexComponent]:
     return rows
 
 
-def describe(entry: LedgerEntry, t: Texts) -> str:
+SHOWN_ITEMS = 3  # a purchase's row names at most this many of its items
+
+
+def bought_text(lines: list[tuple[str, int]], t: Texts) -> str:
+    """「拿鐵 ×2、可頌 ×1」, shortened past SHOWN_ITEMS: 「拿鐵 ×2、可頌 ×1、司康 ×1 等 5 項」."""
+    shown = "、".join(t("history_item", name=name, qty=qty) for name, qty in lines[:SHOWN_ITEMS])
+    return shown if len(lines) <= SHOWN_ITEMS else t("history_items_more", items=shown, n=len(lines))
+
+
+def describe(entry: LedgerEntry, t: Texts, bought: dict[int, list[tuple[str, int]]] | None = None) -> str:
+    """The history row's words; a purchase with line items says what was bought."""
+    lines = (bought or {}).get(entry.award_id or 0) if entry.reason == "award" else None
+    if lines:
+        return t("reason_award_items", items=bought_text(lines, t))
     key = f"reason_{entry.reason}"
     try:
         return t(key, note=entry.note or "")
@@ -74,7 +88,8 @@ def _same_event(a: LedgerEntry, b: LedgerEntry) -> bool:
     return a.award_id is not None and a.award_id == b.award_id and a.reason == b.reason
 
 
-def history_rows(entries: list[LedgerEntry], t: Texts, *, limit: int | None = None) -> list[FlexComponent]:
+def history_rows(entries: list[LedgerEntry], t: Texts, *, limit: int | None = None,
+                 bought: dict[int, list[tuple[str, int]]] | None = None) -> list[FlexComponent]:
     groups: list[list[LedgerEntry]] = []
     for e in entries:
         if groups and _same_event(groups[-1][0], e):
@@ -92,7 +107,7 @@ def history_rows(entries: list[LedgerEntry], t: Texts, *, limit: int | None = No
                 layout="horizontal",
                 contents=[
                     build(FlexText, text=day, size="xs", color="#8C8C8C", flex=2),
-                    build(FlexText, text=describe(first, t), size="xs", color="#555555", flex=5, wrap=True),
+                    build(FlexText, text=describe(first, t, bought), size="xs", color="#555555", flex=5, wrap=True),
                     build(FlexText, text=amounts, size="xs", align="end", flex=5, wrap=True,
                              color="#2E7D32" if first.amount > 0 else "#C62828"),
                 ],
@@ -125,9 +140,10 @@ def stamp_card(session: Session, member: Member, rule: EarningRule, t: Texts, *,
         body.append(build(FlexText, text=t("stamps_rewards_ready", count=len(grants), names=names), size="sm", wrap=True, color="#C05621", margin="md"))
     if history:
         entries = recent_entries(session, member.id, limit=history * 2)  # a purchase is two entries, one row
+        bought = bought_in(session, [e.award_id for e in entries if e.award_id is not None and e.reason == "award"])
         body.append(build(FlexSeparator, margin="lg"))
         body.append(build(FlexText, text=t("stamps_history_title"), weight="bold", size="sm", margin="md"))
-        body += history_rows(entries, t, limit=history) or [build(FlexText, text=t("stamps_history_empty"), size="xs", color="#8C8C8C", wrap=True)]
+        body += history_rows(entries, t, limit=history, bought=bought) or [build(FlexText, text=t("stamps_history_empty"), size="xs", color="#8C8C8C", wrap=True)]
     bubble = build(FlexBubble,
         header=build(FlexBox, layout="vertical", background_color=BRAND_COLOR,
                        contents=[build(FlexText, text=t("stamps_title"), color="#FFFFFF", weight="bold", size="lg")]),

@@ -12,6 +12,8 @@ from models.coupon import Coupon, issue, issue_for_trigger
 from models.coupon import CouponTemplate
 from models.journey import trigger
 from models.ledger import AwardResult, LedgerEntry, award, balance
+from models.items import Line
+from models.ledger import AwardResult, award
 from models.member import Member
 from models.referral import reward_first_purchase
 from models.reward import RewardGrant
@@ -64,10 +66,11 @@ def _card_almost_full(session: Session, member: Member, rule: EarningRule, now: 
 
 
 def checkout(
-    session: Session, *, member: Member, receipt_id: str, amount: Decimal | None, visit: bool, actor: Actor, now: datetime
+    session: Session, *, member: Member, receipt_id: str, amount: Decimal | None, visit: bool, actor: Actor, now: datetime,
+    items: list[Line] | None = None,
 ) -> Checkout:
     result = award(
         session, member_id=member.id, receipt_id=receipt_id, amount=amount, visit=visit, actor=actor,
-        rule=get_rule(session), now=now, multiplier=multiplier_for(session, member),
+        rule=get_rule(session), now=now, multiplier=multiplier_for(session, member), items=items,
     )
     return after_award(session, member, result, now)

@@ -5,13 +5,15 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Numeric, String, UniqueConstraint, select
+from sqlalchemy import JSON, Boolean, ForeignKey, Numeric, String, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from models.base import Base, IntPK, Timestamp, insert_for
 from models.errors import Conflict, DomainError
 from models.checkout import Checkout, checkout
+from models.items import Line, lines_from_json, lines_json, same_items
 from models.ledger import Award, AwardResult, check_purchase, lock_member, purchase_details, same_purchase
 from models.member import Member
 from models.store import Actor
@@ -38,6 +40,9 @@ class ClaimCode(Base):
     expires_at: Mapped[Timestamp]
     claimed_at: Mapped[Timestamp | None]
     member_id: Mapped[int | None] = mapped_column(ForeignKey("member.id"))
+    # the receipt's line items as sent (models.items.lines_json), stored with the award the code
+    # makes; null: none were sent
+    items: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON(none_as_null=True))
 
 
 class ClaimError(DomainError):
@@ -70,10 +75,11 @@ def format_code(code: str) -> str:
 
 
 def create_claim(
-    session: Session, *, receipt_id: str, amount: Decimal | None, visit: bool, actor: Actor, now: datetime, ttl: timedelta = DEFAULT_TTL
+    session: Session, *, receipt_id: str, amount: Decimal | None, visit: bool, actor: Actor, now: datetime, ttl: timedelta = DEFAULT_TTL,
+    items: list[Line] | None = None,
 ) -> IssuedClaim:
     """One code per (store, receipt), as awards are one per (store, receipt): the same purchase sent
-    again (amount and visit) is a retry and gets the original code; another purchase under the same
+    again (amount, visit and line items) is a retry and gets the original code; another purchase under the same
     receipt id is refused (``receipt_already_has_claim``). A receipt already awarded at the counter
     gets no code (``receipt_already_awarded``): it could never award anything. Nor does a purchase
     no award would take (``models.ledger.check_purchase``: ``invalid_amount`` above the limit, …)."""
@@ -89,6 +95,7 @@ def create_claim(
                 receipt_id=receipt_id,
                 amount=amount,
                 visit=visit,
+                items=lines_json(items),
                 actor_kind=actor.kind,
                 staff_id=actor.staff_id,
                 api_key_id=actor.api_key_id,
@@ -103,12 +110,13 @@ def create_claim(
         if created is not None:
             return IssuedClaim(claim, replayed=False)
     # made earlier, or by a twin request a moment ago: the answer only to the same purchase
-    _refuse_other_purchase(claim, amount, visit)
+    _refuse_other_purchase(claim, amount, visit, items)
     return IssuedClaim(claim, replayed=True)
 
 
 def award_at_counter(
-    session: Session, *, member: Member, receipt_id: str, amount: Decimal | None, visit: bool, actor: Actor, now: datetime
+    session: Session, *, member: Member, receipt_id: str, amount: Decimal | None, visit: bool, actor: Actor, now: datetime,
+    items: list[Line] | None = None,
 ) -> Checkout:
     """A purchase awarded at the counter (the member's card scanned). A code printed for the same
     receipt and still open is used up by this award: it can then neither award the receipt again nor
@@ -125,17 +133,20 @@ def award_at_counter(
         lock_member(session, member.id)
         claim = _claim_for(session, actor.store_id, receipt_id, lock=True)
         if claim is not None and claim.claimed_at is None:  # still open, and ours until commit
-            _refuse_other_purchase(claim, amount, visit)
+            _refuse_other_purchase(claim, amount, visit, items)
             claim.claimed_at, claim.member_id = now, member.id
-    return checkout(session, member=member, receipt_id=receipt_id, amount=amount, visit=visit, actor=actor, now=now)
+    return checkout(session, member=member, receipt_id=receipt_id, amount=amount, visit=visit, actor=actor, now=now, items=items)
 
 
-def _refuse_other_purchase(claim: ClaimCode, amount: Decimal | None, visit: bool) -> None:
+def _refuse_other_purchase(claim: ClaimCode, amount: Decimal | None, visit: bool, items: list[Line] | None) -> None:
     if not same_purchase(claim.amount, claim.visit, amount, visit):
         raise Conflict(
             "This receipt already has a claim code for another amount or visit", code="receipt_already_has_claim",
             details=purchase_details(claim.amount, claim.visit),
         )
+    if not same_items(lines_from_json(claim.items), items):
+        raise Conflict("This receipt already has a claim code for other items", code="receipt_already_has_claim",
+                       details={**purchase_details(claim.amount, claim.visit), "items": "differ"})
 
 
 def _claim_for(session: Session, store_id: int, receipt_id: str, *, lock: bool = False) -> ClaimCode | None:
@@ -175,7 +186,8 @@ def redeem_claim(session: Session, *, raw_code: str, member: Member, now: dateti
     actor = Actor(store_id=claim.store_id, kind=IN_CHAT, staff_id=claim.staff_id, api_key_id=claim.api_key_id, identified_by="claim_code")
     try:
         result = checkout(
-            session, member=member, receipt_id=claim.receipt_id, amount=claim.amount, visit=claim.visit, actor=actor, now=now
+            session, member=member, receipt_id=claim.receipt_id, amount=claim.amount, visit=claim.visit, actor=actor, now=now,
+            items=lines_from_json(claim.items),
         )
     except Conflict as err:  # awarded at the counter while the code stayed open (made by an older
         if err.code != "receipt_already_awarded":  # release, or at the very moment of the award)

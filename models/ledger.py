@@ -19,6 +19,8 @@ from sqlalchemy import Boolean, ForeignKey, Index, Numeric, String, UniqueConstr
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from models.base import BigInt, Base, IntPK, Timestamp, TXN_KEY, txn_cache, insert_for
+from models.bonus import bonus_note, split_capped
+from models.items import Line, award_lines, same_items, store_items
 from models.card import PREFETCH_KEY as CARD_PREFETCH
 from models.errors import Conflict, DomainError, InvalidInput, NotFound
 from models.limits import MAX_CORRECTION, MAX_PURCHASE, MAX_STAMPS_PER_AWARD
@@ -34,6 +36,7 @@ IDENTIFIED_BY = ("qr", "number", "phone", "confirmed", "claim_code", "system")
 # Coupon events also record a coupon's own QR (signed) or its code typed by hand.
 COUPON_IDENTIFIED_BY = (*IDENTIFIED_BY, "coupon_qr", "coupon_code")
 MAX_AMOUNT = MAX_PURCHASE  # NT$ per receipt; check_purchase
+EARNING_REASONS = ("award", "bonus")  # what an award writes: the rule's earning, and its bonuses on the items (models/bonus.py)
 TAIPEI = ZoneInfo("Asia/Taipei")
 
 
@@ -45,7 +48,7 @@ class LedgerEntry(Base):
     member_id: Mapped[int] = mapped_column(ForeignKey("member.id"))
     currency: Mapped[str] = mapped_column(String(8))
     amount: Mapped[int] = mapped_column(BigInt)
-    reason: Mapped[str] = mapped_column(String(16))  # award | card_reward | redeem | expire | correction | void | referral | import (models.member_import)
+    reason: Mapped[str] = mapped_column(String(16))  # award | bonus | card_reward | redeem | expire | correction | void | referral | import (models.member_import)
     store_id: Mapped[int | None] = mapped_column(ForeignKey("store.id"))
     actor_kind: Mapped[str] = mapped_column(String(16))
     staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
@@ -165,7 +168,7 @@ def earned_today(session: Session, member_id: int, now: datetime) -> dict[str, i
     rows = dict(session.execute(
         select(LedgerEntry.currency, func.sum(LedgerEntry.amount)).where(
             LedgerEntry.member_id == member_id,
-            LedgerEntry.reason == "award",
+            LedgerEntry.reason.in_(EARNING_REASONS),
             LedgerEntry.created_at >= business_day_start(now),
         ).group_by(LedgerEntry.currency)
     ).all())
@@ -265,9 +268,10 @@ def purchase_details(amount: Decimal | None, visit: bool) -> dict[str, object]:
     return {"amount": None if amount is None else f"{amount:.2f}", "visit": bool(visit)}
 
 
-def _refuse_other_purchase(original: Award, *, member_id: int, amount: Decimal | None, visit: bool) -> None:
-    """A repeated receipt id is a retry only when it repeats the purchase: the same member, amount
-    and visit. Anything else is refused rather than answered with the original award."""
+def _refuse_other_purchase(session: Session, original: Award, *, member_id: int, amount: Decimal | None, visit: bool,
+                           items: list[Line] | None) -> None:
+    """A repeated receipt id is a retry only when it repeats the purchase: the same member, amount,
+    visit and items (models.items.canonical). Anything else is refused rather than answered with the original award."""
     if original.member_id != member_id:
         raise Conflict("This receipt was already awarded to another member", code="receipt_already_awarded")
     if not same_purchase(original.amount, original.visit, amount, visit):
@@ -275,6 +279,9 @@ def _refuse_other_purchase(original: Award, *, member_id: int, amount: Decimal |
             "This receipt was already awarded for another amount or visit", code="receipt_already_awarded",
             details=purchase_details(original.amount, original.visit),
         )
+    if not same_items(award_lines(session, original.id), items):
+        raise Conflict("This receipt was already awarded with other items", code="receipt_already_awarded",
+                       details={**purchase_details(original.amount, original.visit), "items": "differ"})
 
 
 def award(
@@ -288,8 +295,10 @@ def award(
     rule: EarningRule,
     now: datetime,
     multiplier: Decimal = Decimal(1),
+    items: list[Line] | None = None,
 ) -> AwardResult:
-    """Award stamps/points for one receipt, once. A full stamp card issues its reward."""
+    """Award stamps/points for one receipt, once, with its line items (models/items.py: checked by
+    the caller). The rule's bonuses on the items are their own ``bonus`` entries. A full stamp card issues its reward."""
     from models.reward import issue_card_rewards
 
     receipt_id = check_purchase(receipt_id, amount, visit)
@@ -321,29 +330,41 @@ def award(
         original = session.scalars(
             select(Award).where(Award.store_id == actor.store_id, Award.receipt_id == receipt_id)
         ).one()
-        _refuse_other_purchase(original, member_id=member_id, amount=amount, visit=visit)
+        _refuse_other_purchase(session, original, member_id=member_id, amount=amount, visit=visit, items=items)
         return _result(session, original, replayed=True)
 
     record = session.get(Award, inserted)
     assert record is not None
-    earned = earn_for(rule, amount=amount, visit=visit, multiplier=multiplier)
+    stored = store_items(session, award_id=inserted, member_id=member_id, store_id=actor.store_id, lines=items, now=now) if items else None
+    earned = earn_for(rule, amount=amount, visit=visit, multiplier=multiplier, items=stored)
+    extra = earned.bonus
     capped_at = (rule.daily_cap_stamps, rule.daily_cap_points)
     today = earned_today(session, member_id, now) if capped_at != (None, None) else {}
     # A receipt earns at most MAX_STAMPS_PER_AWARD stamps whatever the rule says (a big amount at a
     # small amount_per_stamp): each full card is a reward grant written in this transaction.
-    stamps = min(capped(earned.stamps, today.get("stamp", 0), rule.daily_cap_stamps), MAX_STAMPS_PER_AWARD)
-    points = capped(earned.points, today.get("point", 0), rule.daily_cap_points)
+    # Caps and that limit take from the bonus first.
+    stamps, bonus_stamps = split_capped(earned.stamps, extra.stamps, min(
+        capped(earned.stamps + extra.stamps, today.get("stamp", 0), rule.daily_cap_stamps), MAX_STAMPS_PER_AWARD))
+    points, bonus_points = split_capped(earned.points, extra.points,
+                                        capped(earned.points + extra.points, today.get("point", 0), rule.daily_cap_points))
     common = dict(member_id=member_id, reason="award", actor=actor, now=now, receipt_id=receipt_id, award_id=inserted)
     if stamps:
         add_entry(session, currency="stamp", amount=stamps, expires_at=_expiry(now, rule.stamp_expiry_days), **common)
     if points:
-        add_entry(session, currency="point", amount=points, expires_at=_expiry(now, rule.point_expiry_days), **common)
+        add_entry(session, currency="point", amount=points, expires_at=_expiry(now, rule.point_expiry_days), **common)  # type: ignore[arg-type]
+    common.update(reason="bonus", note=bonus_note(extra))
+    if bonus_stamps:
+        add_entry(session, currency="stamp", amount=bonus_stamps, expires_at=_expiry(now, rule.stamp_expiry_days), **common)  # type: ignore[arg-type]
+    if bonus_points:
+        add_entry(session, currency="point", amount=bonus_points, expires_at=_expiry(now, rule.point_expiry_days), **common)  # type: ignore[arg-type]
+    stamps, points = stamps + bonus_stamps, points + bonus_points
     session.flush()
     reward_ids = issue_card_rewards(session, member_id=member_id, award_id=inserted, rule=rule, actor=actor, now=now)
     record.stamps, record.points, record.rewards = stamps, points, len(reward_ids)
     session.flush()
     return _result(
-        session, record, replayed=False, was_capped=(stamps, points) != (earned.stamps, earned.points), reward_ids=reward_ids
+        session, record, replayed=False, was_capped=(stamps, points) != (earned.stamps + extra.stamps, earned.points + extra.points),
+        reward_ids=reward_ids
     )
 
 

@@ -197,8 +197,9 @@ def _movable() -> tuple[type[Any], ...]:
     from models.reward import Redemption, RewardGrant
     from models.tier import TierChange
     from models.claim import ClaimCode
+    from models.product import AwardItem  # member_id is copied from its award: it moves with it
 
-    return (LedgerEntry, Award, Coupon, RewardGrant, Redemption, TierChange, CorrectionRequest, ClaimCode)
+    return (LedgerEntry, Award, AwardItem, Coupon, RewardGrant, Redemption, TierChange, CorrectionRequest, ClaimCode)
 
 
 def merge_premember(session: Session, *, member: Member, premember_id: int, code_hash: str, now: datetime) -> Merged:

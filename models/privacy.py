@@ -119,6 +119,9 @@ def export_data(session: Session, member_id: int, now: datetime) -> dict[str, An
                              .order_by(OutboxMessage.id))
     marketing = session.scalars(select(MarketingSend).where(MarketingSend.member_id == member_id).order_by(MarketingSend.id))
     follows = session.scalars(select(FollowLog).where(FollowLog.member_id == member_id).order_by(FollowLog.id))
+    from models.product import AwardItem
+
+    bought = session.scalars(select(AwardItem).where(AwardItem.member_id == member_id).order_by(AwardItem.id))
     return {
         "exported_at": _iso(now),
         "profile": {
@@ -137,6 +140,8 @@ def export_data(session: Session, member_id: int, now: datetime) -> dict[str, An
         "rewards": [{"name": g.name, "issued_at": _iso(g.issued_at), "used_at": _iso(g.used_at)} for g in grants],
         "redemptions": [{"reward": name, "points": r.points, "store": stores.get(r.store_id), "at": _iso(r.created_at)}
                         for r, name in redemptions],
+        "purchases": [{"at": _iso(i.awarded_at), "store": stores.get(i.store_id), "sku": i.sku, "name": i.name, "category": i.category,
+                       "qty": i.qty, "unit_price": f"{i.unit_price:.2f}", "line_total": f"{i.line_total:.2f}"} for i in bought],
         "tier": {"current": tiers.get(member.tier_id) if member.tier_id else None, "since": _iso(member.tier_since),
                  "until": _iso(member.tier_until),
                  "history": [{"kind": c.kind, "from": tiers.get(c.from_tier_id), "to": tiers.get(c.to_tier_id), "at": _iso(c.at)}

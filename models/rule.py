@@ -4,12 +4,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_FLOOR, Decimal
-from typing import Any
+from typing import Any, Sequence
 
-from sqlalchemy import Integer, Numeric, String
+from sqlalchemy import JSON, Integer, Numeric, String
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from models.base import Base, Timestamp, txn_cache, insert_for
+from models.bonus import Bonus, Item, bonus_for, parse_bonuses
 from models.errors import InvalidInput
 from models.limits import (
     MAX_CARD_SIZE, MAX_DAILY_CAP_POINTS, MAX_DAILY_CAP_STAMPS, MAX_DAYS, MAX_PURCHASE, MAX_RATE, MAX_STAMPS_PER_VISIT, amount_in, whole_in,
@@ -38,6 +39,9 @@ class EarningRule(Base):
     # stands, the page says so) or refuse (409 repeat_visit); null: no rule
     repeat_visit_minutes: Mapped[int | None] = mapped_column(Integer)
     repeat_visit_policy: Mapped[str | None] = mapped_column(String(8))  # warn | refuse; null: warn
+    # per-product bonuses on receipt line items (models/bonus.py): [{"sku", "points"|"stamps"} |
+    # {"category", "multiplier"}]; null: none
+    bonuses: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON(none_as_null=True))
     updated_at: Mapped[Timestamp | None]
 
 
@@ -55,6 +59,7 @@ DEFAULTS: dict[str, Any] = {
     "point_expiry_days": 365,
     "repeat_visit_minutes": None,
     "repeat_visit_policy": "warn",
+    "bonuses": None,
 }
 REPEAT_POLICIES = ("warn", "refuse")
 MAX_REPEAT_MINUTES = 1440
@@ -64,12 +69,15 @@ MAX_REPEAT_MINUTES = 1440
 class Earn:
     stamps: int
     points: int
+    bonus: Bonus = Bonus()  # on top of stamps and points: the rule's bonuses on the receipt's items
 
 
-def earn_for(rule: EarningRule, *, amount: Decimal | None, visit: bool, multiplier: Decimal = Decimal(1)) -> Earn:
-    """Stamps and points one purchase or visit earns, before daily caps.
+def earn_for(rule: EarningRule, *, amount: Decimal | None, visit: bool, multiplier: Decimal = Decimal(1),
+             items: Sequence[Item] | None = None) -> Earn:
+    """Stamps and points one purchase or visit earns, before daily caps, and what the rule's
+    bonuses add for the receipt's line items (models/bonus.py).
 
-    Below the minimum spend a purchase earns nothing; the multiplier (tiers) scales points.
+    Below the minimum spend a purchase earns nothing (nor any bonus); the multiplier (tiers) scales points.
     """
     if amount is not None and amount < (rule.min_spend or 0):
         return Earn(0, 0)
@@ -81,7 +89,8 @@ def earn_for(rule: EarningRule, *, amount: Decimal | None, visit: bool, multipli
         if rule.amount_per_point:
             raw = amount / rule.amount_per_point * multiplier
             points = int(raw.to_integral_value(ROUND_FLOOR))
-    return Earn(stamps, points)
+    extra = bonus_for(rule.bonuses, items, amount_per_point=rule.amount_per_point, multiplier=multiplier, with_amount=amount is not None)
+    return Earn(stamps, points, extra)
 
 
 def capped(earned: int, already_today: int, cap: int | None) -> int:
@@ -162,6 +171,8 @@ def update_rule(session: Session, changes: dict[str, Any], *, now: datetime) -> 
             if value not in REPEAT_POLICIES:
                 raise _bad(name, f"repeat_visit_policy must be one of {REPEAT_POLICIES}")
             rule.repeat_visit_policy = value
+        elif name == "bonuses":
+            rule.bonuses = parse_bonuses(value)
         elif name == "reward_name":
             if not isinstance(value, str) or not value.strip() or len(value.strip()) > MAX_REWARD_NAME:
                 raise _bad(name, f"reward_name is required (text, at most {MAX_REWARD_NAME} characters)")
@@ -179,4 +190,5 @@ def rule_to_dict(rule: EarningRule) -> dict[str, Any]:
         value = getattr(rule, name)
         out[name] = str(value) if isinstance(value, Decimal) else value
     out["repeat_visit_policy"] = out["repeat_visit_policy"] or "warn"
+    out["bonuses"] = list(rule.bonuses or [])
     return out

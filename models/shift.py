@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from models import admin
 from models.coupon import Coupon, CouponEvent
 from models.errors import Conflict, InvalidInput, NotFound
-from models.ledger import Award, LedgerEntry, add_entry, balances, business_day_start, lock_member
+from models.ledger import EARNING_REASONS, Award, LedgerEntry, add_entry, balances, business_day_start, lock_member
 from models.member import Member
 from models.reward import Redemption, RewardItem
 from models.rule import EarningRule
@@ -123,7 +123,7 @@ def void_award(session: Session, *, award_id: int, reason: str, actor: Actor, no
     if record.rewards:
         raise Conflict("This award filled a card and issued its reward; use a correction", code="award_issued_reward")
     given = {c: int(n) for c, n in session.execute(
-        select(LedgerEntry.currency, func.sum(LedgerEntry.amount)).where(LedgerEntry.award_id == award_id, LedgerEntry.reason == "award")
+        select(LedgerEntry.currency, func.sum(LedgerEntry.amount)).where(LedgerEntry.award_id == award_id, LedgerEntry.reason.in_(EARNING_REASONS))
         .group_by(LedgerEntry.currency))}
     have = balances(session, record.member_id)
     for currency, amount in given.items():

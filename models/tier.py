@@ -18,7 +18,7 @@ from models.limits import (
     MAX_BENEFIT_LENGTH, MAX_DAYS, MAX_DB_INT, MAX_TIER_BENEFITS, MAX_TIER_RANK, MAX_TIER_REMINDER_DAYS, MAX_TIER_THRESHOLD, amount_in,
     whole_in,
 )
-from models.ledger import Award, LedgerEntry
+from models.ledger import EARNING_REASONS, Award, LedgerEntry
 from models.member import Member
 from models.outbox import enqueue_richmenu
 
@@ -179,7 +179,7 @@ def metric_value(session: Session, member_id: int, metric: str, *, since: dateti
         value = session.scalar(select(func.coalesce(func.sum(Award.amount), 0)).where(Award.member_id == member_id, Award.created_at > since))
     elif metric == "points":
         value = session.scalar(select(func.coalesce(func.sum(LedgerEntry.amount), 0)).where(
-            LedgerEntry.member_id == member_id, LedgerEntry.currency == "point", LedgerEntry.reason == "award", LedgerEntry.created_at > since))
+            LedgerEntry.member_id == member_id, LedgerEntry.currency == "point", LedgerEntry.reason.in_(EARNING_REASONS), LedgerEntry.created_at > since))
     else:
         value = session.scalar(select(func.count()).select_from(Award).where(Award.member_id == member_id, Award.created_at > since))
     return Decimal(value or 0)

@@ -68,6 +68,7 @@
   const SIGN_IN_AGAIN = new Set(['session_expired', 'unauthorized', 'invalid_api_key']);
 
   const state = { session: null, member: null, token: null, catalogue: [], pending: null, inflight: false, coupon: null, waiting: null, claimCode: null };
+  const hooks = { award: [], awarded: [] };
   const scan = { stream: null, timer: 0, decoder: null };
 
   class NetworkError extends Error {}
@@ -433,6 +434,7 @@
     if (amount && !/^\d{1,8}(\.\d{1,2})?$/.test(amount)) { banner(MESSAGES.invalid_amount); return; }
     const body = { ...identity(), receipt_id: uuid(), visit };
     if (amount) body.amount = amount;
+    for (const extend of hooks.award) if (extend(body) === false) return; // cashier-items.js: the receipt's items
     send({ kind: 'award', path: '/api/v1/awards', body, done: awarded });
   }
 
@@ -452,6 +454,7 @@
     const repeat = a.repeat_visit; // the brand's repeat-visit rule, policy warn: the award stands
     if (repeat) lines.unshift([`注意：此會員 ${repeat.minutes_ago} 分鐘前才集點過（${repeat.within} 分鐘內重複集點）`, 'repeat']);
     $('awardForm').reset();
+    hooks.awarded.forEach((fn) => fn(data));
     showResult('集點完成', lines, repeat ? 'warn' : 'ok');
   }
 
@@ -790,6 +793,8 @@
   // What cashier-approvals.js (a manager's corrections and their approval) builds on.
   window.Cashier = {
     $, el, api, ask, banner, clearBanner, report, showResult, MESSAGES, unit,
+    onAward: (fn) => hooks.award.push(fn), // fn(body) before an award is sent; false: do not send
+    onAwarded: (fn) => hooks.awarded.push(fn),
     session: () => state.session,
     member: () => state.member,
     busy: () => state.inflight || !!state.pending,

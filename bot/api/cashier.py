@@ -19,6 +19,7 @@ from bot.services import services
 from models.card import read_card_token
 from models.claim import award_at_counter, create_claim, format_code
 from models.errors import Conflict, InvalidInput
+from models.items import parse_items
 from models.correction import submit_correction
 from models.ledger import recent_entries
 from models.journey import runs_queued_in
@@ -171,8 +172,9 @@ def create_award():  # type: ignore[no-untyped-def]
     if not isinstance(visit, bool):
         raise InvalidInput("visit must be true or false", code="invalid_visit")
     receipt_id = parse_str(body, "receipt_id", max_len=64)
+    items = parse_items(body.get("items"), amount=amount, tolerance=svc.settings.items_total_tolerance)
     repeat = check_repeat_visit(g.db, member_id=member.id, store_id=actor.store_id, receipt_id=receipt_id or "", rule=get_rule(g.db), now=svc.now())
-    done = award_at_counter(g.db, member=member, receipt_id=receipt_id or "", amount=amount, visit=visit, actor=actor, now=svc.now())
+    done = award_at_counter(g.db, member=member, receipt_id=receipt_id or "", amount=amount, visit=visit, actor=actor, now=svc.now(), items=items)
     result = done.award
     if not result.replayed:
         enqueue_award_push(g.db, member, done, actor.store_id)
@@ -185,6 +187,7 @@ def create_award():  # type: ignore[no-untyped-def]
         "award": {
             "id": result.award_id,
             "receipt_id": result.receipt_id,
+            "items": len(items or ()),
             "stamps": result.stamps,
             "points": result.points,
             "rewards_issued": result.rewards,
@@ -275,9 +278,10 @@ def create_claim_code():  # type: ignore[no-untyped-def]
     visit = body.get("visit", False)
     if not isinstance(visit, bool):
         raise InvalidInput("visit must be true or false", code="invalid_visit")
+    amount = parse_amount(body.get("amount"))
     issued = create_claim(
-        g.db, receipt_id=parse_str(body, "receipt_id", max_len=64) or "", amount=parse_amount(body.get("amount")),
-        visit=visit, actor=actor, now=svc.now(),
+        g.db, receipt_id=parse_str(body, "receipt_id", max_len=64) or "", amount=amount, visit=visit, actor=actor, now=svc.now(),
+        items=parse_items(body.get("items"), amount=amount, tolerance=svc.settings.items_total_tolerance),
     )
     g.db.commit()
     from bot.web.claim_links import claim_links
@@ -288,6 +292,7 @@ def create_claim_code():  # type: ignore[no-untyped-def]
         "receipt_id": claim.receipt_id,
         "amount": decimal_str(claim.amount),
         "visit": claim.visit,
+        "items": claim.items or [],
         "expires_at": claim.expires_at.isoformat(),
         "claimed": claim.claimed_at is not None,
         "replayed": issued.replayed,

@@ -26,6 +26,7 @@ def register(app: Flask) -> None:
     from bot.cli import credentials as credentials_cli
     from bot.cli import jobs
     from bot.jobs import member_import as member_imports
+    from bot.cli import products as products_cli
     from bot.cli import richmenu as richmenu_cli
 
     jobs.register(app)
@@ -33,3 +34,4 @@ def register(app: Flask) -> None:
     admin_cli.register(app)  # under the loyalty group jobs made
     credentials_cli.register(app)
     member_imports.register(app)  # loyalty import
+    products_cli.register(app)  # loyalty import-products

@@ -223,6 +223,7 @@ window.I18N = (() => {
     'members.purpose': ['類型', 'Kind'],
     'ledger.award': ['消費集點', 'Award'],
     'ledger.card_reward': ['集滿兌換', 'Card reward'],
+    'ledger.bonus': ['商品加碼', 'Product bonus'],
     'ledger.redeem': ['點數兌換', 'Redeemed'],
     'ledger.expire': ['到期', 'Expired'],
     'ledger.correction': ['調整', 'Correction'],

@@ -12,6 +12,7 @@ from bot.api.openapi.console import CONSOLE_PATHS, CONSOLE_SCHEMAS
 from bot.api.openapi.imports import IMPORT_PATHS, IMPORT_SCHEMAS
 from bot.api.openapi.corrections import APPROVAL, CORRECTION_PATHS, CORRECTION_SCHEMAS, WAITING
 from bot.api.openapi.privacy import PRIVACY_PATHS, PRIVACY_SCHEMAS
+from bot.api.openapi.products import PRODUCT_PATHS, PRODUCT_SCHEMAS
 from bot.api.openapi.rules import RULE_SCHEMAS
 from bot.api.openapi.schemas import CAMPAIGNS, CORRECTION_422, PURCHASE_422, READ, RESPONSES, SCHEMAS, SECURITY_SCHEMES, SETTINGS, op, path_param, query_param, ref
 from bot.api.openapi.segments import SEGMENT_PATHS, SEGMENT_SCHEMAS
@@ -297,11 +298,12 @@ REFERRAL_PATHS: dict[str, Any] = {
         errors={"422": "invalid_period (details.field: from or to is not a date, or from is after to)"})},
 }
 
-PATHS: dict[str, Any] = {**COUNTER_PATHS, **SHIFT_PATHS, **CORRECTION_PATHS, **SETTINGS_PATHS, **SETTINGS_MORE_PATHS, **MEMBER_PATHS, **CAMPAIGN_PATHS, **JOURNEY_PATHS, **REFERRAL_PATHS, **CONSOLE_PATHS, **SEGMENT_PATHS, **PRIVACY_PATHS, **IMPORT_PATHS}
+PATHS: dict[str, Any] = {**COUNTER_PATHS, **SHIFT_PATHS, **CORRECTION_PATHS, **SETTINGS_PATHS, **SETTINGS_MORE_PATHS, **MEMBER_PATHS, **CAMPAIGN_PATHS, **JOURNEY_PATHS, **REFERRAL_PATHS, **CONSOLE_PATHS, **SEGMENT_PATHS, **PRIVACY_PATHS, **PRODUCT_PATHS, **IMPORT_PATHS}
 
 TAGS = [  # (name, description, path prefixes); the first match names an operation's group
     ("Counter", "The cashier page and POS integrations: staff token or POS key", ("/api/v1/auth", "/api/v1/me", "/api/v1/scan", "/api/v1/awards", "/api/v1/rewards",
-                                                                                "/api/v1/redemptions", "/api/v1/grants", "/api/v1/confirmations", "/api/v1/correction", "/api/v1/members", "/api/v1/claims", "/api/v1/shift", "/api/v1/premembers")),
+                                                                                "/api/v1/redemptions", "/api/v1/grants", "/api/v1/confirmations", "/api/v1/correction", "/api/v1/members", "/api/v1/claims", "/api/v1/shift", "/api/v1/premembers",
+                                                                                "/api/v1/products")),
     ("Coupons", "Checking, redeeming and voiding coupons at the counter", ("/api/v1/coupons",)),
     ("Console", "Admin console: sign-in, who am I, the forms' choices", ("/api/v1/admin/auth", "/api/v1/admin/lookups")),
     ("Members", "Admin: members, tags, balance adjustments and their approval, data export and erasure", ("/api/v1/admin/members", "/api/v1/admin/tags",
@@ -310,6 +312,7 @@ TAGS = [  # (name, description, path prefixes); the first match names an operati
     ("Campaigns", "Admin: compose, estimate, send and report", ("/api/v1/admin/campaigns",)),
     ("Journeys", "Admin: automations (welcome, birthday, win-back, …)", ("/api/v1/admin/journeys",)),
     ("Referrals", "Admin: the member-get-member programme and its report", ("/api/v1/admin/referral",)),
+    ("Products", "Admin: the product catalogue receipt line items are matched to, and the unknown SKUs to map", ("/api/v1/admin/products",)),
     ("Settings", "Admin: stores, staff, POS keys, rules, rewards, tiers, coupon templates, console accounts, tokens, audit", ("/api/v1/admin",)),
 ]
 
@@ -333,7 +336,7 @@ def document() -> dict[str, Any]:
                                 "(`details.fields`: every unknown name; `details.allowed`). A NUL in a query value is 422 `invalid_query`."},
         "tags": [{"name": n, "description": d} for n, d, _ in TAGS],
         "paths": _tagged(PATHS),
-        "components": {"schemas": {**SCHEMAS, **RULE_SCHEMAS, **CONSOLE_SCHEMAS, **SETTINGS_MORE_SCHEMAS, **CORRECTION_SCHEMAS, **SEGMENT_SCHEMAS, **PRIVACY_SCHEMAS, **SHIFT_SCHEMAS, **IMPORT_SCHEMAS}, "responses": RESPONSES, "securitySchemes": SECURITY_SCHEMES},
+        "components": {"schemas": {**SCHEMAS, **RULE_SCHEMAS, **CONSOLE_SCHEMAS, **SETTINGS_MORE_SCHEMAS, **CORRECTION_SCHEMAS, **SEGMENT_SCHEMAS, **PRIVACY_SCHEMAS, **SHIFT_SCHEMAS, **PRODUCT_SCHEMAS, **IMPORT_SCHEMAS}, "responses": RESPONSES, "securitySchemes": SECURITY_SCHEMES},
     }
 
 

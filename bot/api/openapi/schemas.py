@@ -10,6 +10,7 @@ from typing import Any
 from models.admin import SCOPES
 from models.campaign import KINDS
 from models.journey import KINDS as JOURNEY_KINDS
+from models.items import MAX_ITEMS
 from models.ledger import MAX_AMOUNT
 from models.limits import (
     MAX_BENEFIT_LENGTH, MAX_CARD_SIZE, MAX_CORRECTION, MAX_DAILY_CAP_POINTS, MAX_DAILY_CAP_STAMPS, MAX_DAYS, MAX_PER_MEMBER_LIMIT,
@@ -92,8 +93,16 @@ AMOUNT = {"description": "NT$ as an integer or a decimal string (no floats)", "o
 PURCHASE_AMOUNT = {  # models.ledger.check_purchase: what an award takes, and so what a claim code is made for
     "description": f"NT$ as an integer or a decimal string (no floats), from 0 to {MAX_AMOUNT:,} (more: 422 invalid_amount)",
     "oneOf": [{"type": "integer", "minimum": 0, "maximum": int(MAX_AMOUNT)}, {"type": "string", "pattern": r"^\d+(\.\d{1,2})?$"}]}
+RECEIPT_ITEMS = {  # bot/api/openapi/products.py has ReceiptItem
+    "type": "array", "maxItems": MAX_ITEMS, "items": ref("ReceiptItem"), "description": (
+    "The receipt's line items (optional). Their total, sum(qty × unit_price), must be within ITEMS_TOTAL_TOLERANCE (default NT$1) "
+    "of amount, else 422 items_total_mismatch (details: items_total, amount, difference, tolerance); a line that is not valid is 422 "
+    "invalid_items (details.field such as items[2].qty). Stored with the award, in its transaction. The receipt id sent again with "
+    "the same items (per SKU and unit price, the quantities; order and names do not matter) is a retry; other items are refused "
+    "like another amount (409).")}
 PURCHASE_422 = (f"invalid_amount: not a number ≥ 0 with at most 2 decimals, or above {MAX_AMOUNT:,} (details: field, max); "
-                "invalid_receipt_id; nothing_to_award (neither an amount nor visit: true); invalid_visit; invalid_json")
+                "invalid_receipt_id; nothing_to_award (neither an amount nor visit: true); invalid_visit; invalid_json; "
+                "invalid_items (details.field such as items[0].qty); items_total_mismatch (details: items_total, amount, difference, tolerance)")
 TIME = {"type": "string", "format": "date-time"}
 TIME_OR_NULL = {"type": ["string", "null"], "format": "date-time"}
 COUNTS = {"type": "object", "additionalProperties": {"type": "integer"}}
@@ -151,7 +160,7 @@ CASHIER_SCHEMAS: dict[str, Any] = {
         "type": "string", "maxLength": 64, "description": "Idempotency key per store: a retry answers with the original result (200, replayed: true); "
         "the same id for another member, amount or visit is refused (409 receipt_already_awarded), and so is another purchase "
         "than the receipt's open claim code was made for (409 receipt_already_has_claim); the same purchase uses that code up"},
-        amount=PURCHASE_AMOUNT, visit={"type": "boolean"})]},
+        amount=PURCHASE_AMOUNT, visit={"type": "boolean"}, items=RECEIPT_ITEMS)]},
     "RedemptionRequest": {"allOf": [MEMBER_REF, _obj(["reward_id", "request_id"], reward_id={"type": "integer"}, request_id={
         "type": "string", "maxLength": 64, "description": "Idempotency key per store: a retry answers with the original result (200, replayed: true); "
         "the same id for another member or reward is refused (409 request_id_reused)"})]},
@@ -161,7 +170,9 @@ CASHIER_SCHEMAS: dict[str, Any] = {
     "ClaimRequest": _obj(["receipt_id"], receipt_id={
         "type": "string", "maxLength": 64, "description": "Idempotency key per store: a retry of the same purchase answers with the original code "
         "(200, replayed: true); the same id for another amount or visit is refused (409 receipt_already_has_claim), and so is a receipt "
-        "already awarded at the counter (409 receipt_already_awarded)"}, amount=PURCHASE_AMOUNT, visit={"type": "boolean"}),
+        "already awarded at the counter (409 receipt_already_awarded)"}, amount=PURCHASE_AMOUNT, visit={"type": "boolean"},
+        items={**RECEIPT_ITEMS, "description": "The receipt's line items, stored with the award the code makes when the member collects. "
+               + RECEIPT_ITEMS["description"].split(". ", 1)[1]}),
     "Claim": _obj(code={"type": "string"}, receipt_id={"type": "string"}, amount={"type": ["string", "null"]}, visit={"type": "boolean"},
                   expires_at=TIME, claimed={"type": "boolean", "description": "Used up: collected in chat, or the receipt awarded at the counter"}, replayed={"type": "boolean"}, line_url={"type": "string"}, qr_url={"type": "string"}),
     "LedgerEntry": _obj(
@@ -223,6 +234,9 @@ SETTINGS_SCHEMAS: dict[str, Any] = {
                                                   "visit; null: no rule", nullable=True),
         repeat_visit_policy={"type": "string", "enum": ["warn", "refuse"], "description": "warn: the award stands and says repeat_visit "
                              "(minutes since the last one); refuse: 409 repeat_visit"},
+        bonuses={"type": ["array", "null"], "items": ref("EarningBonus"), "maxItems": 50, "description": (
+            "Per product or category, on the receipt's line items: [{\"sku\": \"LATTE\", \"points\": 1}, {\"category\": \"新品\", "
+            "\"multiplier\": 2}]; null or []: none. PUT replaces the whole list; a bad one is 422 invalid_rule (details: field bonuses, index, key)")},
     ),
     "Tier": _obj(
         doc="A value out of range answers 422 invalid_tier naming it in details.field.",
