@@ -22,9 +22,10 @@ def register(app: Flask) -> None:
 
     app.cli.add_command(group)
 
-    from bot import admin_cli, credentials_cli, jobs, richmenu_cli
+    from bot import admin_cli, affinity_cli, credentials_cli, jobs, richmenu_cli
 
     jobs.register(app)
     richmenu_cli.register(app)
     admin_cli.register(app)  # under the loyalty group jobs made
     credentials_cli.register(app)
+    affinity_cli.register(app)  # loyalty affinity

@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import Blueprint
 
+from bot.openapi_affinity import AFFINITY_PATHS, AFFINITY_SCHEMAS
 from bot.openapi_console import CONSOLE_PATHS, CONSOLE_SCHEMAS
 from bot.openapi_corrections import APPROVAL, CORRECTION_PATHS, CORRECTION_SCHEMAS, WAITING
 from bot.openapi_privacy import PRIVACY_PATHS, PRIVACY_SCHEMAS
@@ -296,7 +297,7 @@ REFERRAL_PATHS: dict[str, Any] = {
         errors={"422": "invalid_period (details.field: from or to is not a date, or from is after to)"})},
 }
 
-PATHS: dict[str, Any] = {**COUNTER_PATHS, **SHIFT_PATHS, **CORRECTION_PATHS, **SETTINGS_PATHS, **SETTINGS_MORE_PATHS, **MEMBER_PATHS, **CAMPAIGN_PATHS, **JOURNEY_PATHS, **REFERRAL_PATHS, **CONSOLE_PATHS, **SEGMENT_PATHS, **PRIVACY_PATHS}
+PATHS: dict[str, Any] = {**COUNTER_PATHS, **SHIFT_PATHS, **CORRECTION_PATHS, **SETTINGS_PATHS, **SETTINGS_MORE_PATHS, **MEMBER_PATHS, **CAMPAIGN_PATHS, **JOURNEY_PATHS, **REFERRAL_PATHS, **CONSOLE_PATHS, **SEGMENT_PATHS, **PRIVACY_PATHS, **AFFINITY_PATHS}
 
 TAGS = [  # (name, description, path prefixes); the first match names an operation's group
     ("Counter", "The cashier page and POS integrations: staff token or POS key", ("/api/v1/auth", "/api/v1/me", "/api/v1/scan", "/api/v1/awards", "/api/v1/rewards",
@@ -332,7 +333,7 @@ def document() -> dict[str, Any]:
                                 "(`details.fields`: every unknown name; `details.allowed`). A NUL in a query value is 422 `invalid_query`."},
         "tags": [{"name": n, "description": d} for n, d, _ in TAGS],
         "paths": _tagged(PATHS),
-        "components": {"schemas": {**SCHEMAS, **RULE_SCHEMAS, **CONSOLE_SCHEMAS, **SETTINGS_MORE_SCHEMAS, **CORRECTION_SCHEMAS, **SEGMENT_SCHEMAS, **PRIVACY_SCHEMAS, **SHIFT_SCHEMAS}, "responses": RESPONSES, "securitySchemes": SECURITY_SCHEMES},
+        "components": {"schemas": {**SCHEMAS, **RULE_SCHEMAS, **CONSOLE_SCHEMAS, **SETTINGS_MORE_SCHEMAS, **CORRECTION_SCHEMAS, **SEGMENT_SCHEMAS, **PRIVACY_SCHEMAS, **SHIFT_SCHEMAS, **AFFINITY_SCHEMAS}, "responses": RESPONSES, "securitySchemes": SECURITY_SCHEMES},
     }
 
 
