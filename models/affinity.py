@@ -30,7 +30,7 @@ from typing import Any
 
 from sqlalchemy import (
     Double, Index, Integer, String, UniqueConstraint, and_, cast, delete, exists, func, insert, literal, select, text,
-    union_all,
+    true, union_all,
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -43,6 +43,7 @@ WINDOW_DAYS = 365  # AFFINITY_WINDOW_DAYS
 TOP_N = 20  # Ys kept per X
 MIN_MEMBERS = 2  # a pair fewer members bought together is not kept
 MEMBER_LIMIT = 50  # rows per list on a member's page
+WORK_MEM = "128MB"  # PostgreSQL, for the rebuild's transaction
 
 # "bought in this category (lately)": purchase rules (models/segment_purchase.py) find a category's
 # buyers, or check one member, from this index rather than from every line item
@@ -156,13 +157,12 @@ def co_occurrence(level: str, *, now: datetime, window_days: int, top_n: int, mi
             .join_from(a, b, and_(b.c.member_id == a.c.member_id, b.c.no > a.c.no))
             .group_by(a.c.no, b.c.no).having(both >= min_members).cte("pair"))
     directed = union_all(select(pair.c.x, pair.c.y, pair.c.together), select(pair.c.y, pair.c.x, pair.c.together)).cte("directed")
-    total = select(func.count(func.distinct(bought.c.member_id))).scalar_subquery()
+    total = select(func.count(func.distinct(bought.c.member_id)).label("n")).cte("total")
     ix, iy = items.alias("ix"), items.alias("iy")
     ranked = (select(ix.c.item.label("x"), iy.c.item.label("y"), directed.c.together, ix.c.members.label("mx"), iy.c.members.label("my"),
                      func.row_number().over(partition_by=directed.c.x, order_by=(directed.c.together.desc(), iy.c.members, iy.c.item)).label("rank"))
               .join_from(directed, ix, ix.c.no == directed.c.x).join(iy, iy.c.no == directed.c.y).subquery("ranked"))
-    n = total.label("n")
-    inner = select(ranked, n).subquery("scored")
+    inner = select(ranked, total.c.n).join_from(ranked, total, true()).subquery("scored")
     return (select(literal(level).label("level"), inner.c.x, inner.c.y, inner.c.rank, inner.c.together, inner.c.mx, inner.c.my, inner.c.n,
                    (cast(inner.c.together, Double) / inner.c.mx).label("confidence"),
                    (cast(inner.c.together, Double) * inner.c.n / (cast(inner.c.mx, Double) * inner.c.my)).label("lift"),
@@ -178,6 +178,8 @@ def rebuild_affinity(session: Session, *, now: datetime, window_days: int = WIND
     """Replace every product_affinity row with a fresh computation (rows kept, per level)."""
     if session.get_bind().dialect.name == "postgresql":  # a second rebuild waits for this one, then replaces its rows
         session.execute(text("LOCK TABLE product_affinity IN SHARE ROW EXCLUSIVE MODE"))
+        # the pairs' sort and hash fit in memory (the 4 MB default spills them to disk); this transaction only
+        session.execute(text("SELECT set_config('work_mem', :wm, true)"), {"wm": WORK_MEM})
     session.execute(delete(ProductAffinity))
     for level in LEVELS:
         query = co_occurrence(level, now=now, window_days=window_days, top_n=top_n, min_members=min_members)
