@@ -47,7 +47,7 @@ except ImportError:  # pragma: no cover - told to the user
              ".venv/bin/pip install -r bench/requirements.txt")
 import psycopg
 
-from bench.common import conninfo
+from bench.common import conninfo, cpu_seconds
 
 TARGET_SECONDS = 60.0
 WINDOW_DAYS, HISTORY_DAYS, STORES, TOP_N, MIN_MEMBERS = 365, 400, 10, 20, 2
@@ -151,7 +151,7 @@ def build_postgres(url: str, schema: str, data: dict[str, pd.DataFrame], members
 
 def time_sql(url: str, now: datetime) -> tuple[dict[str, float], pd.DataFrame]:
     """rebuild_affinity (both levels, one transaction), then the SKU statement alone; the rows it stored."""
-    from sqlalchemy import insert, select
+    from sqlalchemy import insert, select, text
 
     from bot.db import make_engine
     from models.affinity import COLUMNS, ProductAffinity, co_occurrence, rebuild_affinity
@@ -160,11 +160,14 @@ def time_sql(url: str, now: datetime) -> tuple[dict[str, float], pd.DataFrame]:
     engine = make_engine(url)
     times = {}
     with Session(engine) as session, session.begin():
-        t0 = time.perf_counter()
+        backend = session.execute(text("SELECT pg_backend_pid()")).scalar_one()
+        t0, c0 = time.perf_counter(), cpu_seconds(backend)
         kept = rebuild_affinity(session, now=now, window_days=WINDOW_DAYS, top_n=TOP_N, min_members=MIN_MEMBERS)
         times["rebuild (sku + category)"] = time.perf_counter() - t0
+        times["  its PostgreSQL CPU"] = cpu_seconds(backend) - c0
     with Session(engine) as session, session.begin():
         session.query(ProductAffinity).filter(ProductAffinity.level == "sku").delete()
+        session.execute(text("SELECT set_config('work_mem', '128MB', true)"))
         t0 = time.perf_counter()
         session.execute(insert(ProductAffinity).from_select(list(COLUMNS), co_occurrence(
             "sku", now=now, window_days=WINDOW_DAYS, top_n=TOP_N, min_members=MIN_MEMBERS)))
@@ -176,18 +179,27 @@ def time_sql(url: str, now: datetime) -> tuple[dict[str, float], pd.DataFrame]:
     return times, pd.DataFrame(rows, columns=list(COLUMNS[:10]))
 
 
-def baseline_frame(url: str) -> pd.DataFrame:
-    """The line items and whether their award was voided, read as pandas reads fastest (COPY → CSV)."""
+def baseline_frame(url: str) -> tuple[pd.DataFrame, float]:
+    """The line items and whether their award was voided, read as pandas reads fastest (COPY → CSV);
+    and the CPU seconds PostgreSQL spent sending them."""
     buffer = io.BytesIO()
-    with psycopg.connect(conninfo(url)) as conn, conn.cursor().copy(
+    with psycopg.connect(conninfo(url)) as conn:
+        backend = conn.info.backend_pid
+        c0 = cpu_seconds(backend)
+        _read(conn, buffer)
+        server = cpu_seconds(backend) - c0
+    buffer.seek(0)
+    return pd.read_csv(buffer, names=["member_id", "sku", "category", "at", "voided"], dtype={"sku": str, "category": str},
+                       true_values=["t"], false_values=["f"]), server
+
+
+def _read(conn, buffer: io.BytesIO) -> None:  # type: ignore[no-untyped-def]
+    with conn.cursor().copy(
             "COPY (SELECT i.member_id, i.sku, i.category, extract(epoch FROM i.awarded_at)::bigint AS at,"
             " EXISTS (SELECT 1 FROM ledger_entry v WHERE v.award_id = i.award_id AND v.reason = 'void') AS voided"
             " FROM award_item i) TO STDOUT WITH (FORMAT csv)") as copy:
         for chunk in copy:
             buffer.write(chunk)
-    buffer.seek(0)
-    return pd.read_csv(buffer, names=["member_id", "sku", "category", "at", "voided"], dtype={"sku": str, "category": str},
-                       true_values=["t"], false_values=["f"])
 
 
 def baseline(frame: pd.DataFrame, now: datetime) -> pd.DataFrame:
@@ -201,7 +213,7 @@ def baseline(frame: pd.DataFrame, now: datetime) -> pd.DataFrame:
         member_codes, _ = pd.factorize(pairs["member_id"])
         x = sparse.csr_matrix((np.ones(len(pairs), dtype=np.int32), (member_codes, item_codes)),
                               shape=(member_codes.max() + 1, len(item_names)))
-        together = (x.T @ x).toarray()
+        together = (x.T @ x).toarray().astype(np.int64)  # int32 products of two counts overflow past 46,340 members
         bought = np.diag(together).copy()
         total = x.shape[0]
         np.fill_diagonal(together, 0)
@@ -307,14 +319,16 @@ def main() -> int:
     sql_times, sql_rows = time_sql(args.url, now)
     for name, seconds in sql_times.items():
         print(f"  {name:<26} {seconds:7.2f} s")
+    print(f"  (machine load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs: wall time on a shared machine is noisy, the CPU figure less so)")
     print("baseline (pandas + scipy.sparse XᵀX):")
-    t0 = time.perf_counter()
-    frame = baseline_frame(args.url)
-    load = time.perf_counter() - t0
-    t0 = time.perf_counter()
+    t0, p0 = time.perf_counter(), time.process_time()
+    frame, server = baseline_frame(args.url)
+    load, load_cpu = time.perf_counter() - t0, time.process_time() - p0 + server
+    t0, p0 = time.perf_counter(), time.process_time()
     base_rows = baseline(frame, now)
-    compute = time.perf_counter() - t0
-    print(f"  {'read (COPY → read_csv)':<26} {load:7.2f} s\n  {'compute (both levels)':<26} {compute:7.2f} s\n  {'total':<26} {load + compute:7.2f} s")
+    compute, compute_cpu = time.perf_counter() - t0, time.process_time() - p0
+    print(f"  {'read (COPY → read_csv)':<26} {load:7.2f} s   (CPU {load_cpu:.2f} s, PostgreSQL's included)\n"
+          f"  {'compute (both levels)':<26} {compute:7.2f} s   (CPU {compute_cpu:.2f} s)\n  {'total':<26} {load + compute:7.2f} s")
     problems = compare(sql_rows, base_rows)
     top = sql_rows[(sql_rows["level"] == "sku") & (sql_rows["rank"] == 1)].sort_values("members_both", ascending=False).head(3)
     print("strongest SKU pairs:", ", ".join(f"{r.x}→{r.y} (both {r.members_both}, conf {r.confidence:.3f}, lift {r.lift:.2f})" for r in top.itertuples()))
