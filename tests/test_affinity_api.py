@@ -58,7 +58,7 @@ def test_the_cli_and_the_daily_job_rebuild_it(app, db, brand):  # noqa: F811
     result = runner.invoke(args=["loyalty", "affinity", "--top", "1"])
     assert result.exit_code == 0, result.output
     assert "3 product pairs, 2 category pairs" in result.output
-    from bot.daily import run_daily
+    from bot.jobs.daily import run_daily
 
     report = run_daily(app.extensions["loyalty"])
     assert report["affinity"] == {"sku": 6, "category": 2}
