@@ -109,6 +109,7 @@ class Settings:
     birthday_coupon_on: str = "month"
     coupon_reminder_days: int = 3
     rfm_window_days: int = 365
+    affinity_window_days: int = 365  # "members who buy X also buy Y" looks at this many days of line items
     purchase_cycle_days: int | None = None  # None: derived from the data (models.segment.purchase_cycle)
     marketing_per_week: int = 3
     quiet_hours_start: int = 21
@@ -210,6 +211,7 @@ class Settings:
             birthday_coupon_on="day" if env.get("BIRTHDAY_COUPON_ON", "").lower() == "day" else "month",
             coupon_reminder_days=int(env.get("COUPON_REMINDER_DAYS") or defaults.coupon_reminder_days),
             rfm_window_days=int(env.get("RFM_WINDOW_DAYS") or defaults.rfm_window_days),
+            affinity_window_days=max(1, int(env.get("AFFINITY_WINDOW_DAYS") or defaults.affinity_window_days)),
             purchase_cycle_days=max(1, int(env["PURCHASE_CYCLE_DAYS"])) if env.get("PURCHASE_CYCLE_DAYS") else None,
             marketing_per_week=int(env.get("MARKETING_PER_WEEK") or defaults.marketing_per_week),
             quiet_hours_start=int(env.get("QUIET_HOURS_START") or defaults.quiet_hours_start),

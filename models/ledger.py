@@ -54,7 +54,7 @@ class LedgerEntry(Base):
     staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
     api_key_id: Mapped[int | None] = mapped_column(ForeignKey("api_key.id"))
     receipt_id: Mapped[str | None] = mapped_column(String(64))
-    award_id: Mapped[int | None] = mapped_column(ForeignKey("award.id"))
+    award_id: Mapped[int | None] = mapped_column(ForeignKey("award.id"), index=True)  # a void looks its award up
     note: Mapped[str | None] = mapped_column(String(200))
     expires_at: Mapped[Timestamp | None]
     created_at: Mapped[Timestamp]

@@ -13,7 +13,7 @@ prints the claim code; the phone alone claims nothing.
                                                                        └► skip: joins without it
 
 The merge runs in the joining event's transaction under both rows' locks (the joiner's, taken by
-the event, then the pre-member's): every ledger entry, award, coupon, card reward, redemption and
+the event, then the pre-member's): every ledger entry, award (with its line items), coupon, card reward, redemption and
 tier change is re-pointed to the joiner, the better tier is kept, and the pre-member row loses
 ``joined_at`` (not its placeholder id: updating a unique column would wait for the KEY SHARE locks
 of awards being inserted for it, which wait for our lock: a deadlock): a lock on it afterwards refuses (``member_merged``, models.ledger.lock_member), so an
@@ -194,6 +194,7 @@ def _movable() -> tuple[type[Any], ...]:
     from models.correction import CorrectionRequest
     from models.coupon import Coupon
     from models.ledger import Award, LedgerEntry
+    from models.product import AwardItem
     from models.reward import Redemption, RewardGrant
     from models.tier import TierChange
     from models.claim import ClaimCode

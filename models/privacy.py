@@ -4,8 +4,8 @@
 ``erase_member`` turns the member into a tombstone under the member's row lock: personal columns
 emptied, the LINE user id replaced by ``erased:<random>`` (so the same LINE user who follows again
 is a new member), tags, conversation and queued messages removed, open coupons withdrawn. The row
-itself stays with its member number, so ledger entries, awards, coupons, referrals and campaign
-recipients keep their ``member_id``: balances, report totals and counts add up as before, and
+itself stays with its member number, so ledger entries, awards and their line items, coupons,
+referrals and campaign recipients keep their ``member_id``: balances, report totals and counts add up as before, and
 belong to nobody. An erased member earns, spends and is issued nothing (``member_erased``).
 
 The lock is ``FOR UPDATE`` (not the ledger's ``FOR NO KEY UPDATE``): the erasure rewrites a unique
@@ -90,7 +90,7 @@ def _message_texts(messages: list[dict[str, Any]]) -> list[str]:
 
 def export_data(session: Session, member_id: int, now: datetime) -> dict[str, Any]:
     """Everything held about the member: profile, consent, balances, ledger, coupons, rewards,
-    tiers, tags, referrals, follow history and the messages sent to them."""
+    what they bought (receipt line items), tiers, tags, referrals, follow history and the messages sent to them."""
     from models.campaign import MarketingSend
     from models.coupon import Coupon, CouponTemplate
     from models.ledger import LedgerEntry, balances
@@ -119,9 +119,11 @@ def export_data(session: Session, member_id: int, now: datetime) -> dict[str, An
                              .order_by(OutboxMessage.id))
     marketing = session.scalars(select(MarketingSend).where(MarketingSend.member_id == member_id).order_by(MarketingSend.id))
     follows = session.scalars(select(FollowLog).where(FollowLog.member_id == member_id).order_by(FollowLog.id))
+    from models.ledger import Award
     from models.product import AwardItem
 
-    bought = session.scalars(select(AwardItem).where(AwardItem.member_id == member_id).order_by(AwardItem.id))
+    items = session.execute(select(AwardItem, Award.receipt_id).join(Award, Award.id == AwardItem.award_id)
+                            .where(AwardItem.member_id == member_id).order_by(AwardItem.awarded_at, AwardItem.award_id, AwardItem.line_no))
     return {
         "exported_at": _iso(now),
         "profile": {
@@ -140,8 +142,9 @@ def export_data(session: Session, member_id: int, now: datetime) -> dict[str, An
         "rewards": [{"name": g.name, "issued_at": _iso(g.issued_at), "used_at": _iso(g.used_at)} for g in grants],
         "redemptions": [{"reward": name, "points": r.points, "store": stores.get(r.store_id), "at": _iso(r.created_at)}
                         for r, name in redemptions],
-        "purchases": [{"at": _iso(i.awarded_at), "store": stores.get(i.store_id), "sku": i.sku, "name": i.name, "category": i.category,
-                       "qty": i.qty, "unit_price": f"{i.unit_price:.2f}", "line_total": f"{i.line_total:.2f}"} for i in bought],
+        "purchases": [{"at": _iso(i.awarded_at), "store": stores.get(i.store_id), "receipt_id": receipt, "sku": i.sku, "name": i.name,
+                       "category": i.category, "qty": i.qty, "unit_price": f"{i.unit_price:.2f}", "line_total": f"{i.line_total:.2f}"}
+                      for i, receipt in items],
         "tier": {"current": tiers.get(member.tier_id) if member.tier_id else None, "since": _iso(member.tier_since),
                  "until": _iso(member.tier_until),
                  "history": [{"kind": c.kind, "from": tiers.get(c.from_tier_id), "to": tiers.get(c.to_tier_id), "at": _iso(c.at)}

@@ -30,8 +30,10 @@ from sqlalchemy.orm import Session
 from models.errors import DomainError, InvalidInput
 from models.ledger import Award
 from models.member import PREMEMBER_PREFIX, Member
+from models.product import AwardItem
 from models.referral import Referral
 from models.segment import CLASSES, NES, MemberStats
+from models.segment_purchase import ShareValueError, bought, category_share, parse_share
 from models.store import Store
 from models.tag import MemberTag, Tag
 from models.tier import Tier
@@ -75,7 +77,7 @@ class QueryTooSlow(DomainError):
 @dataclass(frozen=True)
 class Field:
     ops: tuple[str, ...]
-    kind: str  # int | number | date | enum | text | bool
+    kind: str  # int | number | date | enum | text | bool | share ({"category": text, "share": 0–1})
     choices: tuple[Any, ...] = ()
     bounds: tuple[int, int] | None = None
 
@@ -100,10 +102,19 @@ FIELDS: dict[str, Field] = {
     "in_line": Field(("eq",), "bool"),  # false: pre-members collecting at the counter before joining in LINE
     "referred_count": Field(("eq", "gte", "lte", "between"), "int", bounds=(0, 10**6)),
     "joined_by_referral": Field(("eq",), "bool"),
+    # what they bought (models/segment_purchase.py): the last 365 days' line items
+    "bought_category": Field(("eq", "in"), "text"),
+    "bought_sku": Field(("eq", "in"), "text"),
+    "category_share": Field(("gte", "lte"), "share"),
 }
 
 
 def _scalar(path: str, field: Field, value: Any) -> Any:
+    if field.kind == "share":
+        try:
+            return parse_share(value, MAX_TEXT)
+        except ShareValueError as exc:
+            raise RuleError(f"{path}/{exc.key}" if exc.key else path, exc.reason) from exc
     if field.kind == "int":
         if isinstance(value, bool) or not isinstance(value, int):
             raise RuleError(path, "a whole number is expected")
@@ -316,6 +327,15 @@ class Compiler:
         """Friends this member referred who completed joining (whatever happened after)."""
         joined = select(func.count(Referral.id)).where(Referral.referrer_id == Member.id, Referral.joined_at.is_not(None))
         return _compare(joined.correlate(Member).scalar_subquery(), op, value)
+
+    def _bought_category(self, op: str, value: Any) -> ColumnElement[bool]:
+        return bought(AwardItem.category, op, value, self.now)
+
+    def _bought_sku(self, op: str, value: Any) -> ColumnElement[bool]:
+        return bought(AwardItem.sku, op, value, self.now)
+
+    def _category_share(self, op: str, value: Any) -> ColumnElement[bool]:
+        return category_share(op, value, self.now)
 
     def _joined_by_referral(self, op: str, value: Any) -> ColumnElement[bool]:
         referred = exists().where(Referral.friend_id == Member.id, Referral.joined_at.is_not(None))

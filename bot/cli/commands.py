@@ -27,6 +27,7 @@ def register(app: Flask) -> None:
     from bot.cli import jobs
     from bot.jobs import member_import as member_imports
     from bot.cli import products as products_cli
+    from bot.cli import affinity as affinity_cli
     from bot.cli import richmenu as richmenu_cli
 
     jobs.register(app)
@@ -35,3 +36,4 @@ def register(app: Flask) -> None:
     credentials_cli.register(app)
     member_imports.register(app)  # loyalty import
     products_cli.register(app)  # loyalty import-products
+    affinity_cli.register(app)  # loyalty affinity

@@ -154,6 +154,9 @@ def run_daily(svc: Services, *, birthday_whole_month: bool = True, coupon_remind
     segments = run_segments(svc)
     report["segments"] = {"members_scored": segments["members_scored"], "rule_tags": segments["rule_tags"]}
     click.echo(f"{'segments':<22} {segments['members_scored']} scored")
+    from bot.cli.affinity import run_affinity
+
+    report["affinity"] = run_affinity(svc)  # "also bought" pairs kept (one SQL statement per level: bench/affinity.py)
     report["birthday_coupons"] = birthdays(svc, whole_month=birthday_whole_month)
     report["tier_changes"] = tier_periods(svc)
     report["tier_reminders"] = tier_reminders(svc)

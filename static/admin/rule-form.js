@@ -6,7 +6,8 @@
 (() => {
   const { el, t } = Admin;
   const ORDER = ['gender', 'age', 'birthday_month', 'tier', 'tag', 'rfm_class', 'nes', 'r_score', 'f_score', 'm_score', 'visits',
-    'total_spend', 'last_visit_within_days', 'last_visit_on', 'joined_on', 'store', 'reachable', 'in_line', 'referred_count', 'joined_by_referral'];
+    'total_spend', 'last_visit_within_days', 'last_visit_on', 'joined_on', 'store', 'reachable', 'in_line', 'referred_count', 'joined_by_referral',
+    'bought_category', 'bought_sku', 'category_share'];
 
   /** The choices a field offers, as [value, label]: enums, tiers, stores, small number ranges. */
   function choicesOf(name, spec, lookups) {
@@ -48,6 +49,13 @@
       const input = (v, label) => el('input', { type, value: v ?? '', 'aria-label': label || t('rule.value'), min: spec.bounds ? spec.bounds[0] : null,
         max: spec.bounds ? spec.bounds[1] : null, step: spec.kind === 'number' ? 'any' : 1, list: fieldSel.value === 'tag' ? 'ruleTags' : null });
       const op = opSel.value;
+      if (spec.kind === 'share') { // {category, share 0–1}, typed as a percentage
+        const cat = el('input', { type: 'text', value: (value && value.category) || '', 'aria-label': t('rule.category') });
+        const pct = el('input', { type: 'number', min: 0, max: 100, step: 'any', value: value && value.share != null ? Number(value.share) * 100 : '', 'aria-label': t('rule.sharePct') });
+        valueBox.replaceChildren(el('div', { class: 'between' }, cat, pct, el('span', { class: 'muted', text: '%' })));
+        read = () => (cat.value.trim() && pct.value !== '' ? { category: cat.value.trim(), share: Math.round(Number(pct.value) * 100) / 10000 } : undefined);
+        return;
+      }
       if (op === 'in' && choices) {
         const picked = new Set((value || []).map(String));
         const boxes = choices.map(([v, label]) => el('label', {}, el('input', { type: 'checkbox', value: String(v), checked: picked.has(String(v)) }), ` ${label}`));
@@ -137,6 +145,7 @@
     const spec = lookups.rule_fields[r.field];
     const choices = spec ? choicesOf(r.field, spec, lookups) : null;
     const word = (v) => { const hit = choices && choices.find(([c]) => String(c) === String(v)); return hit ? hit[1] : String(v); };
+    if (spec && spec.kind === 'share' && r.value) return `${t(`field.${r.field}`)}（${r.value.category}）${t(`op.${r.op}`)} ${Number(r.value.share) * 100}%`;
     const value = Array.isArray(r.value) ? r.value.map(word).join(r.op === 'between' ? '–' : '、') : word(r.value);
     return `${t(`field.${r.field}`)} ${t(`op.${r.op}`)} ${value}`;
   };

@@ -59,7 +59,7 @@ def _sections(data: dict, t) -> list[dict]:  # type: ignore[no-untyped-def,type-
     label = lambda key: t(f"mydata_f_{key}") if t.has(f"mydata_f_{key}") else key  # noqa: E731
     parts: list[tuple[str, object]] = [("profile", data["profile"]), ("consents", data["consents"]), ("balances", data["balances"]),
                                       ("ledger", data["ledger"]), ("coupons", data["coupons"]), ("rewards", data["rewards"]),
-                                      ("redemptions", data["redemptions"]),
+                                      ("redemptions", data["redemptions"]), ("purchases", data["purchases"]),
                                       ("tier", {k: v for k, v in data["tier"].items() if k != "history"}),
                                       ("tier_history", data["tier"]["history"]), ("tags", [{"name": n} for n in data["tags"]]),
                                       ("referrals", {k: v for k, v in data["referrals"].items() if k != "friends_referred"}),

@@ -13,6 +13,7 @@ from bot.api.openapi.imports import IMPORT_PATHS, IMPORT_SCHEMAS
 from bot.api.openapi.corrections import APPROVAL, CORRECTION_PATHS, CORRECTION_SCHEMAS, WAITING
 from bot.api.openapi.privacy import PRIVACY_PATHS, PRIVACY_SCHEMAS
 from bot.api.openapi.products import PRODUCT_PATHS, PRODUCT_SCHEMAS
+from bot.api.openapi.affinity import AFFINITY_PATHS, AFFINITY_SCHEMAS
 from bot.api.openapi.rules import RULE_SCHEMAS
 from bot.api.openapi.schemas import CAMPAIGNS, CORRECTION_422, PURCHASE_422, READ, RESPONSES, SCHEMAS, SECURITY_SCHEMES, SETTINGS, op, path_param, query_param, ref
 from bot.api.openapi.segments import SEGMENT_PATHS, SEGMENT_SCHEMAS
@@ -298,7 +299,7 @@ REFERRAL_PATHS: dict[str, Any] = {
         errors={"422": "invalid_period (details.field: from or to is not a date, or from is after to)"})},
 }
 
-PATHS: dict[str, Any] = {**COUNTER_PATHS, **SHIFT_PATHS, **CORRECTION_PATHS, **SETTINGS_PATHS, **SETTINGS_MORE_PATHS, **MEMBER_PATHS, **CAMPAIGN_PATHS, **JOURNEY_PATHS, **REFERRAL_PATHS, **CONSOLE_PATHS, **SEGMENT_PATHS, **PRIVACY_PATHS, **PRODUCT_PATHS, **IMPORT_PATHS}
+PATHS: dict[str, Any] = {**COUNTER_PATHS, **SHIFT_PATHS, **CORRECTION_PATHS, **SETTINGS_PATHS, **SETTINGS_MORE_PATHS, **MEMBER_PATHS, **CAMPAIGN_PATHS, **JOURNEY_PATHS, **REFERRAL_PATHS, **CONSOLE_PATHS, **SEGMENT_PATHS, **PRIVACY_PATHS, **PRODUCT_PATHS, **IMPORT_PATHS, **AFFINITY_PATHS}
 
 TAGS = [  # (name, description, path prefixes); the first match names an operation's group
     ("Counter", "The cashier page and POS integrations: staff token or POS key", ("/api/v1/auth", "/api/v1/me", "/api/v1/scan", "/api/v1/awards", "/api/v1/rewards",
@@ -336,7 +337,7 @@ def document() -> dict[str, Any]:
                                 "(`details.fields`: every unknown name; `details.allowed`). A NUL in a query value is 422 `invalid_query`."},
         "tags": [{"name": n, "description": d} for n, d, _ in TAGS],
         "paths": _tagged(PATHS),
-        "components": {"schemas": {**SCHEMAS, **RULE_SCHEMAS, **CONSOLE_SCHEMAS, **SETTINGS_MORE_SCHEMAS, **CORRECTION_SCHEMAS, **SEGMENT_SCHEMAS, **PRIVACY_SCHEMAS, **SHIFT_SCHEMAS, **PRODUCT_SCHEMAS, **IMPORT_SCHEMAS}, "responses": RESPONSES, "securitySchemes": SECURITY_SCHEMES},
+        "components": {"schemas": {**SCHEMAS, **RULE_SCHEMAS, **CONSOLE_SCHEMAS, **SETTINGS_MORE_SCHEMAS, **CORRECTION_SCHEMAS, **SEGMENT_SCHEMAS, **PRIVACY_SCHEMAS, **SHIFT_SCHEMAS, **PRODUCT_SCHEMAS, **IMPORT_SCHEMAS, **AFFINITY_SCHEMAS}, "responses": RESPONSES, "securitySchemes": SECURITY_SCHEMES},
     }
 
 

@@ -21,6 +21,7 @@ PRIVACY_SCHEMAS: dict[str, Any] = {
         consents={"type": "array", "items": _obj(kind={"type": "string"}, version={"type": "string"}, consented_at=TIME_OR_NULL)},
         balances=_obj(stamp={"type": "integer"}, point={"type": "integer"}),
         ledger=ROWS, coupons=ROWS, rewards=ROWS, redemptions=ROWS,
+        purchases={**ROWS, "description": "Receipt line items: at, store, receipt_id, sku, name, category, qty, unit_price, line_total"},
         tier=_obj(current=TEXT_OR_NULL, since=TIME_OR_NULL, until=TIME_OR_NULL, history=ROWS),
         tags={"type": "array", "items": {"type": "string"}},
         referrals=_obj(code=TEXT_OR_NULL, friends_referred={**ROWS, "description": "what happened to each referral, not who the friend is"},

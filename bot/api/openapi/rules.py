@@ -31,11 +31,20 @@ FIELD_DOCS = {
     "in_line": "A member in LINE (true), or a pre-member collecting at the counter by phone before joining (false).",
     "referred_count": "Friends this member referred who completed joining (referrals).",
     "joined_by_referral": "Joined through a friend's referral code.",
+    "bought_category": "Bought in (any of) these product categories in the last 365 days (line items sent with awards; voided awards' items do not count).",
+    "bought_sku": "Bought (any of) these SKUs in the last 365 days (line items sent with awards, known to the catalogue or not; voided awards' items do not count).",
+    "category_share": ("The category's share of the member's spend on line items in the last 365 days, 0–1 (line totals; at most 4 "
+                       "decimals): `{\"category\": \"烘焙\", \"share\": 0.3}` with gte is \"at least 30 % of what they spend is 烘焙\". "
+                       "A member with no line items in the window has no share: neither gte nor lte holds."),
 }
-_KIND_TEXT = {"int": "whole number", "number": "number or decimal string", "date": "date YYYY-MM-DD", "bool": "true/false", "text": "text", "enum": "one of the listed values"}
+_KIND_TEXT = {"share": "{category, share 0–1}", "int": "whole number", "number": "number or decimal string", "date": "date YYYY-MM-DD", "bool": "true/false", "text": "text", "enum": "one of the listed values"}
 
 
 def _scalar(field: Field) -> dict[str, Any]:
+    if field.kind == "share":
+        return {"type": "object", "required": ["category", "share"], "additionalProperties": False, "properties": {
+            "category": {"type": "string", "minLength": 1, "maxLength": MAX_TEXT},
+            "share": {"type": ["number", "string"], "minimum": 0, "maximum": 1, "description": "0–1, at most 4 decimals (a number or a decimal string)"}}}
     if field.kind in ("int", "number"):
         schema: dict[str, Any] = {"type": "integer"} if field.kind == "int" else {
             "type": ["number", "string"], "description": "a number, or a decimal string such as \"1500.50\""}
