@@ -1,11 +1,11 @@
 """What a campaign earned: delivery counts, coupons, revenue, and uplift against the holdout."""
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, func, literal_column, or_, select
+from sqlalchemy import ColumnElement, Subquery, and_, func, literal_column, or_, select
 from sqlalchemy.orm import Session
 
 from models.campaign import Campaign, CampaignBatch, CampaignRecipient, recipients_with_outcome
@@ -32,25 +32,42 @@ def _group_outcome(session: Session, campaign: Campaign, *, group: str, statuses
             "revenue_per_member": str(round(Decimal(revenue) / size, 2)) if size else "0"}
 
 
-def blocks(session: Session, campaign: Campaign) -> int:
-    """Members who blocked the account within 24 hours after their batch of this campaign was sent."""
+def received(*, campaign_id: int | None = None, sent_from: datetime | None = None, sent_to: datetime | None = None) -> Subquery:
+    """(campaign_id, member_id, sent_at): target members whose campaign message LINE accepted, and
+    when (their batch's time), for one campaign or every campaign, optionally sent in [sent_from, sent_to)."""
     sent_at = func.coalesce(CampaignBatch.sent_at, CampaignRecipient.sent_at)
-    received = (
-        select(CampaignRecipient.member_id, sent_at.label("sent_at"))
+    stmt = (
+        select(CampaignRecipient.campaign_id, CampaignRecipient.member_id, sent_at.label("sent_at"))
         .outerjoin(CampaignBatch, and_(CampaignBatch.campaign_id == CampaignRecipient.campaign_id,
                                        CampaignBatch.batch_no == CampaignRecipient.batch_no))
-        .where(CampaignRecipient.campaign_id == campaign.id, CampaignRecipient.group == "target",
+        .where(CampaignRecipient.group == "target",
                or_(and_(CampaignRecipient.status == "batched", CampaignBatch.status == "sent"), CampaignRecipient.status == "sent"))
-        .subquery()
     )
+    if campaign_id is not None:
+        stmt = stmt.where(CampaignRecipient.campaign_id == campaign_id)
+    if sent_from is not None:
+        stmt = stmt.where(sent_at >= sent_from)
+    if sent_to is not None:
+        stmt = stmt.where(sent_at < sent_to)
+    return stmt.subquery()
+
+
+def blocked_after(session: Session, got: Subquery) -> ColumnElement[bool]:
+    """The join condition of a FollowLog row to a ``received`` row: the member unfollowed within
+    BLOCK_WINDOW after the message. The one definition of a block caused by a campaign (the
+    report's block rate, the dashboard's blocks per campaign and per week)."""
     if session.get_bind().dialect.name == "sqlite":  # no interval arithmetic on a column: compare Julian days
-        soon = func.julianday(FollowLog.at) - func.julianday(received.c.sent_at) <= BLOCK_WINDOW.total_seconds() / 86400
+        soon = func.julianday(FollowLog.at) - func.julianday(got.c.sent_at) <= BLOCK_WINDOW.total_seconds() / 86400
     else:
-        soon = FollowLog.at <= received.c.sent_at + literal_column(f"INTERVAL '{int(BLOCK_WINDOW.total_seconds())} seconds'")
+        soon = FollowLog.at <= got.c.sent_at + literal_column(f"INTERVAL '{int(BLOCK_WINDOW.total_seconds())} seconds'")
+    return and_(FollowLog.member_id == got.c.member_id, FollowLog.kind == "unfollow", FollowLog.at >= got.c.sent_at, soon)
+
+
+def blocks(session: Session, campaign: Campaign) -> int:
+    """Members who blocked the account within 24 hours after their batch of this campaign was sent."""
+    got = received(campaign_id=campaign.id)
     return int(session.scalar(
-        select(func.count(func.distinct(FollowLog.member_id)))
-        .join(received, received.c.member_id == FollowLog.member_id)
-        .where(FollowLog.kind == "unfollow", FollowLog.at >= received.c.sent_at, soon)
+        select(func.count(func.distinct(FollowLog.member_id))).select_from(got).join(FollowLog, blocked_after(session, got))
     ) or 0)
 
 

@@ -204,6 +204,7 @@ def journey_report(session: Session, journey: Journey, *, days: int = 14) -> dic
     from sqlalchemy import DateTime, and_, type_coerce
 
     from models.coupon import Coupon
+    from models.journey_insight import describe  # it imports this module
     from models.ledger import Award
 
     by_status = dict(session.execute(select(JourneyRun.status, func.count()).where(JourneyRun.journey_id == journey.id).group_by(JourneyRun.status)).all())
@@ -226,6 +227,7 @@ def journey_report(session: Session, journey: Journey, *, days: int = 14) -> dic
         "skipped": {str(k): int(v) for k, v in reasons.items()},
         "coupons_redeemed": int(redeemed), "coupon_revenue": str(Decimal(coupon_revenue)),
         "revenue_within_days": str(Decimal(revenue or 0)), "window_days": days,
+        "line": describe(session, journey),  # LINE's opens and clicks of its unit, or why there are none
     }
 
 
