@@ -7,9 +7,10 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
+from sqlalchemy import select
 
 from bot import tasks
-from models.member import complete_join, ensure_member, record_unfollow
+from models.member import Member, complete_join, ensure_member, record_unfollow
 from tests.conftest import taipei_time
 
 pytestmark = pytest.mark.usefixtures("business_hours")
@@ -97,3 +98,28 @@ def test_block_rate_per_campaign_by_send_day_and_unfollows_per_week(client, coun
     later = board(client, counter, t + timedelta(days=3), t + timedelta(days=9))  # no campaign sent in it
     assert later["campaigns"] == [] and [wk["unfollows"] for wk in later["weeks"]] == [0, 1]
     assert later["weeks"][0]["share"] is None  # no unfollows: no share, not 0%
+
+
+def test_recipients_sent_one_by_one_by_earlier_versions_count_by_their_own_time(client, counter, db, clock, ten):
+    """Rows an earlier version wrote (status sent, their own sent_at, no batch): two send days, and
+    a holdout member who blocked is nobody's block."""
+    from models.campaign import Campaign, CampaignRecipient
+
+    day = clock.today()
+    with db.transaction() as s:
+        ids = {m.line_user_id: m.id for m in s.scalars(select(Member))}
+        s.add(Campaign(id=900, name="舊活動", kind="text", content={"text": "hi"}, holdout_pct=10, status="sent", created_at=clock.now,
+                       started_at=taipei_time(day, 10), finished_at=taipei_time(day + timedelta(days=1), 10)))
+        s.flush()
+        for i, user in enumerate(ten):
+            sent_at = taipei_time(day + timedelta(days=i // 6), 10)  # 6 on the first day, 3 the next, and one held out
+            s.add(CampaignRecipient(campaign_id=900, member_id=ids[user], group="holdout" if i == 9 else "target",
+                                    status="held" if i == 9 else "sent", sent_at=None if i == 9 else sent_at))
+    unfollow(db, ten[0], taipei_time(day, 13))
+    unfollow(db, ten[7], taipei_time(day + timedelta(days=1), 23))
+    unfollow(db, ten[9], taipei_time(day, 11))
+    clock.now = taipei_time(day + timedelta(days=3), 10)
+    got = board(client, counter, day, day + timedelta(days=2))
+    assert [(d["day"], d["sent"], d["blocked"]) for d in got["campaigns"][0]["days"]] == [
+        (day.isoformat(), 6, 1), ((day + timedelta(days=1)).isoformat(), 3, 1)]
+    assert (sum(w["unfollows"] for w in got["weeks"]), sum(w["attributed"] for w in got["weeks"])) == (3, 2)
