@@ -20,7 +20,7 @@ from models.base import Base, BigInt, Timestamp, insert_for
 from models.insight import KEEP_DAYS, LINE_DAY, PRIVACY_MINIMUM, REFRESH_HOURS
 from models.journey import KINDS, Journey, JourneyRun
 
-PURPOSE_PREFIX = "journey:"  # the outbox purpose of a journey's push (bot/journeys.py)
+PURPOSE_PREFIX = "journey:"  # the outbox purpose of a journey's push (bot/jobs/journey_runner.py)
 
 
 class JourneyInsight(Base):

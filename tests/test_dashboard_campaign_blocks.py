@@ -9,7 +9,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
-from bot import tasks
+from bot.jobs import worker as tasks
 from models.member import Member, complete_join, ensure_member, record_unfollow
 from tests.conftest import taipei_time
 

@@ -11,9 +11,9 @@ import pytest
 from linebot.v3.messaging import ApiException, PushMessageRequest, TextMessage
 from sqlalchemy import select
 
-from bot.insights import fetch_insights
-from bot.journeys import process_due
-from bot.line import LineError
+from bot.jobs.insights import fetch_insights
+from bot.jobs.journey_runner import process_due
+from bot.line.gateway import LineError
 from models.journey import KINDS
 from models.journey_insight import JourneyInsight, unit_for_journey, unit_of_purpose
 from models.member import complete_join, ensure_member

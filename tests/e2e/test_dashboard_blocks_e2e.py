@@ -9,9 +9,9 @@ from datetime import date, timedelta
 
 import pytest
 
-from bot import tasks
-from bot.insights import fetch_insights
-from bot.journeys import process_due
+from bot.jobs import worker as tasks
+from bot.jobs.insights import fetch_insights
+from bot.jobs.journey_runner import process_due
 from models.member import complete_join, ensure_member, record_unfollow
 from tests.conftest import taipei_time
 from tests.e2e.admin_helpers import expect, make_account, shoot, sign_in
