@@ -1,11 +1,11 @@
 """What a campaign earned: delivery counts, coupons, revenue, and uplift against the holdout."""
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, func, literal_column, or_, select
+from sqlalchemy import ColumnElement, Subquery, and_, func, literal_column, or_, select
 from sqlalchemy.orm import Session
 
 from models.campaign import Campaign, CampaignBatch, CampaignRecipient, recipients_with_outcome
@@ -32,25 +32,95 @@ def _group_outcome(session: Session, campaign: Campaign, *, group: str, statuses
             "revenue_per_member": str(round(Decimal(revenue) / size, 2)) if size else "0"}
 
 
-def blocks(session: Session, campaign: Campaign) -> int:
-    """Members who blocked the account within 24 hours after their batch of this campaign was sent."""
+def _accepted(status, batch_status) -> ColumnElement[bool]:  # type: ignore[no-untyped-def]
+    """A recipient's message was accepted by LINE: its batch was (or, written by earlier versions, it was)."""
+    return or_(and_(status == "batched", batch_status == "sent"), status == "sent")
+
+
+def _live(sent_from: datetime | None, sent_to: datetime | None):  # type: ignore[no-untyped-def]
+    """Campaigns that can have sent in [sent_from, sent_to): a batch is sent between its campaign's start and finish."""
+    live = select(Campaign.id).where(Campaign.started_at.is_not(None))
+    if sent_from is not None:
+        live = live.where(or_(Campaign.finished_at.is_(None), Campaign.finished_at >= sent_from))
+    if sent_to is not None:
+        live = live.where(Campaign.started_at < sent_to)
+    return live
+
+
+def received(*, campaign_id: int | None = None, sent_from: datetime | None = None, sent_to: datetime | None = None,
+             members: Any = None) -> Subquery:
+    """(campaign_id, member_id, sent_at): target members whose campaign message LINE accepted, and
+    when (their batch's time), for one campaign or every campaign, optionally sent in [sent_from,
+    sent_to) and only of ``members`` (a select of member ids: who unfollowed, say)."""
     sent_at = func.coalesce(CampaignBatch.sent_at, CampaignRecipient.sent_at)
-    received = (
-        select(CampaignRecipient.member_id, sent_at.label("sent_at"))
+    stmt = (
+        select(CampaignRecipient.campaign_id, CampaignRecipient.member_id, sent_at.label("sent_at"))
         .outerjoin(CampaignBatch, and_(CampaignBatch.campaign_id == CampaignRecipient.campaign_id,
                                        CampaignBatch.batch_no == CampaignRecipient.batch_no))
-        .where(CampaignRecipient.campaign_id == campaign.id, CampaignRecipient.group == "target",
-               or_(and_(CampaignRecipient.status == "batched", CampaignBatch.status == "sent"), CampaignRecipient.status == "sent"))
+        .where(CampaignRecipient.group == "target", _accepted(CampaignRecipient.status, CampaignBatch.status))
+    )
+    if campaign_id is not None:
+        stmt = stmt.where(CampaignRecipient.campaign_id == campaign_id)
+    if members is not None:
+        stmt = stmt.where(CampaignRecipient.member_id.in_(members))
+    if sent_from is not None or sent_to is not None:
+        stmt = stmt.where(CampaignRecipient.campaign_id.in_(_live(sent_from, sent_to)))
+        if sent_from is not None:
+            stmt = stmt.where(sent_at >= sent_from)
+        if sent_to is not None:
+            stmt = stmt.where(sent_at < sent_to)
+    return stmt.subquery()
+
+
+def sent_per_batch(*, sent_from: datetime, sent_to: datetime) -> Subquery:
+    """(campaign_id, sent_at, members): ``received`` counted per batch (and per send of recipients
+    written by earlier versions), for campaigns that sent in [sent_from, sent_to): the recipients are
+    counted before their batch is joined, so a campaign to a million members is a million index rows
+    counted, not a million joins."""
+    counted = (
+        select(CampaignRecipient.campaign_id, CampaignRecipient.batch_no, CampaignRecipient.status,
+               CampaignRecipient.sent_at, func.count().label("members"))
+        .where(CampaignRecipient.group == "target", CampaignRecipient.status.in_(("batched", "sent")),
+               CampaignRecipient.campaign_id.in_(_live(sent_from, sent_to)))
+        .group_by(CampaignRecipient.campaign_id, CampaignRecipient.batch_no, CampaignRecipient.status, CampaignRecipient.sent_at)
         .subquery()
     )
+    sent_at = func.coalesce(CampaignBatch.sent_at, counted.c.sent_at)
+    return (
+        select(counted.c.campaign_id, sent_at.label("sent_at"), counted.c.members)
+        .select_from(counted)
+        .outerjoin(CampaignBatch, and_(CampaignBatch.campaign_id == counted.c.campaign_id, CampaignBatch.batch_no == counted.c.batch_no))
+        .where(_accepted(counted.c.status, CampaignBatch.status), sent_at >= sent_from, sent_at < sent_to)
+        .subquery()
+    )
+
+
+def unfollowed(*, since: datetime | None = None, before: datetime | None = None):  # type: ignore[no-untyped-def]
+    """The members who unfollowed in [since, before): what ``received(members=…)`` narrows to."""
+    stmt = select(FollowLog.member_id).where(FollowLog.kind == "unfollow")
+    if since is not None:
+        stmt = stmt.where(FollowLog.at >= since)
+    if before is not None:
+        stmt = stmt.where(FollowLog.at < before)
+    return stmt
+
+
+def blocked_after(session: Session, got: Subquery) -> ColumnElement[bool]:
+    """The join condition of a FollowLog row to a ``received`` row: the member unfollowed within
+    BLOCK_WINDOW after the message. The one definition of a block caused by a campaign (the
+    report's block rate, the dashboard's blocks per campaign and per week)."""
     if session.get_bind().dialect.name == "sqlite":  # no interval arithmetic on a column: compare Julian days
-        soon = func.julianday(FollowLog.at) - func.julianday(received.c.sent_at) <= BLOCK_WINDOW.total_seconds() / 86400
+        soon = func.julianday(FollowLog.at) - func.julianday(got.c.sent_at) <= BLOCK_WINDOW.total_seconds() / 86400
     else:
-        soon = FollowLog.at <= received.c.sent_at + literal_column(f"INTERVAL '{int(BLOCK_WINDOW.total_seconds())} seconds'")
+        soon = FollowLog.at <= got.c.sent_at + literal_column(f"INTERVAL '{int(BLOCK_WINDOW.total_seconds())} seconds'")
+    return and_(FollowLog.member_id == got.c.member_id, FollowLog.kind == "unfollow", FollowLog.at >= got.c.sent_at, soon)
+
+
+def blocks(session: Session, campaign: Campaign) -> int:
+    """Members who blocked the account within 24 hours after their batch of this campaign was sent."""
+    got = received(campaign_id=campaign.id, members=unfollowed(since=campaign.started_at) if campaign.started_at else None)
     return int(session.scalar(
-        select(func.count(func.distinct(FollowLog.member_id)))
-        .join(received, received.c.member_id == FollowLog.member_id)
-        .where(FollowLog.kind == "unfollow", FollowLog.at >= received.c.sent_at, soon)
+        select(func.count(func.distinct(FollowLog.member_id))).select_from(got).join(FollowLog, blocked_after(session, got))
     ) or 0)
 
 

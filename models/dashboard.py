@@ -120,6 +120,8 @@ def dashboard(session: Session, *, start: date, end: date, now: datetime) -> dic
         .group_by(Store.code, Store.name).order_by(func.count(Award.id).desc()).limit(10))]
     setting = get_setting(session)
     revenue = session.scalar(select(func.coalesce(func.sum(Award.amount), 0)).where(Award.created_at >= lo, Award.created_at < hi)) or 0
+    from models.campaign_blocks import campaign_blocks  # it builds on this module's taipei_day
+
     return {
         "period": {"from": start.isoformat(), "to": end.isoformat()},
         "members": {"total": int(total), "reachable": int(reachable), "new": int(new), "new_reachable": int(new_reachable), "friends": int(friends),
@@ -143,4 +145,5 @@ def dashboard(session: Session, *, start: date, end: date, now: datetime) -> dic
                      "high": {"r": setting.r_mode, "f": setting.f_mode, "m": setting.m_mode}, "hints": hints_of(setting)},
         "trend": trend,
         "top_stores": stores,
+        "campaign_blocks": campaign_blocks(session, start=start, end=end, now=now),
     }

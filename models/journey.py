@@ -201,6 +201,10 @@ def recent_marketing(session: Session, member_id: int, now: datetime) -> int:
 def journey_report(session: Session, journey: Journey, *, days: int = 14) -> dict[str, Any]:
     from sqlalchemy import DateTime, and_, type_coerce
 
+    from models.coupon import Coupon
+    from models.journey_insight import describe  # it imports this module
+    from models.ledger import Award
+
     by_status = dict(session.execute(select(JourneyRun.status, func.count()).where(JourneyRun.journey_id == journey.id).group_by(JourneyRun.status)).all())
     reasons = dict(session.execute(select(JourneyRun.skip_reason, func.count()).where(
         JourneyRun.journey_id == journey.id, JourneyRun.status == "skipped").group_by(JourneyRun.skip_reason)).all())
@@ -221,6 +225,7 @@ def journey_report(session: Session, journey: Journey, *, days: int = 14) -> dic
         "skipped": {str(k): int(v) for k, v in reasons.items()},
         "coupons_redeemed": int(redeemed), "coupon_revenue": str(Decimal(coupon_revenue)),
         "revenue_within_days": str(Decimal(revenue or 0)), "window_days": days,
+        "line": describe(session, journey),  # LINE's opens and clicks of its unit, or why there are none
     }
 
 

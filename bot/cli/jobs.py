@@ -6,7 +6,7 @@
     flask --app bot loyalty campaigns send the campaigns that are due
     flask --app bot loyalty daily     all of the day's work (bot/jobs/daily.py): segments first, then birthdays, tiers,
                                       coupons, expiry, journeys, due campaigns and the outbox
-    flask --app bot loyalty insights  LINE's opens and clicks for recent campaigns (bot/jobs/insights.py)
+    flask --app bot loyalty insights  LINE's opens and clicks for recent campaigns and journeys (bot/jobs/insights.py)
 """
 from __future__ import annotations
 
@@ -104,7 +104,7 @@ def register(app: Flask) -> None:
 
     @group.command("insights")
     def insights_cmd() -> None:
-        """Fetch LINE's opens and clicks for campaigns of the last 30 days (each at most every 12 hours)."""
+        """Fetch LINE's opens and clicks for campaigns and journeys that sent in the last 30 days (each at most every 12 hours)."""
         from bot.jobs.insights import fetch_insights
 
         result = fetch_insights(services())

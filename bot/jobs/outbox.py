@@ -18,6 +18,7 @@ from handlers.stamps import award_messages, redemption_messages
 from models import outbox
 from models.checkout import Checkout
 from models.guard import broken
+from models.journey_insight import unit_of_purpose
 from models.member import Member
 from models.store import Store
 
@@ -91,7 +92,7 @@ def deliver(svc: Services, ids: list[int] | None = None, limit: int = 100) -> di
                 elif purpose == outbox.RICHMENU:
                     svc.line.link_rich_menu(user_id, payload[0]["richMenuId"])
                 else:
-                    svc.line.push(user_id, [RawMessage.of(m) for m in payload], retry_key=retry_key)
+                    svc.line.push(user_id, [RawMessage.of(m) for m in payload], retry_key=retry_key, unit=unit_of_purpose(purpose))
             except LineError as exc:
                 error = exc
         with svc.db.transaction() as session:

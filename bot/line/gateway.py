@@ -61,6 +61,7 @@ class UnitStatistics:
     unique_clicks: int | None
     unique_media_played: int | None
     clicks: list[dict[str, Any]] = field(default_factory=list)
+    impressions: int | None = None  # times the first bubble was shown (LINE's messages[seq 1].impression)
 
 
 def _wrap(exc: ApiException | InsightApiException) -> LineError:
@@ -123,11 +124,13 @@ class LineGateway:
         except ApiException as exc:
             raise _wrap(exc) from exc
 
-    def push(self, to: str, messages: Sequence[Message], *, retry_key: str | None = None) -> str:
+    def push(self, to: str, messages: Sequence[Message], *, retry_key: str | None = None, unit: str | None = None) -> str:
+        """``unit``: the custom aggregation unit LINE counts opens and clicks under (one per journey)."""
         retry_key = retry_key or str(uuid.uuid4())
         try:
             self.api.push_message(
-                PushMessageRequest(to=to, messages=list(messages)), x_line_retry_key=retry_key
+                PushMessageRequest(to=to, messages=list(messages), custom_aggregation_units=[unit] if unit else None),
+                x_line_retry_key=retry_key,
             )
         except ApiException as exc:
             if exc.status == 409:  # already accepted under this retry key
@@ -154,7 +157,9 @@ class LineGateway:
             raise _wrap(exc) from exc
         overview = got.overview
         clicks = [{"url": c.url, "clicks": c.click, "unique_clicks": c.unique_click} for c in got.clicks or []]
-        return UnitStatistics(overview.unique_impression, overview.unique_click, overview.unique_media_played, clicks)
+        first = next((m for m in got.messages or [] if m.seq == 1), None)
+        return UnitStatistics(overview.unique_impression, overview.unique_click, overview.unique_media_played, clicks,
+                              impressions=first.impression if first else None)
 
     def quota(self) -> tuple[int | None, int]:
         """(monthly limit or None when unlimited, messages used this month)."""

@@ -85,5 +85,35 @@
     }, { label, size: 'tall' });
   }
 
-  Admin.charts = { PALETTE, NES_COLOURS, bars, doughnut, trend, mount };
+  /** Rates (0–1) per day, one line of points per series (null: no point that day); `tip(series, i)` adds words to a point's tooltip. */
+  function rates(days, series, { label, tip } = {}) {
+    return mount({
+      type: 'line',
+      data: {
+        labels: days,
+        datasets: series.map((s, i) => ({ label: s.label, data: s.data.map((v) => (v == null ? null : v * 100)), borderColor: s.colour || PALETTE[i % PALETTE.length],
+          backgroundColor: s.colour || PALETTE[i % PALETTE.length], spanGaps: true, pointRadius: 5, pointHoverRadius: 7, borderWidth: 2, tension: 0 })),
+      },
+      options: {
+        interaction: { mode: 'nearest', intersect: true },
+        plugins: { tooltip: { callbacks: { label: (c) => ` ${c.dataset.label}: ${Admin.fmt.pct(c.raw / 100)}${tip ? ` ${tip(c.datasetIndex, c.dataIndex)}` : ''}` } } },
+        scales: { x: { ...noGrid, ticks: { maxTicksLimit: 10, maxRotation: 0 } }, y: axis({ ticks: { callback: (v) => `${v}%` } }) },
+      },
+    }, { label, size: 'tall' });
+  }
+
+  /** Stacked bars: series = [{label, data, colour}]; `format(i)` is the tooltip's footer for a bar. */
+  function stacked(labels, series, { label, format } = {}) {
+    return mount({
+      type: 'bar',
+      data: { labels, datasets: series.map((s) => ({ label: s.label, data: s.data, backgroundColor: s.colour, borderRadius: 4, maxBarThickness: 42 })) },
+      options: {
+        interaction: { mode: 'index', intersect: false },
+        plugins: { tooltip: { callbacks: { label: (c) => ` ${c.dataset.label}: ${Admin.fmt.num(c.raw)}`, footer: (items) => (format && items.length ? format(items[0].dataIndex) : '') } } },
+        scales: { x: { ...noGrid, stacked: true }, y: axis({ stacked: true }) },
+      },
+    }, { label, size: 'tall' });
+  }
+
+  Admin.charts = { PALETTE, NES_COLOURS, bars, doughnut, trend, rates, stacked, mount };
 })();

@@ -1,5 +1,5 @@
 /* 儀表板: GET /api/v1/admin/dashboard for a period (kept in the URL: ?from=…&to=…), as KPI tiles
- * and charts: trend, gender, age, visit frequency, the RFM grid (with rfm-settings.js: when it was
+ * and charts: trend, blocks caused by campaigns (dashboard-blocks.js), gender, age, visit frequency, the RFM grid (with rfm-settings.js: when it was
  * computed, the rule for "high", the action hints), the NES funnel and top stores. */
 'use strict';
 (() => {
@@ -91,6 +91,7 @@
         { label: t('dash.series.new'), data: d.trend.map((r) => r.new_members), colour: '#3d7bd9', bar: true },
         { label: t('dash.series.revenue'), data: d.trend.map((r) => Number(r.revenue)), colour: '#06c755', right: true, money: true },
       ], { label: t('dash.trend') }))));
+    main.append(el('div', { class: 'grid', style: 'margin-bottom:18px' }, Admin.campaignBlocksCard(d)));
 
     const genders = Object.entries(d.gender).sort((a, b) => b[1] - a[1]);
     const ages = inOrder(d.age, AGES);

@@ -24,6 +24,18 @@
     return text.replace(/\{\{|\}\}|\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (m, key) => (m === '{{' ? '{' : m === '}}' ? '}' : key in values ? values[key] : m));
   }
 
+  /** LINE's statistics for the journey's unit: impressions, opens and clicks (with their rates), a
+   * count LINE withheld named as "under 20", or why there are none yet (report.line.note). */
+  function lineStats(line) {
+    const day = (iso) => fmt.date(`${iso}T12:00:00+08:00`);
+    const count = (n, rate) => (n == null ? t('set.journey.line.withheld') : rate == null ? fmt.num(n) : t('set.journey.line.rate', { n: fmt.num(n), p: fmt.pct(rate) }));
+    const words = line.unique_impressions == null && line.note ? t(`set.journey.line.${line.note}`)
+      : t('set.journey.line.fetched', { from: day(line.period.from), to: day(line.period.to), n: fmt.num(line.recipients),
+        imp: count(line.impressions), open: count(line.unique_impressions, line.open_rate), click: count(line.unique_clicks, line.click_rate) });
+    return el('p', { class: 'muted journey-line', style: 'font-size:13px', 'data-note': line.note || 'fetched', text: words,
+      title: line.fetched_at ? t('camp.line.fetched', { when: fmt.time(line.fetched_at) }) : null });
+  }
+
   function journeyCard(j, lookups, editable, cycle, sample) {
     const on = el('input', { type: 'checkbox', checked: j.enabled, disabled: !editable });
     const text = el('textarea', { name: 'text', maxLength: 1000, disabled: !editable, value: j.text });
@@ -60,6 +72,7 @@
           el('label', { class: 'field' }, usesDays ? t('set.journey.daysBefore') : t('set.journey.delay'), timing)),
         targets ? targets.node : null,
         el('p', { class: 'muted', style: 'font-size:13px', text: t('set.journey.report', { triggered: fmt.num(r.triggered), sent: fmt.num(r.sent), skipped: fmt.num(skipped), revenue: fmt.money(r.revenue_within_days) }) }),
+        r.line ? lineStats(r.line) : null,
         editable ? el('div', {}, el('button', { class: 'primary', type: 'submit', text: t('common.save') })) : null));
   }
 

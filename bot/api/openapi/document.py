@@ -223,8 +223,11 @@ MEMBER_PATHS: dict[str, Any] = {
         description=("Members (total, reachable, new, new_reachable: joined in the period and not blocking the account), visitors, regulars (2+ visits in the period), returning rate (visitors with 2+ visits "
                      "up to the period's end: again in it, or before it), block rate (members who blocked in the period ÷ members who were "
                      "friends at some point of it; `blocked_now` is today's count), revenue, distributions by gender, age and visit frequency, the RFM grid, the NES funnel, "
-                     "a day-by-day trend (new members, visits, revenue), the top stores, and `segments`: when they were computed, the rule "
-                     "for high per dimension and the action hint per class."),
+                     "a day-by-day trend (new members, visits, revenue), the top stores, `segments`: when they were computed, the rule "
+                     "for high per dimension and the action hint per class, and `campaign_blocks`: per campaign that sent in the period, "
+                     "per Taipei send day, the members sent to, those who blocked within 24 hours of the message (the campaign report's rule), "
+                     "the rate and whether the 24 hours are over (`settled`); and per Monday–Sunday week (clipped to the period) the "
+                     "unfollows and how many came within 24 hours of any campaign's message (`share`: null without unfollows)."),
         errors={"422": "invalid_period (dates like 2026-11-01, from ≤ to, at most a year)"})},
 }
 

@@ -428,7 +428,19 @@ JOURNEY_SCHEMAS: dict[str, Any] = {
                                             "(no longer in the tier the message is about)")},
         coupons_redeemed={"type": "integer", "description": "The journey's coupons redeemed within window_days after their message"},
         coupon_revenue={**MONEY, "description": "Purchase amounts entered when those coupons were redeemed"},
-        revenue_within_days={**MONEY, "description": "NT$ members spent within window_days after a message"}, window_days={"type": "integer"}),
+        revenue_within_days={**MONEY, "description": "NT$ members spent within window_days after a message"}, window_days={"type": "integer"},
+        line=_obj(
+            doc=("LINE's statistics for the journey's aggregation unit (journey_<kind>) over `period` (LINE's UTC+9 days: the last 31 at most), "
+                 "fetched by the insights job at most every 12 hours. Any count is null when LINE withholds it (under 20 users), never 0"),
+            unit={"type": "string"}, impressions={"type": ["integer", "null"], "description": "Times the message was shown"},
+            unique_impressions={"type": ["integer", "null"]}, unique_clicks={"type": ["integer", "null"]},
+            clicks={"type": "array", "items": {"type": "object"}, "description": "Per URL: url, clicks, unique_clicks (null under 20 users)"},
+            recipients={"type": ["integer", "null"], "description": "Members the journey sent to in the period (the rates' denominator)"},
+            open_rate={"type": ["number", "null"]}, click_rate={"type": ["number", "null"]},
+            period={"type": ["object", "null"]}, fetched_at=TIME_OR_NULL,
+            note={"type": ["string", "null"], "enum": [None, "not_fetched", "too_few_recipients", "below_minimum", "error"], "description": (
+                "not_fetched: LINE's figures come hours after sending and the job has not asked yet; too_few_recipients: under 20 members "
+                "received it in the period, so LINE shows no count; below_minimum: fewer than 20 users opened it; error: the call failed")})),
     "JourneyList": _obj(["journeys", "purchase_cycle"], purchase_cycle=PURCHASE_CYCLE, journeys={"type": "array", "items": {"allOf": [ref("Journey"), _obj(["report"], report=ref("JourneyReport"))]}}),
 }
 

@@ -75,6 +75,9 @@ class DeliveryMixin:
     # -- delivery ------------------------------------------------------------------
     def _deliver(self, rec: Record, kind: str, to: list[str]) -> tuple[int, Any] | None:
         """Charge quota and store the delivery; returns an error response or None."""
+        refused = self._check_units(rec)  # type: ignore[attr-defined]  (InsightMixin)
+        if refused is not None:
+            return refused
         messages = (rec.json or {}).get("messages", [])
         charged = len(set(to)) if kind != "reply" else 0
         with self._lock:

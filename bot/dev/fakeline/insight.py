@@ -1,11 +1,14 @@
 """Statistics per aggregation unit (``customAggregationUnits`` on push and multicast) in the fake
 LINE server, with LINE's rules: counts under 20 users are null (privacy), the period is at most
-31 days and ``to`` is not before ``from``. Tests say who opened or clicked (``open_unit``,
-``click_unit``); only recipients of the unit count. The fake does not age its statistics by
-day: every delivery of the unit counts, whatever the period asked (LINE's days are UTC+9 and
-the app's clock is not the fake's)."""
+31 days and ``to`` is not before ``from``; a push or multicast names at most one unit, of 1 to 30
+characters of [a-zA-Z0-9_] (the spec says so for multicast only; LINE's reference says it for push
+too). Tests say who opened or clicked (``open_unit``, ``click_unit``); only recipients of the unit
+count, and a count shown needs 20 users behind it (30 views by 15 users is null, as LINE does).
+The fake does not age its statistics by day: every delivery of the unit counts, whatever the
+period asked (LINE's days are UTC+9 and the app's clock is not the fake's)."""
 from __future__ import annotations
 
+import re
 import threading
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -17,6 +20,7 @@ if TYPE_CHECKING:
 
 PRIVACY_MINIMUM = 20  # LINE shows null for an aggregated count below this
 MAX_PERIOD_DAYS = 31
+UNIT_NAME = re.compile(r"[a-zA-Z0-9_]{1,30}")
 
 
 class InsightMixin:
@@ -25,10 +29,18 @@ class InsightMixin:
     def _reset_insight(self) -> None:
         self._units: dict[str, dict[str, Any]] = {}
 
+    def _check_units(self, rec: Record) -> tuple[int, Any] | None:
+        units = (rec.json or {}).get("customAggregationUnits")
+        if units is None:
+            return None
+        if not isinstance(units, list) or len(units) > 1 or any(not isinstance(u, str) or not UNIT_NAME.fullmatch(u) for u in units):
+            return 400, {"message": "customAggregationUnits: at most 1 unit name of 1-30 characters [a-zA-Z0-9_]"}
+        return None
+
     def _record_units(self, rec: Record, to: list[str]) -> None:
         for unit in (rec.json or {}).get("customAggregationUnits") or []:
             with self._lock:
-                entry = self._units.setdefault(unit, {"to": set(), "opened": set(), "clicks": {}})
+                entry = self._units.setdefault(unit, {"to": set(), "opened": set(), "views": 0, "clicks": {}})
                 entry["to"].update(to)
 
     # -- test helpers --------------------------------------------------------------
@@ -37,15 +49,19 @@ class InsightMixin:
             return set(self._units.get(unit, {}).get("to", set()))
 
     def open_unit(self, unit: str, users: list[str]) -> None:
-        """These recipients opened the unit's message (others are ignored, as LINE would)."""
+        """These recipients opened the unit's message, once each time they are named (others are
+        ignored, as LINE would)."""
         with self._lock:
             entry = self._units[unit]
-            entry["opened"].update(u for u in users if u in entry["to"])
+            mine = [u for u in users if u in entry["to"]]
+            entry["opened"].update(mine)
+            entry["views"] += len(mine)
 
     def click_unit(self, unit: str, url: str, users: list[str]) -> None:
         with self._lock:
             entry = self._units[unit]
             mine = [u for u in users if u in entry["to"]]
+            entry["views"] += len([u for u in mine if u not in entry["opened"]])  # a click needs the message seen
             entry["opened"].update(mine)
             entry["clicks"].setdefault(url, []).extend(mine)
 
@@ -59,18 +75,19 @@ class InsightMixin:
         if last < first or last - first > timedelta(days=MAX_PERIOD_DAYS - 1):
             return 400, {"message": f"The period is at most {MAX_PERIOD_DAYS} days, and to is not before from"}
         with self._lock:
-            entry = self._units.get(rec.query["customAggregationUnit"], {"to": set(), "opened": set(), "clicks": {}})
+            entry = self._units.get(rec.query["customAggregationUnit"], {"to": set(), "opened": set(), "views": 0, "clicks": {}})
             opened = len(entry["opened"])
             clicked = {u for users in entry["clicks"].values() for u in users}
-            clicks = [{"seq": 1, "url": url, "click": _shown(len(users)), "uniqueClick": _shown(len(set(users))),
+            clicks = [{"seq": 1, "url": url, "click": _shown(len(users), len(set(users))), "uniqueClick": _shown(len(set(users))),
                        "uniqueClickOfRequest": None} for url, users in entry["clicks"].items()]
         return 200, {
             "overview": {"uniqueImpression": _shown(opened), "uniqueClick": _shown(len(clicked)),
                          "uniqueMediaPlayed": None, "uniqueMediaPlayed100Percent": None},
-            "messages": [{"seq": 1, "impression": _shown(opened), "uniqueImpression": _shown(opened)}],
+            "messages": [{"seq": 1, "impression": _shown(entry["views"], opened), "uniqueImpression": _shown(opened)}],
             "clicks": clicks,
         }
 
 
-def _shown(count: int) -> int | None:
-    return count if count >= PRIVACY_MINIMUM else None
+def _shown(count: int, users: int | None = None) -> int | None:
+    """LINE's privacy rule: null under 20, and null when fewer than 20 users are behind the count."""
+    return count if count >= PRIVACY_MINIMUM and (users if users is not None else count) >= PRIVACY_MINIMUM else None
