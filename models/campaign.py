@@ -2,11 +2,13 @@
 
 Sending is a resumable state machine kept in the database:
     draft → scheduled → sending → sent      (or cancelled)
-Recipients are written once, in one statement (holdout chosen by a stable hash, the frequency
-cap applied, batches of at most 500 numbered), every batch gets its X-Line-Retry-Key *before*
-anything is sent, and a batch is marked sent only after LINE accepted it (its recipients'
-outcome is the batch's). A worker killed at any point resumes with the same batches and keys;
-LINE answers 409 to a key it already accepted, so no member gets a batch twice.
+Recipients are written once, in chunks in member order (one INSERT … SELECT each: holdout chosen
+by a stable hash, the frequency cap applied, batches of at most 500 numbered), every batch gets its
+X-Line-Retry-Key in the chunk's transaction, *before* it can be sent, and a batch is marked sent
+only after LINE accepted it (its recipients' outcome is the batch's). The primary keys say that a
+member is a campaign's recipient once, in one batch. A worker killed at any point resumes with the
+same batches and keys and writes the rest of the audience after the last member written; LINE
+answers 409 to a key it already accepted, so no member gets a batch twice.
 """
 from __future__ import annotations
 
@@ -26,6 +28,7 @@ from models.segment_rules import compile_rule
 
 KINDS = ("text", "image", "flex", "coupon_offer")
 BATCH_SIZE = 500
+CHUNK_BATCHES = 20  # the most batches one chunk of recipients fills (materialize_chunk): 10,000 members
 
 
 class Campaign(Base):
@@ -46,6 +49,7 @@ class Campaign(Base):
     started_at: Mapped[Timestamp | None]
     finished_at: Mapped[Timestamp | None]
     stats_computed_at: Mapped[Timestamp | None]  # when the member stats its audience was chosen on were computed
+    materialized_at: Mapped[Timestamp | None]  # when the last of its recipients were written (None: more to write)
 
 
 class CampaignRecipient(Base):
@@ -210,52 +214,57 @@ def due_campaigns(session: Session, now: datetime) -> list[int]:
     ).order_by(Campaign.id)))
 
 
-def _capped_members(now: datetime, per_week: int):  # type: ignore[no-untyped-def]
-    """Members who already got ``per_week`` marketing messages in the last 7 days."""
-    return (
-        select(MarketingSend.member_id)
-        .where(MarketingSend.sent_at > now - timedelta(days=7))
-        .group_by(MarketingSend.member_id)
-        .having(func.count() >= per_week)
-    )
+def _capped(ids, now: datetime, per_week: int):  # type: ignore[no-untyped-def]
+    """Whether the member already got ``per_week`` marketing messages in the last 7 days: a count
+    per member on the (member_id, sent_at) index, so a chunk of the audience costs its own size."""
+    sends = (select(func.count()).select_from(MarketingSend)
+             .where(MarketingSend.member_id == ids.c.id, MarketingSend.sent_at > now - timedelta(days=7)).scalar_subquery())
+    return sends >= per_week
 
 
 def materialized(session: Session, campaign_id: int) -> bool:
-    """Whether the campaign's recipients were written (its audience is chosen once)."""
+    """Whether the campaign's recipients started being written (its audience is chosen once)."""
     return session.scalar(select(CampaignRecipient.member_id).where(CampaignRecipient.campaign_id == campaign_id).limit(1)) is not None
 
 
-def materialize(session: Session, campaign: Campaign, now: datetime, *, per_week: int | None = None) -> int:
-    """Write the recipients once, in one statement, each with its fate: held out (a stable
+def materialize_chunk(session: Session, campaign: Campaign, *, now: datetime, batches: int, per_week: int | None = None) -> int:
+    """Write the next recipients of the audience, in member order after the last one written: as
+    many as fill ``batches`` batches of BATCH_SIZE, each with its fate, held out (a stable
     pseudo-random share of the target), skipped over the frequency cap (``per_week``; held-out
-    members are not counted as capped), or batched: numbered in member order into batches of at
-    most 500; then give every batch its retry key. All before anything is sent, in the caller's
-    transaction, so a resumed campaign finds the same batches and keys. Returns the batches made."""
-    if materialized(session, campaign.id):
+    members are not counted as capped) or batched, numbered after the last batch; then give every
+    new batch its retry key. The caller commits: a committed chunk's batches can be sent while the
+    next is written, and a resumed campaign carries on after the last committed member with the
+    same batches and keys. The audience is the one at the campaign's start (``started_at``). When
+    the audience is exhausted, ``materialized_at`` is set (``now``). Returns the batches made.
+    Callers hold the campaign row's lock (``get_campaign(lock=True)``): chunks are written one at a time."""
+    if campaign.materialized_at is not None:
         return 0
-    ids = audience(session, campaign, now).subquery()
+    at = campaign.started_at or now
+    after = session.scalar(select(func.max(CampaignRecipient.member_id)).where(CampaignRecipient.campaign_id == campaign.id)) or 0
+    base = session.scalar(select(func.max(CampaignBatch.batch_no)).where(CampaignBatch.campaign_id == campaign.id)) or 0
+    ids = audience(session, campaign, at).where(Member.id > after).subquery()
     held = (ids.c.id * 2654435761 + campaign.id * 40503) % 100 < campaign.holdout_pct
-    if per_week is None:
-        people = select(ids.c.id.label("member_id"), held.label("held"), false().label("capped"))
-    else:
-        capped = _capped_members(now, per_week).subquery()
-        people = select(ids.c.id.label("member_id"), held.label("held"), capped.c.member_id.is_not(None).label("capped")).select_from(
-            ids.outerjoin(capped, capped.c.member_id == ids.c.id))
-    people = people.subquery("people")  # each member's facts once, however often they are used below
+    capped = false() if per_week is None else _capped(ids, at, per_week)
+    people = select(ids.c.id.label("member_id"), held.label("held"), capped.label("capped")).subquery("people")
     fate = case((people.c.held, literal("held")), (people.c.capped, literal("skipped")), else_=literal("batched"))
+    # the last member of this chunk: the one who fills its last batch (None: the rest of the audience fits)
+    last = session.scalar(select(people.c.member_id).where(fate == "batched").order_by(people.c.member_id)
+                          .offset(batches * BATCH_SIZE - 1).limit(1))
     order = func.row_number().over(partition_by=fate, order_by=people.c.member_id)
     rows = select(
         literal(campaign.id), people.c.member_id,
         case((people.c.held, literal("holdout")), else_=literal("target")),
         fate,
         case((fate == "skipped", literal("capped"))),
-        case((fate == "batched", (order - 1).self_group().op("/", return_type=Integer)(BATCH_SIZE) + 1)),  # integer division on both databases
+        case((fate == "batched", (order - 1).self_group().op("/", return_type=Integer)(BATCH_SIZE) + 1 + base)),  # integer division on both databases
     )
+    if last is not None:
+        rows = rows.where(people.c.member_id <= last)
     cols = ["campaign_id", "member_id", "group", "status", "skip_reason", "batch_no"]
     session.execute(insert(CampaignRecipient).from_select(cols, rows))
     sizes = session.execute(
         select(CampaignRecipient.batch_no, func.count())
-        .where(CampaignRecipient.campaign_id == campaign.id, CampaignRecipient.status == "batched")
+        .where(CampaignRecipient.campaign_id == campaign.id, CampaignRecipient.batch_no > base)
         .group_by(CampaignRecipient.batch_no).order_by(CampaignRecipient.batch_no)
     ).all()
     if sizes:
@@ -263,11 +272,26 @@ def materialize(session: Session, campaign: Campaign, now: datetime, *, per_week
             {"campaign_id": campaign.id, "batch_no": no, "retry_key": str(uuid.uuid4()), "status": "pending", "attempts": 0, "size": size}
             for no, size in sizes
         ])
+    if last is None:
+        campaign.materialized_at = now
+    session.flush()
     return len(sizes)
 
 
-def pending_batches(session: Session, campaign_id: int) -> list[CampaignBatch]:
-    return list(session.scalars(select(CampaignBatch).where(CampaignBatch.campaign_id == campaign_id, CampaignBatch.status == "pending").order_by(CampaignBatch.batch_no)))
+def materialize(session: Session, campaign: Campaign, now: datetime, *, per_week: int | None = None) -> int:
+    """Write all the recipients at once, in the caller's transaction (materialize_chunk until the
+    audience is exhausted); the sender writes them chunk by chunk instead. Returns the batches made."""
+    made = 0
+    while campaign.materialized_at is None:
+        made += materialize_chunk(session, campaign, now=now, batches=CHUNK_BATCHES, per_week=per_week)
+    return made
+
+
+def pending_batches(session: Session, campaign_id: int, *, after: int = 0, limit: int | None = None) -> list[CampaignBatch]:
+    """Batches still to send in batch order; ``after`` a batch number and ``limit`` page through them."""
+    return list(session.scalars(select(CampaignBatch).where(
+        CampaignBatch.campaign_id == campaign_id, CampaignBatch.status == "pending", CampaignBatch.batch_no > after,
+    ).order_by(CampaignBatch.batch_no).limit(limit)))
 
 
 def batch_users(session: Session, campaign_id: int, batch_nos: list[int]) -> dict[int, list[tuple[int, str, bool]]]:
