@@ -17,11 +17,13 @@ import logging
 import threading
 from typing import Iterator
 
+from sqlalchemy import text
+
 from bot.services import Services
 from models import campaign as cm
 
 log = logging.getLogger(__name__)
-FIRST_CHUNK = 1  # batches in the first chunk: the first multicast waits for this one alone
+FIRST_CHUNK = 1  # batches' worth of members in the first chunk: the first multicast waits for this one alone
 
 
 class RecipientWriter:
@@ -49,14 +51,17 @@ class RecipientWriter:
 
     def _write(self) -> None:
         batches = FIRST_CHUNK
+        postgres = self.svc.db.engine.dialect.name == "postgresql"
         try:
             while True:
                 with self.changed:
                     if self.stopping:
                         return
                 with self.svc.db.transaction() as session:
+                    if postgres:  # a chunk runs in milliseconds; PostgreSQL's JIT would compile it for a second or more
+                        session.execute(text("SET LOCAL jit = off"))
                     campaign = cm.get_campaign(session, self.campaign_id, lock=True)  # one writer at a time, whoever runs it
-                    cm.materialize_chunk(session, campaign, now=self.svc.now(), batches=batches, per_week=self.per_week)
+                    cm.materialize_chunk(session, campaign, now=self.svc.now(), members=batches * cm.BATCH_SIZE, per_week=self.per_week)
                     complete = campaign.materialized_at is not None
                 with self.changed:
                     self.chunks += 1

@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, and_, case, false, func, insert, literal, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from models.base import Base, IntPK, Timestamp
+from models.base import Base, BigInt, IntPK, Timestamp
 from models.errors import Conflict, InvalidInput, NotFound
 from models.limits import MAX_DAY, MAX_DB_INT, MIN_DAY, whole_in
 from models.member import Member
@@ -28,7 +28,7 @@ from models.segment_rules import compile_rule
 
 KINDS = ("text", "image", "flex", "coupon_offer")
 BATCH_SIZE = 500
-CHUNK_BATCHES = 20  # the most batches one chunk of recipients fills (materialize_chunk): 10,000 members
+CHUNK_BATCHES = 20  # the most members one chunk of recipients holds, in batches (materialize_chunk): 10,000
 
 
 class Campaign(Base):
@@ -56,8 +56,11 @@ class CampaignRecipient(Base):
     __tablename__ = "campaign_recipient"
     __table_args__ = (Index("ix_campaign_recipient_batch", "campaign_id", "batch_no"),)
 
-    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"), primary_key=True)
-    member_id: Mapped[int] = mapped_column(ForeignKey("member.id"), primary_key=True)
+    # No foreign keys: rows are written only by materialize_chunk's INSERT … SELECT from the member
+    # table under the campaign row's lock, and members are never deleted (erasure keeps the row);
+    # checked row by row, the keys cost PostgreSQL three times the write itself (bench/campaign.py).
+    campaign_id: Mapped[int] = mapped_column(BigInt, primary_key=True)
+    member_id: Mapped[int] = mapped_column(BigInt, primary_key=True)
     group: Mapped[str] = mapped_column(String(8))  # target | holdout
     # batched | failed | skipped | held (sent: rows written by earlier versions). A batched
     # recipient's outcome is its batch's (recipients_with_outcome): sending a batch updates one
@@ -88,7 +91,7 @@ class MarketingSend(Base):
     __table_args__ = (Index("ix_marketing_send_member_at", "member_id", "sent_at"),)
 
     id: Mapped[IntPK]
-    member_id: Mapped[int] = mapped_column(ForeignKey("member.id"))
+    member_id: Mapped[int] = mapped_column(BigInt)  # no foreign key, as for CampaignRecipient: a campaign batch settles 500 at once
     source: Mapped[str] = mapped_column(String(40))
     sent_at: Mapped[Timestamp]
 
@@ -214,11 +217,11 @@ def due_campaigns(session: Session, now: datetime) -> list[int]:
     ).order_by(Campaign.id)))
 
 
-def _capped(ids, now: datetime, per_week: int):  # type: ignore[no-untyped-def]
+def _capped(now: datetime, per_week: int):  # type: ignore[no-untyped-def]
     """Whether the member already got ``per_week`` marketing messages in the last 7 days: a count
     per member on the (member_id, sent_at) index, so a chunk of the audience costs its own size."""
     sends = (select(func.count()).select_from(MarketingSend)
-             .where(MarketingSend.member_id == ids.c.id, MarketingSend.sent_at > now - timedelta(days=7)).scalar_subquery())
+             .where(MarketingSend.member_id == Member.id, MarketingSend.sent_at > now - timedelta(days=7)).scalar_subquery())
     return sends >= per_week
 
 
@@ -227,55 +230,59 @@ def materialized(session: Session, campaign_id: int) -> bool:
     return session.scalar(select(CampaignRecipient.member_id).where(CampaignRecipient.campaign_id == campaign_id).limit(1)) is not None
 
 
-def materialize_chunk(session: Session, campaign: Campaign, *, now: datetime, batches: int, per_week: int | None = None) -> int:
-    """Write the next recipients of the audience, in member order after the last one written: as
-    many as fill ``batches`` batches of BATCH_SIZE, each with its fate, held out (a stable
-    pseudo-random share of the target), skipped over the frequency cap (``per_week``; held-out
-    members are not counted as capped) or batched, numbered after the last batch; then give every
-    new batch its retry key. The caller commits: a committed chunk's batches can be sent while the
-    next is written, and a resumed campaign carries on after the last committed member with the
-    same batches and keys. The audience is the one at the campaign's start (``started_at``). When
-    the audience is exhausted, ``materialized_at`` is set (``now``). Returns the batches made.
-    Callers hold the campaign row's lock (``get_campaign(lock=True)``): chunks are written one at a time."""
+def materialize_chunk(session: Session, campaign: Campaign, *, now: datetime, members: int, per_week: int | None = None) -> int:
+    """Write the next ``members`` of the audience (in member order, after the last one written),
+    in one INSERT … SELECT, each with its fate: held out (a stable pseudo-random share of the
+    target), skipped over the frequency cap (``per_week``; held-out members are not counted as
+    capped), or batched, numbered on from the batched recipients before them into batches of
+    BATCH_SIZE; then give every batch that is full (or the last one, once the audience is
+    exhausted) its retry key. A batch without its key is not sent yet: the next chunk fills it.
+
+    The caller commits: a committed chunk's batches can be sent while the next is written, and a
+    resumed campaign carries on after the last committed member with the same batches and keys.
+    The audience is the one at the campaign's start (``started_at``). When it is exhausted,
+    ``materialized_at`` is set (``now``). Returns the batches sealed. The caller holds the
+    campaign row's lock (``get_campaign(lock=True)``): chunks are written one at a time."""
     if campaign.materialized_at is not None:
         return 0
     at = campaign.started_at or now
-    after = session.scalar(select(func.max(CampaignRecipient.member_id)).where(CampaignRecipient.campaign_id == campaign.id)) or 0
-    base = session.scalar(select(func.max(CampaignBatch.batch_no)).where(CampaignBatch.campaign_id == campaign.id)) or 0
-    ids = audience(session, campaign, at).where(Member.id > after).subquery()
+    mine = CampaignRecipient.campaign_id == campaign.id
+    after, top = session.execute(select(func.max(CampaignRecipient.member_id), func.max(CampaignRecipient.batch_no)).where(mine)).one()
+    done = 0 if top is None else (top - 1) * BATCH_SIZE + session.scalar(
+        select(func.count()).select_from(CampaignRecipient).where(mine, CampaignRecipient.batch_no == top))  # batched so far
+    sealed = session.scalar(select(func.max(CampaignBatch.batch_no)).where(CampaignBatch.campaign_id == campaign.id)) or 0
+    # The chunk's members with their cap computed once (a subquery with LIMIT is not merged into the one that uses it)
+    capped = false() if per_week is None else _capped(at, per_week)
+    ids = audience(session, campaign, at).add_columns(capped.label("capped")).where(Member.id > (after or 0)) \
+        .order_by(Member.id).limit(members).subquery("chunk")
     held = (ids.c.id * 2654435761 + campaign.id * 40503) % 100 < campaign.holdout_pct
-    capped = false() if per_week is None else _capped(ids, at, per_week)
-    people = select(ids.c.id.label("member_id"), held.label("held"), capped.label("capped")).subquery("people")
-    fate = case((people.c.held, literal("held")), (people.c.capped, literal("skipped")), else_=literal("batched"))
-    # the last member of this chunk: the one who fills its last batch (None: the rest of the audience fits)
-    last = session.scalar(select(people.c.member_id).where(fate == "batched").order_by(people.c.member_id)
-                          .offset(batches * BATCH_SIZE - 1).limit(1))
-    order = func.row_number().over(partition_by=fate, order_by=people.c.member_id)
+    fate = case((held, literal("held")), (ids.c.capped, literal("skipped")), else_=literal("batched"))
+    order = func.row_number().over(partition_by=fate, order_by=ids.c.id)
     rows = select(
-        literal(campaign.id), people.c.member_id,
-        case((people.c.held, literal("holdout")), else_=literal("target")),
+        literal(campaign.id), ids.c.id,
+        case((held, literal("holdout")), else_=literal("target")),
         fate,
         case((fate == "skipped", literal("capped"))),
-        case((fate == "batched", (order - 1).self_group().op("/", return_type=Integer)(BATCH_SIZE) + 1 + base)),  # integer division on both databases
+        case((fate == "batched", (order - 1 + done).self_group().op("/", return_type=Integer)(BATCH_SIZE) + 1)),  # integer division on both databases
     )
-    if last is not None:
-        rows = rows.where(people.c.member_id <= last)
     cols = ["campaign_id", "member_id", "group", "status", "skip_reason", "batch_no"]
     session.execute(insert(CampaignRecipient).from_select(cols, rows))
+    written = session.scalar(select(func.count()).select_from(CampaignRecipient).where(mine, CampaignRecipient.member_id > (after or 0)))
+    exhausted = (written or 0) < members  # (the driver's rowcount of an INSERT … SELECT is not to be relied on)
     sizes = session.execute(
-        select(CampaignRecipient.batch_no, func.count())
-        .where(CampaignRecipient.campaign_id == campaign.id, CampaignRecipient.batch_no > base)
+        select(CampaignRecipient.batch_no, func.count()).where(mine, CampaignRecipient.batch_no > sealed)
         .group_by(CampaignRecipient.batch_no).order_by(CampaignRecipient.batch_no)
     ).all()
-    if sizes:
+    ready = [(no, size) for no, size in sizes if size == BATCH_SIZE or exhausted]
+    if ready:
         session.execute(insert(CampaignBatch), [
             {"campaign_id": campaign.id, "batch_no": no, "retry_key": str(uuid.uuid4()), "status": "pending", "attempts": 0, "size": size}
-            for no, size in sizes
+            for no, size in ready
         ])
-    if last is None:
+    if exhausted:
         campaign.materialized_at = now
     session.flush()
-    return len(sizes)
+    return len(ready)
 
 
 def materialize(session: Session, campaign: Campaign, now: datetime, *, per_week: int | None = None) -> int:
@@ -283,7 +290,7 @@ def materialize(session: Session, campaign: Campaign, now: datetime, *, per_week
     audience is exhausted); the sender writes them chunk by chunk instead. Returns the batches made."""
     made = 0
     while campaign.materialized_at is None:
-        made += materialize_chunk(session, campaign, now=now, batches=CHUNK_BATCHES, per_week=per_week)
+        made += materialize_chunk(session, campaign, now=now, members=CHUNK_BATCHES * BATCH_SIZE, per_week=per_week)
     return made
 
 
