@@ -1,9 +1,10 @@
 """A campaign's recipients written while its first batches are sent.
 
 The writer (its own thread) writes the audience in chunks (``models.campaign.materialize_chunk``,
-one transaction each, under the campaign row's lock): a first chunk of one batch, so that the
-first multicast leaves at once, then chunks twice as big up to CHUNK_BATCHES. Every chunk's
-batches and retry keys are committed before any of them can be sent. The sender reads the pending
+one transaction each, under the campaign row's lock): a first chunk of one batch's worth of
+members, so that the first multicast leaves at once, then chunks twice as big up to
+CHUNK_BATCHES batches. Every chunk's batches and retry keys are committed before any of them
+can be sent. The sender reads the pending
 batches from the database, in batch order, as soon as a chunk is committed (``pages``), so
 a resumed campaign's batches written before a crash come first, and nothing of the audience is
 held in memory: a page of batch numbers and keys at a time.
@@ -51,18 +52,12 @@ class RecipientWriter:
 
     def _write(self) -> None:
         batches = FIRST_CHUNK
-        postgres = self.svc.db.engine.dialect.name == "postgresql"
         try:
             while True:
                 with self.changed:
                     if self.stopping:
                         return
-                with self.svc.db.transaction() as session:
-                    if postgres:  # a chunk runs in milliseconds; PostgreSQL's JIT would compile it for a second or more
-                        session.execute(text("SET LOCAL jit = off"))
-                    campaign = cm.get_campaign(session, self.campaign_id, lock=True)  # one writer at a time, whoever runs it
-                    cm.materialize_chunk(session, campaign, now=self.svc.now(), members=batches * cm.BATCH_SIZE, per_week=self.per_week)
-                    complete = campaign.materialized_at is not None
+                complete = self.write_chunk(batches * cm.BATCH_SIZE)
                 with self.changed:
                     self.chunks += 1
                     self.complete = complete
@@ -75,6 +70,15 @@ class RecipientWriter:
             with self.changed:
                 self.error = exc
                 self.changed.notify_all()
+
+    def write_chunk(self, members: int) -> bool:
+        """The next ``members`` of the audience in one transaction; whether the audience is all written."""
+        with self.svc.db.transaction() as session:
+            if session.get_bind().dialect.name == "postgresql":  # a chunk runs in milliseconds; the JIT would compile it for a second
+                session.execute(text("SET LOCAL jit = off"))
+            campaign = cm.get_campaign(session, self.campaign_id, lock=True)  # one writer at a time, whoever runs it
+            cm.materialize_chunk(session, campaign, now=self.svc.now(), members=members, per_week=self.per_week)
+            return campaign.materialized_at is not None
 
     def pages(self) -> Iterator[list[tuple[int, str]]]:
         """(batch number, retry key) of the pending batches, ``page`` at a time in batch order,
