@@ -344,6 +344,8 @@ def run_round(client, fake: FakeProcess, args: argparse.Namespace, url: str, n: 
     traced = tracemalloc.get_traced_memory()[1] if trace else 0
     tracemalloc.stop()
     memory = {"rss_start": rss0 / 1024, "rss_peak": vm_kb(sender, "VmHWM") / 1024, "traced_peak": traced / 2**20}
+    if not url.startswith("sqlite"):  # (untimed) fresh statistics: planned on an empty recipient table, the report's joins take minutes at 1M
+        query(url, "ANALYZE campaign_recipient, campaign_batch, marketing_send")
     report = client.get(f"/api/v1/admin/campaigns/{cid}/report", headers=auth).get_json()
     stats = fake.call("stats")
     # a batched recipient's outcome is its batch's (models.campaign.recipients_with_outcome)
@@ -354,6 +356,10 @@ def run_round(client, fake: FakeProcess, args: argparse.Namespace, url: str, n: 
     blocked = [u for (u,) in query(url, "SELECT line_user_id FROM member WHERE NOT is_reachable")]
     reachable = query(url, "SELECT count(*) FROM member WHERE is_reachable")[0][0]
     attempts = query(url, "SELECT coalesce(sum(attempts), 0), count(*) FROM campaign_batch WHERE campaign_id = :cid", {"cid": cid})[0]
+    started = query(url, "SELECT started_at FROM campaign WHERE id = :cid", {"cid": cid})[0][0]  # when the job claimed it (the app's clock is the real one here)
+    if isinstance(started, str):  # SQLite
+        started = datetime.fromisoformat(started)
+    started_ts = (started if started.tzinfo else started.replace(tzinfo=UTC)).timestamp()
     sent = [u for u, group, status in rows if status == "sent"]
     held = [u for u, group, status in rows if group == "holdout"]
     del rows
@@ -386,7 +392,7 @@ def run_round(client, fake: FakeProcess, args: argparse.Namespace, url: str, n: 
     return {"wall": wall, "batches": batches, "floor": batches / args.rps, "sent": len(sent), "held": len(held), "blocked": len(blocked),
             "requests": stats["requests"], "statuses": stats["statuses"], "throttled": stats["throttled"], "injected": stats["injected"],
             "retries": retries, "sizes": stats["batch_sizes"], "first": stats["first"] - t0 if stats["first"] else 0.0,
-            "span": stats["last"] - stats["first"], "problems": problems, "report": report, "attempts": attempts, "cpu": cpu.used,
+            "span": stats["last"] - stats["first"], "job_first": stats["first"] - started_ts if stats["first"] else 0.0, "problems": problems, "report": report, "attempts": attempts, "cpu": cpu.used,
             "memory": memory}
 
 
@@ -470,7 +476,9 @@ def main(argv: list[str] | None = None) -> int:
               f" best of {args.rounds} rounds (timings on a shared 2-core machine are noisy: see the spread)")
         print(f"  multicast requests needed   {best['batches']} (<= {BATCH} members each; sizes sent {dict(best['sizes'])})")
         print(f"  floor                       {best['floor']:.2f} s  ({best['batches']} requests / {args.rps:g} per s)")
-        print(f"  time to first multicast     {best['first'] * 1000:.0f} ms  (worst {max(r['first'] for r in rounds) * 1000:.0f} ms)")
+        print(f"  time to first multicast     {best['first'] * 1000:.0f} ms  (worst {max(r['first'] for r in rounds) * 1000:.0f} ms);"
+              f" {best['job_first'] * 1000:.0f} ms after the job claimed the campaign (before it, the send route counts the audience"
+              " for the quota check)")
         print(f"  campaign time               {best['wall']:.2f} s  (median {statistics.median(walls):.2f}, worst {max(walls):.2f});"
               f" from send to sent: first multicast {best['first']:.2f} s, then sending {best['span']:.2f} s")
         print(f"  ratio to the floor          {best['wall'] / best['floor']:.2f}x")
