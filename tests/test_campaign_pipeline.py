@@ -1,4 +1,4 @@
-"""Campaigns whose recipients are written while the first batches are sent (bot/campaign_feed.py):
+"""Campaigns whose recipients are written while the first batches are sent (bot/jobs/campaign_feed.py):
 the first multicast before the last batch exists, everyone exactly once over many chunks, the
 holdout, the frequency cap and blocked members still excluded, and crashes in the middle of the
 pipeline that resume with nobody sent twice and nobody skipped. Ordering is proven with events,
@@ -13,9 +13,9 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from bot import tasks
-from bot.campaign_feed import RecipientWriter
-from bot.campaigns import run_campaign, run_due
+from bot.jobs import worker as tasks
+from bot.jobs.campaign_feed import RecipientWriter
+from bot.jobs.campaign_sender import run_campaign, run_due
 from models import campaign as cm
 from models.member import Member, complete_join, ensure_member
 
