@@ -2,11 +2,13 @@
 
 Sending is a resumable state machine kept in the database:
     draft → scheduled → sending → sent      (or cancelled)
-Recipients are written once, in one statement (holdout chosen by a stable hash, the frequency
-cap applied, batches of at most 500 numbered), every batch gets its X-Line-Retry-Key *before*
-anything is sent, and a batch is marked sent only after LINE accepted it (its recipients'
-outcome is the batch's). A worker killed at any point resumes with the same batches and keys;
-LINE answers 409 to a key it already accepted, so no member gets a batch twice.
+Recipients are written once, in chunks in member order (one INSERT … SELECT each: holdout chosen
+by a stable hash, the frequency cap applied, batches of at most 500 numbered), every batch gets its
+X-Line-Retry-Key in the chunk's transaction, *before* it can be sent, and a batch is marked sent
+only after LINE accepted it (its recipients' outcome is the batch's). The primary keys say that a
+member is a campaign's recipient once, in one batch. A worker killed at any point resumes with the
+same batches and keys and writes the rest of the audience after the last member written; LINE
+answers 409 to a key it already accepted, so no member gets a batch twice.
 """
 from __future__ import annotations
 
@@ -18,7 +20,7 @@ from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 from sqlalchemy.sql import Subquery
 
-from models.base import Base, IntPK, Timestamp
+from models.base import Base, BigInt, IntPK, Timestamp
 from models.errors import Conflict, InvalidInput, NotFound
 from models.limits import MAX_DAY, MAX_DB_INT, MIN_DAY, whole_in
 from models.member import Member
@@ -28,6 +30,7 @@ from models.segment_rules import compile_rule
 
 KINDS = ("text", "image", "flex", "coupon_offer")
 BATCH_SIZE = 500
+CHUNK_BATCHES = 20  # the most members one chunk of recipients holds, in batches (materialize_chunk): 10,000
 
 
 class Campaign(Base):
@@ -48,14 +51,18 @@ class Campaign(Base):
     started_at: Mapped[Timestamp | None]
     finished_at: Mapped[Timestamp | None]
     stats_computed_at: Mapped[Timestamp | None]  # when the member stats its audience was chosen on were computed
+    materialized_at: Mapped[Timestamp | None]  # when the last of its recipients were written (None: more to write)
 
 
 class CampaignRecipient(Base):
     __tablename__ = "campaign_recipient"
     __table_args__ = (Index("ix_campaign_recipient_batch", "campaign_id", "batch_no"),)
 
-    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"), primary_key=True)
-    member_id: Mapped[int] = mapped_column(ForeignKey("member.id"), primary_key=True)
+    # No foreign keys: rows are written only by materialize_chunk's INSERT … SELECT from the member
+    # table under the campaign row's lock, and members are never deleted (erasure keeps the row);
+    # checked row by row, the keys cost PostgreSQL three times the write itself (bench/campaign.py).
+    campaign_id: Mapped[int] = mapped_column(BigInt, primary_key=True)
+    member_id: Mapped[int] = mapped_column(BigInt, primary_key=True)
     group: Mapped[str] = mapped_column(String(8))  # target | holdout
     # batched | failed | skipped | held (sent: rows written by earlier versions). A batched
     # recipient's outcome is its batch's (recipients_with_outcome): sending a batch updates one
@@ -86,7 +93,7 @@ class MarketingSend(Base):
     __table_args__ = (Index("ix_marketing_send_member_at", "member_id", "sent_at"),)
 
     id: Mapped[IntPK]
-    member_id: Mapped[int] = mapped_column(ForeignKey("member.id"))
+    member_id: Mapped[int] = mapped_column(BigInt)  # no foreign key, as for CampaignRecipient: a campaign batch settles 500 at once
     source: Mapped[str] = mapped_column(String(40))
     sent_at: Mapped[Timestamp]
 
@@ -212,64 +219,88 @@ def due_campaigns(session: Session, now: datetime) -> list[int]:
     ).order_by(Campaign.id)))
 
 
-def _capped_members(now: datetime, per_week: int) -> Select[int]:
-    """Members who already got ``per_week`` marketing messages in the last 7 days."""
-    return (
-        select(MarketingSend.member_id)
-        .where(MarketingSend.sent_at > now - timedelta(days=7))
-        .group_by(MarketingSend.member_id)
-        .having(func.count() >= per_week)
-    )
+def _capped(now: datetime, per_week: int):  # type: ignore[no-untyped-def]
+    """Whether the member already got ``per_week`` marketing messages in the last 7 days: a count
+    per member on the (member_id, sent_at) index, so a chunk of the audience costs its own size."""
+    sends = (select(func.count()).select_from(MarketingSend)
+             .where(MarketingSend.member_id == Member.id, MarketingSend.sent_at > now - timedelta(days=7)).scalar_subquery())
+    return sends >= per_week
 
 
 def materialized(session: Session, campaign_id: int) -> bool:
-    """Whether the campaign's recipients were written (its audience is chosen once)."""
+    """Whether the campaign's recipients started being written (its audience is chosen once)."""
     return session.scalar(select(CampaignRecipient.member_id).where(CampaignRecipient.campaign_id == campaign_id).limit(1)) is not None
 
 
-def materialize(session: Session, campaign: Campaign, now: datetime, *, per_week: int | None = None) -> int:
-    """Write the recipients once, in one statement, each with its fate: held out (a stable
-    pseudo-random share of the target), skipped over the frequency cap (``per_week``; held-out
-    members are not counted as capped), or batched: numbered in member order into batches of at
-    most 500; then give every batch its retry key. All before anything is sent, in the caller's
-    transaction, so a resumed campaign finds the same batches and keys. Returns the batches made."""
-    if materialized(session, campaign.id):
+def materialize_chunk(session: Session, campaign: Campaign, *, now: datetime, members: int, per_week: int | None = None) -> int:
+    """Write the next ``members`` of the audience (in member order, after the last one written),
+    in one INSERT … SELECT, each with its fate: held out (a stable pseudo-random share of the
+    target), skipped over the frequency cap (``per_week``; held-out members are not counted as
+    capped), or batched, numbered on from the batched recipients before them into batches of
+    BATCH_SIZE; then give every batch that is full (or the last one, once the audience is
+    exhausted) its retry key. A batch without its key is not sent yet: the next chunk fills it.
+
+    The caller commits: a committed chunk's batches can be sent while the next is written, and a
+    resumed campaign carries on after the last committed member with the same batches and keys.
+    The audience is the one at the campaign's start (``started_at``). When it is exhausted,
+    ``materialized_at`` is set (``now``). Returns the batches sealed. The caller holds the
+    campaign row's lock (``get_campaign(lock=True)``): chunks are written one at a time."""
+    if campaign.materialized_at is not None:
         return 0
-    ids = audience(session, campaign, now).subquery()
+    at = campaign.started_at or now
+    mine = CampaignRecipient.campaign_id == campaign.id
+    after, top = session.execute(select(func.max(CampaignRecipient.member_id), func.max(CampaignRecipient.batch_no)).where(mine)).one()
+    done = 0 if top is None else (top - 1) * BATCH_SIZE + session.scalar(
+        select(func.count()).select_from(CampaignRecipient).where(mine, CampaignRecipient.batch_no == top))  # batched so far
+    sealed = session.scalar(select(func.max(CampaignBatch.batch_no)).where(CampaignBatch.campaign_id == campaign.id)) or 0
+    # The chunk's members with their cap computed once (a subquery with LIMIT is not merged into the one that uses it)
+    capped = false() if per_week is None else _capped(at, per_week)
+    ids = audience(session, campaign, at).add_columns(capped.label("capped")).where(Member.id > (after or 0)) \
+        .order_by(Member.id).limit(members).subquery("chunk")
     held = (ids.c.id * 2654435761 + campaign.id * 40503) % 100 < campaign.holdout_pct
-    if per_week is None:
-        people = select(ids.c.id.label("member_id"), held.label("held"), false().label("capped"))
-    else:
-        capped = _capped_members(now, per_week).subquery()
-        people = select(ids.c.id.label("member_id"), held.label("held"), capped.c.member_id.is_not(None).label("capped")).select_from(
-            ids.outerjoin(capped, capped.c.member_id == ids.c.id))
-    people = people.subquery("people")  # each member's facts once, however often they are used below
-    fate = case((people.c.held, literal("held")), (people.c.capped, literal("skipped")), else_=literal("batched"))
-    order = func.row_number().over(partition_by=fate, order_by=people.c.member_id)
+    fate = case((held, literal("held")), (ids.c.capped, literal("skipped")), else_=literal("batched"))
+    order = func.row_number().over(partition_by=fate, order_by=ids.c.id)
     rows = select(
-        literal(campaign.id), people.c.member_id,
-        case((people.c.held, literal("holdout")), else_=literal("target")),
+        literal(campaign.id), ids.c.id,
+        case((held, literal("holdout")), else_=literal("target")),
         fate,
         case((fate == "skipped", literal("capped"))),
-        case((fate == "batched", (order - 1).self_group().op("/", return_type=Integer)(BATCH_SIZE) + 1)),  # integer division on both databases
+        case((fate == "batched", (order - 1 + done).self_group().op("/", return_type=Integer)(BATCH_SIZE) + 1)),  # integer division on both databases
     )
     cols = ["campaign_id", "member_id", "group", "status", "skip_reason", "batch_no"]
     session.execute(insert(CampaignRecipient).from_select(cols, rows))
+    written = session.scalar(select(func.count()).select_from(CampaignRecipient).where(mine, CampaignRecipient.member_id > (after or 0)))
+    exhausted = (written or 0) < members  # (the driver's rowcount of an INSERT … SELECT is not to be relied on)
     sizes = session.execute(
-        select(CampaignRecipient.batch_no, func.count())
-        .where(CampaignRecipient.campaign_id == campaign.id, CampaignRecipient.status == "batched")
+        select(CampaignRecipient.batch_no, func.count()).where(mine, CampaignRecipient.batch_no > sealed)
         .group_by(CampaignRecipient.batch_no).order_by(CampaignRecipient.batch_no)
     ).all()
-    if sizes:
+    ready = [(no, size) for no, size in sizes if size == BATCH_SIZE or exhausted]
+    if ready:
         session.execute(insert(CampaignBatch), [
             {"campaign_id": campaign.id, "batch_no": no, "retry_key": str(uuid.uuid4()), "status": "pending", "attempts": 0, "size": size}
-            for no, size in sizes
+            for no, size in ready
         ])
-    return len(sizes)
+    if exhausted:
+        campaign.materialized_at = now
+    session.flush()
+    return len(ready)
 
 
-def pending_batches(session: Session, campaign_id: int) -> list[CampaignBatch]:
-    return list(session.scalars(select(CampaignBatch).where(CampaignBatch.campaign_id == campaign_id, CampaignBatch.status == "pending").order_by(CampaignBatch.batch_no)))
+def materialize(session: Session, campaign: Campaign, now: datetime, *, per_week: int | None = None) -> int:
+    """Write all the recipients at once, in the caller's transaction (materialize_chunk until the
+    audience is exhausted); the sender writes them chunk by chunk instead. Returns the batches made."""
+    made = 0
+    while campaign.materialized_at is None:
+        made += materialize_chunk(session, campaign, now=now, members=CHUNK_BATCHES * BATCH_SIZE, per_week=per_week)
+    return made
+
+
+def pending_batches(session: Session, campaign_id: int, *, after: int = 0, limit: int | None = None) -> list[CampaignBatch]:
+    """Batches still to send in batch order; ``after`` a batch number and ``limit`` page through them."""
+    return list(session.scalars(select(CampaignBatch).where(
+        CampaignBatch.campaign_id == campaign_id, CampaignBatch.status == "pending", CampaignBatch.batch_no > after,
+    ).order_by(CampaignBatch.batch_no).limit(limit)))
 
 
 def batch_users(session: Session, campaign_id: int, batch_nos: list[int]) -> dict[int, list[tuple[int, str, bool]]]:

@@ -1,5 +1,6 @@
-"""Sending campaigns: fresh segments (RFM, NES and rule tags are recomputed when a campaign starts,
-so its rule selects on today's stats), quiet hours, the frequency cap, batches of 500 with their retry keys,
+"""Sending campaigns: fresh segments (RFM, NES and rule tags are recomputed when a campaign whose
+rule reads them starts, so it selects on today's stats), recipients written while the first
+batches are sent (bot.jobs.campaign_feed), quiet hours, the frequency cap, batches of 500 with their retry keys,
 LINE's multicast rate limit, a few batches in flight at once, and retries of 429/5xx with
 backoff (or LINE's Retry-After) and the same key."""
 from __future__ import annotations
@@ -10,13 +11,13 @@ import time
 from collections import deque
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from itertools import islice
-from typing import Callable
+from typing import Any, Callable, Iterable
 from zoneinfo import ZoneInfo
 
 from linebot.v3.messaging import Message
 from sqlalchemy import text
 
+from bot.jobs.campaign_feed import RecipientWriter
 from bot.line.gateway import LineError
 from bot.jobs.segments import recompute_segments
 from bot.services import Services
@@ -85,6 +86,9 @@ _limiters: dict[float, RateLimiter] = {}
 # on a busy 2-core machine), so it takes several to keep pace with 200 requests/s (bench/campaign.py).
 SENDERS = 8
 PREFETCH = 20  # batches whose recipients are read in one query
+# Rule fields read from what the segments recompute writes (models.segment_rules: member stats, rule tags)
+STATS_FIELDS = frozenset({"rfm_class", "r_score", "f_score", "m_score", "nes", "visits", "total_spend", "last_visit_on",
+                          "last_visit_within_days", "tag"})
 
 
 def limiter(per_second: float) -> RateLimiter:
@@ -93,7 +97,11 @@ def limiter(per_second: float) -> RateLimiter:
 
 def run_campaign(svc: Services, campaign_id: int, *, max_attempts: int = 6, sleep: Callable[[float], None] = time.sleep,
                  senders: int | None = None) -> str:
-    """Send (or resume) one campaign; returns its status. Safe to call from several workers."""
+    """Send (or resume) one campaign; returns its status. Safe to call from several workers.
+
+    Claim it, then write its recipients chunk by chunk (bot.jobs.campaign_feed) while the batches
+    already written are sent: the first multicast leaves after the first chunk, whatever the
+    audience size."""
     s = svc.settings
     now = svc.now()
     with svc.db.transaction() as session:
@@ -105,27 +113,37 @@ def run_campaign(svc: Services, campaign_id: int, *, max_attempts: int = 6, slee
             campaign.status, campaign.scheduled_at = "scheduled", resume
             return "scheduled"
         if not cm.materialized(session, campaign_id):  # the audience is chosen once: on stats computed now
-            recompute_segments(svc, session)
+            if reads_stats(campaign.rule):
+                recompute_segments(svc, session)
             campaign.stats_computed_at = computed_at(session)
-        cm.materialize(session, campaign, now, per_week=s.marketing_per_week)
         messages = build_messages(campaign, svc)
     rate = limiter(s.line_multicast_rps)
-    with svc.db.sessions() as session:
-        batches = [(b.batch_no, b.retry_key) for b in cm.pending_batches(session, campaign_id)]
-    send_batches(svc, campaign_id, batches, messages, rate, senders=senders or SENDERS, max_attempts=max_attempts, sleep=sleep)
+    with RecipientWriter(svc, campaign_id, per_week=s.marketing_per_week, page=PREFETCH) as writer:
+        send_batches(svc, campaign_id, writer.pages(), messages, rate, senders=senders or SENDERS, max_attempts=max_attempts, sleep=sleep)
     with svc.db.transaction() as session:
-        if not cm.pending_batches(session, campaign_id):
+        if writer.complete and not cm.pending_batches(session, campaign_id, limit=1):
             cm.finish(session, campaign_id, now=svc.now())
         return cm.get_campaign(session, campaign_id).status
 
 
-def send_batches(svc: Services, campaign_id: int, batches: list[tuple[int, str]], messages: list[Message], rate: RateLimiter,
+def reads_stats(rule: Any) -> bool:
+    """Whether a rule reads what the segments recompute writes (member stats, rule tags): only
+    then must a campaign wait for a recompute before its audience is chosen."""
+    if isinstance(rule, dict):
+        return rule.get("field") in STATS_FIELDS or any(reads_stats(v) for v in rule.values() if isinstance(v, (dict, list)))
+    if isinstance(rule, list):
+        return any(reads_stats(v) for v in rule)
+    return False
+
+
+def send_batches(svc: Services, campaign_id: int, pages: Iterable[list[tuple[int, str]]], messages: list[Message], rate: RateLimiter,
                  *, senders: int, max_attempts: int, sleep: Callable[[float], None]) -> None:
-    """Send the batches with up to ``senders`` in flight, all paced by ``rate``. Each batch is
-    independent (its own key, settled in its own transaction), so the order does not matter; the
-    first error stops the others taking new batches and is raised (the campaign stays resumable).
-    Recipients are read ``PREFETCH`` batches at a time, one query instead of one per batch."""
-    pending = iter(batches)
+    """Send the batches (``pages`` of (batch number, retry key), as they come) with up to
+    ``senders`` in flight, all paced by ``rate``. Each batch is independent (its own key, settled
+    in its own transaction), so the order does not matter; the first error (a sender's, or the
+    one that stopped ``pages``) stops the others taking new batches and is raised (the campaign
+    stays resumable). A page's recipients are read in one query, not one per batch."""
+    pending = iter(pages)
     ready: deque[tuple[int, str, list[tuple[int, str, bool]]]] = deque()
     lock = threading.Lock()
     errors: list[BaseException] = []
@@ -135,7 +153,7 @@ def send_batches(svc: Services, campaign_id: int, batches: list[tuple[int, str]]
             if errors:
                 return None
             if not ready:
-                chunk = list(islice(pending, PREFETCH))
+                chunk = next(pending, None)  # waits for the next chunk of recipients to be written
                 if chunk:
                     with svc.db.sessions() as session:
                         users = cm.batch_users(session, campaign_id, [no for no, _ in chunk])
@@ -143,23 +161,18 @@ def send_batches(svc: Services, campaign_id: int, batches: list[tuple[int, str]]
             return ready.popleft() if ready else None
 
     def work() -> None:
-        while (batch := take()) is not None:
-            try:
+        try:
+            while (batch := take()) is not None:
                 send_batch(svc, campaign_id, *batch, messages, rate, max_attempts=max_attempts, sleep=sleep)
-            except BaseException as exc:  # noqa: BLE001 - handed to the caller below
-                with lock:
-                    errors.append(exc)
-                return
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller below
+            with lock:
+                errors.append(exc)
 
-    count = min(senders, len(batches))
-    if count <= 1:
-        work()
-    else:
-        threads = [threading.Thread(target=work, name=f"campaign-{campaign_id}-{i}", daemon=True) for i in range(count)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+    threads = [threading.Thread(target=work, name=f"campaign-{campaign_id}-{i}", daemon=True) for i in range(max(1, senders))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
     if errors:
         raise errors[0]
 
