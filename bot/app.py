@@ -43,14 +43,14 @@ def create_app(settings: Settings | None = None, **overrides: object) -> Flask:
     # words the pushes, queued in that same transaction through this notifier on every session.
     svc.db.sessions.configure(info={NOTIFY_KEY: partial(referral_notify, texts=svc.texts)})
 
-    from bot import admin_api, admin_users_api, campaign_api, cashier_api, claims, confirmation_api, cli, console_api, corrections_api, coupon_api, docs, journey_api, members_api, openapi, pages, privacy_api, referral_api, shift_api, staff_api, tokens_api, web, webhook
+    from bot import admin_api, admin_users_api, campaign_api, cashier_api, claims, confirmation_api, cli, console_api, corrections_api, coupon_api, docs, journey_api, members_api, openapi, pages, privacy_api, redirect, referral_api, shift_api, staff_api, tokens_api, web, webhook
     from bot.apiutil import init_business_date, init_id_converter, init_request_checks, init_request_session
 
     init_id_converter(app)  # before the blueprints' rules are built
     init_request_checks(app)  # before a session opens
     init_request_session(app)
     init_business_date(app)
-    for blueprint in (web.bp, webhook.bp, pages.bp, cashier_api.bp, shift_api.bp, confirmation_api.bp, corrections_api.bp, coupon_api.bp, members_api.bp, campaign_api.bp, journey_api.bp, referral_api.bp, console_api.bp, privacy_api.bp, admin_api.bp, admin_users_api.bp, staff_api.bp, tokens_api.bp, claims.bp, openapi.bp, docs.bp):
+    for blueprint in (web.bp, webhook.bp, pages.bp, cashier_api.bp, shift_api.bp, confirmation_api.bp, corrections_api.bp, coupon_api.bp, members_api.bp, campaign_api.bp, journey_api.bp, referral_api.bp, console_api.bp, privacy_api.bp, redirect.bp, admin_api.bp, admin_users_api.bp, staff_api.bp, tokens_api.bp, claims.bp, openapi.bp, docs.bp):
         app.register_blueprint(blueprint)
     if settings.dev_tools:
         from bot import simulator

@@ -112,7 +112,12 @@ def run_campaign(svc: Services, campaign_id: int, *, max_attempts: int = 6, slee
     rate = limiter(s.line_multicast_rps)
     with svc.db.sessions() as session:
         batches = [(b.batch_no, b.retry_key) for b in cm.pending_batches(session, campaign_id)]
-    send_batches(svc, campaign_id, batches, messages, rate, senders=senders or SENDERS, max_attempts=max_attempts, sleep=sleep)
+    from bot import campaign_push
+
+    if campaign_push.personalised(messages):  # web links: one push per member, each with their own /r/<token> (bot/campaign_push.py)
+        campaign_push.send_batches(svc, campaign_id, batches, messages, max_attempts=max_attempts, sleep=sleep)
+    else:
+        send_batches(svc, campaign_id, batches, messages, rate, senders=senders or SENDERS, max_attempts=max_attempts, sleep=sleep)
     with svc.db.transaction() as session:
         if not cm.pending_batches(session, campaign_id):
             cm.finish(session, campaign_id, now=svc.now())

@@ -123,11 +123,13 @@ class LineGateway:
         except ApiException as exc:
             raise _wrap(exc) from exc
 
-    def push(self, to: str, messages: Sequence[Message], *, retry_key: str | None = None) -> str:
+    def push(self, to: str, messages: Sequence[Message], *, retry_key: str | None = None, unit: str | None = None) -> str:
+        """``unit``: the custom aggregation unit (a campaign sent member by member, bot/campaign_push.py)."""
         retry_key = retry_key or str(uuid.uuid4())
         try:
             self.api.push_message(
-                PushMessageRequest(to=to, messages=list(messages)), x_line_retry_key=retry_key
+                PushMessageRequest(to=to, messages=list(messages), custom_aggregation_units=[unit] if unit else None),
+                x_line_retry_key=retry_key,
             )
         except ApiException as exc:
             if exc.status == 409:  # already accepted under this retry key

@@ -31,6 +31,7 @@ FIELD_DOCS = {
     "in_line": "A member in LINE (true), or a pre-member collecting at the counter by phone before joining (false).",
     "referred_count": "Friends this member referred who completed joining (referrals).",
     "joined_by_referral": "Joined through a friend's referral code.",
+    "clicked_campaign": "Clicked a link of this campaign (its id) through the bot's redirect: campaigns with web links are sent per member.",
 }
 _KIND_TEXT = {"int": "whole number", "number": "number or decimal string", "date": "date YYYY-MM-DD", "bool": "true/false", "text": "text", "enum": "one of the listed values"}
 

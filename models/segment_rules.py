@@ -27,7 +27,9 @@ from sqlalchemy import ColumnElement, and_, exists, extract, false, func, not_, 
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
+from models.campaign_link import clicked_campaigns
 from models.errors import DomainError, InvalidInput
+from models.limits import MAX_DB_INT
 from models.ledger import Award
 from models.member import PREMEMBER_PREFIX, Member
 from models.referral import Referral
@@ -100,6 +102,7 @@ FIELDS: dict[str, Field] = {
     "in_line": Field(("eq",), "bool"),  # false: pre-members collecting at the counter before joining in LINE
     "referred_count": Field(("eq", "gte", "lte", "between"), "int", bounds=(0, 10**6)),
     "joined_by_referral": Field(("eq",), "bool"),
+    "clicked_campaign": Field(("eq", "in"), "int", bounds=(1, MAX_DB_INT)),  # a campaign id: clicked one of its links (/r/<token>)
 }
 
 
@@ -320,6 +323,10 @@ class Compiler:
     def _joined_by_referral(self, op: str, value: Any) -> ColumnElement[bool]:
         referred = exists().where(Referral.friend_id == Member.id, Referral.joined_at.is_not(None))
         return referred if value else not_(referred)
+
+    def _clicked_campaign(self, op: str, value: Any) -> ColumnElement[bool]:
+        clicked = clicked_campaigns([value] if op == "eq" else value)
+        return Member.id.in_(clicked)
 
 
 def compile_rule(session: Session, rule: Any, now: datetime) -> ColumnElement[bool]:

@@ -304,6 +304,7 @@ window.I18N = (() => {
     'field.in_line': ['已加入 LINE', 'In LINE'],
     'field.referred_count': ['推薦好友數', 'Friends referred'],
     'field.joined_by_referral': ['經推薦入會', 'Joined by referral'],
+    'field.clicked_campaign': ['點過活動連結（活動編號）', 'Clicked a campaign link (campaign id)'],
     'camp.title': ['推播活動', 'Campaigns'], 'camp.sub': ['發訊息給會員，並追蹤成效', 'Message members and follow the results'],
     'camp.new': ['新增推播', 'New campaign'], 'camp.back': ['← 活動列表', '← All campaigns'], 'camp.none': ['還沒有推播活動', 'No campaigns yet'],
     'camp.name': ['活動名稱', 'Name'], 'camp.nameHint': ['例如：週末拿鐵第二杯半價', 'e.g. Weekend latte offer'],
