@@ -14,7 +14,7 @@ $(STAMP): requirements.txt
 	touch $(STAMP)
 
 demo: $(STAMP)  ## the bot on SQLite + fake LINE server + chat simulator at http://127.0.0.1:8000/simulator
-	$(PY) -m bot.demo
+	$(PY) -m bot.dev.demo
 
 test: $(STAMP)  ## the suite on SQLite, then on PostgreSQL (TEST_DATABASE_URL, default 127.0.0.1:5432/test)
 	bash .ci/test-suite

@@ -125,7 +125,7 @@ class CpuMeter:
 # -- the fake LINE API in its own process, driven through a pipe --------------------------------
 def _fake_main(conn, rps: float, mode: str) -> None:  # the child process
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    from bot.fakeline import FakeLine
+    from bot.dev.fakeline import FakeLine
 
     fake = FakeLine(mode, rate_limits={MULTICAST: rps, "/": 2000.0})
     conn.send(fake.start())
@@ -202,7 +202,7 @@ def start_worker(args: argparse.Namespace, url: str, fake_url: str, logdir: Path
            "QUIET_HOURS_START": "0", "QUIET_HOURS_END": "0", "MARKETING_PER_WEEK": "10000", "LOG_LEVEL": "WARNING",
            "REDIS_URL": args.redis_url}
     log = open(logdir / "celery.log", "wb")
-    proc = subprocess.Popen([str(ROOT / ".venv" / "bin" / "celery"), "-A", "bot.tasks", "worker", "--pool", "solo", "--concurrency", "1",
+    proc = subprocess.Popen([str(ROOT / ".venv" / "bin" / "celery"), "-A", "bot.jobs.worker", "worker", "--pool", "solo", "--concurrency", "1",
                              "--loglevel", "WARNING", "--without-heartbeat", "--without-gossip", "--without-mingle"],
                             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     from celery import Celery
@@ -233,7 +233,7 @@ def stop_worker(proc: subprocess.Popen) -> None:  # type: ignore[type-arg]
 
 # -- one round --------------------------------------------------------------------------------
 def run_round(client, fake: FakeProcess, args: argparse.Namespace, url: str, n: int, worker_pid: int | None) -> dict:  # type: ignore[no-untyped-def]
-    from bot import tasks
+    from bot.jobs import worker as tasks
 
     auth = {"Authorization": f"Bearer {ADMIN}"}
     fake.call("reset", 100_000_000)  # records, deliveries and the rate window start empty; a plan with room
@@ -302,7 +302,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--rps", type=float, default=200.0, help="LINE's multicast limit the fake enforces (and the bot is told)")
     p.add_argument("--via", choices=["inprocess", "celery"], default="inprocess", help="who runs the campaign")
     p.add_argument("--redis-url", default="redis://127.0.0.1:6379/14", help="broker for --via celery")
-    p.add_argument("--senders", type=int, default=None, help="batches in flight (bot.campaigns.SENDERS; in-process only)")
+    p.add_argument("--senders", type=int, default=None, help="batches in flight (bot.jobs.campaign_sender.SENDERS; in-process only)")
     p.add_argument("--inject-429", type=int, default=0, help="also answer this many multicasts with 429 (no Retry-After)")
     p.add_argument("--fake-mode", choices=["spec", "sdk"], default="sdk", help="fake LINE request validation")
     p.add_argument("--setup-sql", action="append", default=[], metavar="SQL",
@@ -334,9 +334,9 @@ def main(argv: list[str] | None = None) -> int:
 
         app = create_app(**app_settings(args, url, fake.url))
         if args.senders:
-            import bot.campaigns
+            import bot.jobs.campaign_sender
 
-            bot.campaigns.SENDERS = args.senders
+            bot.jobs.campaign_sender.SENDERS = args.senders
         if args.via == "celery":
             worker = start_worker(args, url, fake.url, logdir)
         client = app.test_client()

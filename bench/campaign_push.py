@@ -44,7 +44,7 @@ FLEX = {"type": "bubble", "body": {"type": "box", "layout": "vertical", "content
 
 
 def _fake_main(conn, rps: float) -> None:  # the child process
-    from bot.fakeline import FakeLine
+    from bot.dev.fakeline import FakeLine
 
     fake = FakeLine("spec", rate_limits={PUSH: rps, "/": 2000.0})
     check, held = fake.checker.check, []
@@ -108,7 +108,7 @@ def main() -> int:
     try:
         from sqlalchemy import event, select
 
-        from bot import tasks
+        from bot.jobs import worker as tasks
         from bot.app import create_app
         from models import campaign_link as cl
 

@@ -5,7 +5,7 @@
                                       [--think-ms MS] [--profile | --no-profile]
 
 One run: database ``bench_cashier`` rebuilt by the migrations, the fake LINE API as a child
-process (``python -m bot.fakeline --mode sdk``; award pushes go there), gunicorn serving
+process (``python -m bot.dev.fakeline --mode sdk``; award pushes go there), gunicorn serving
 ``bot:create_app()`` on loopback, a store with one signed-in account per cashier made through
 the admin and auth APIs, joined members made directly with the models.  Then one thread per
 cashier, each on its own keep-alive connection, loops: ``POST /api/v1/scan {token}`` then
@@ -110,7 +110,7 @@ def wait_http(url: str, child: Child, timeout: float = 60) -> None:
 def start_fake_line(logdir: Path) -> tuple[Child, str]:
     port = free_port()
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    child = Child("fake LINE", [sys.executable, "-m", "bot.fakeline", "--port", str(port), "--mode", "sdk"], env,
+    child = Child("fake LINE", [sys.executable, "-m", "bot.dev.fakeline", "--port", str(port), "--mode", "sdk"], env,
                   logdir / "fakeline.log")
     url = f"http://127.0.0.1:{port}"
     wait_http(f"{url}/__fake__/messages?userId=Uping", child)

@@ -40,7 +40,7 @@ def seed_members(url: str, n: int) -> list[str]:
     """``n`` LINE users who joined, made by the models in one transaction; their member numbers."""
     from datetime import UTC, date, datetime
 
-    from bot import lineevents as ev
+    from bot.dev import lineevents as ev
     from bot.config import Settings
     from bot.db import Database
     from models.member import complete_join, ensure_member

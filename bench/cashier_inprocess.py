@@ -155,11 +155,11 @@ def summarise_profile(files: dict[int, Path], top: int = 16) -> list[str]:
 def _kind(frames: list[str]) -> str:
     stack = ";".join(frames)
     leaf = ";".join(frames[-4:])
-    if "_safe_deliver" in stack or "deliver (bot/push.py" in stack:
+    if "_safe_deliver" in stack or "deliver (bot/jobs/outbox.py" in stack:
         where = "push to LINE after the response (outbox deliver)"
-    elif "scan (bot/cashier_api.py" in stack:
+    elif "scan (bot/api/cashier.py" in stack:
         where = "scan"
-    elif "create_award (bot/cashier_api.py" in stack:
+    elif "create_award (bot/api/cashier.py" in stack:
         where = "award"
     else:
         where = "other (framework, auth, session)"

@@ -8,7 +8,7 @@ Serve it like the real bot::
     LINE_CHANNEL_SECRET=... LINE_CHANNEL_ACCESS_TOKEN=... LINE_API_BASE_URL=http://127.0.0.1:8081 \\
         .venv/bin/gunicorn 'bench.echo_bot:create_app()'
 
-Like ``bot.line.LineGateway``, it keeps one ``ApiClient`` (one urllib3 connection pool) per
+Like ``bot.line.gateway.LineGateway``, it keeps one ``ApiClient`` (one urllib3 connection pool) per
 process and thread, created after the gunicorn fork, so both bots pay the same for
 connections to LINE and the comparison measures only what the real bot does in between.
 (The SDK's README opens a new ``ApiClient`` per event; that would make this baseline slower.)

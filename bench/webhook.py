@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.common import CpuMeter, PipeChild, conninfo, free_port, proc_field  # noqa: E402
 from bench.loadgen import percentile_ms, run_load, run_paced  # noqa: E402
-from bot import lineevents as ev  # noqa: E402
+from bot.dev import lineevents as ev  # noqa: E402
 
 SECRET, TOKEN, TEXT = "bench-channel-secret", "bench-access-token", "會員卡"
 TARGET_P99_MS, TARGET_RATIO, TARGET_RSS_MB = 100.0, 0.5, 150.0
@@ -43,7 +43,7 @@ STARTED: list = []  # every FakeProcess and Gunicorn; main() stops them all, wha
 # -- fake LINE API: one child process per bot (own GIL), driven through a pipe ---------------
 def _fake_main(conn, port: int, mode: str, after: bool) -> None:  # the child process
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
-    from bot.fakeline import FakeLine
+    from bot.dev.fakeline import FakeLine
 
     fake = FakeLine("sdk" if mode == "off" else mode, port=port)
     check, held = fake.checker.check, []

@@ -10,7 +10,7 @@ from bot import logredact
 from bot.config import Settings
 from bot.db import Database
 from bot.errors import register_error_handlers
-from bot.line import LineGateway
+from bot.line.gateway import LineGateway
 from bot.security import init_security
 from bot.services import Services
 from handlers.referral import notify as referral_notify
@@ -28,7 +28,7 @@ def create_app(settings: Settings | None = None, **overrides: object) -> Flask:
     app = Flask(__name__, static_folder="../static", static_url_path="/static")
     app.config["SECRET_KEY"] = settings.secret_key
     app.config["JSON_AS_ASCII"] = False
-    from bot.apiutil import JSONProvider
+    from bot.api.util import JSONProvider
 
     app.json = JSONProvider(app)
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
@@ -43,8 +43,30 @@ def create_app(settings: Settings | None = None, **overrides: object) -> Flask:
     # words the pushes, queued in that same transaction through this notifier on every session.
     svc.db.sessions.configure(info={NOTIFY_KEY: partial(referral_notify, texts=svc.texts)})
 
-    from bot import admin_api, admin_users_api, campaign_api, cashier_api, claims, confirmation_api, cli, console_api, corrections_api, coupon_api, docs, journey_api, members_api, openapi, pages, privacy_api, redirect, referral_api, shift_api, staff_api, tokens_api, web, webhook
-    from bot.apiutil import init_business_date, init_id_converter, init_request_checks, init_request_session
+    from bot.web import redirect
+    from bot.api.admin import settings as admin_api
+    from bot.api.admin import users as admin_users_api
+    from bot.api.admin import campaigns as campaign_api
+    from bot.api import cashier as cashier_api
+    from bot.web import claim_links as claims
+    from bot.api import confirmation as confirmation_api
+    from bot.cli import commands as cli
+    from bot.api.admin import console as console_api
+    from bot.api import corrections as corrections_api
+    from bot.api import coupons as coupon_api
+    from bot.web import docs
+    from bot.api.admin import journeys as journey_api
+    from bot.api.admin import members as members_api
+    from bot.api.openapi import document as openapi
+    from bot.web import pages
+    from bot.api.admin import privacy as privacy_api
+    from bot.api.admin import referrals as referral_api
+    from bot.api import shift as shift_api
+    from bot.api.admin import staff as staff_api
+    from bot.api.admin import tokens as tokens_api
+    from bot.web import public as web
+    from bot.web import webhook
+    from bot.api.util import init_business_date, init_id_converter, init_request_checks, init_request_session
 
     init_id_converter(app)  # before the blueprints' rules are built
     init_request_checks(app)  # before a session opens
@@ -53,7 +75,7 @@ def create_app(settings: Settings | None = None, **overrides: object) -> Flask:
     for blueprint in (web.bp, webhook.bp, pages.bp, cashier_api.bp, shift_api.bp, confirmation_api.bp, corrections_api.bp, coupon_api.bp, members_api.bp, campaign_api.bp, journey_api.bp, referral_api.bp, console_api.bp, privacy_api.bp, redirect.bp, admin_api.bp, admin_users_api.bp, staff_api.bp, tokens_api.bp, claims.bp, openapi.bp, docs.bp):
         app.register_blueprint(blueprint)
     if settings.dev_tools:
-        from bot import simulator
+        from bot.dev import simulator
 
         app.register_blueprint(simulator.bp)
     if settings.trusted_proxies:  # the client's address as the proxies in front report it (sign-in throttles)

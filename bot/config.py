@@ -2,7 +2,7 @@
 
 Nothing else in the project reads ``os.environ``. ``APP_ENV`` unset means production: the
 development values below are published in this repository, so only ``APP_ENV=development`` (a
-developer's machine), ``test`` (the suite) or the demo (``python -m bot.demo``) may run on them.
+developer's machine), ``test`` (the suite) or the demo (``python -m bot.dev.demo``) may run on them.
 """
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ REQUIRED_IN_PRODUCTION = (
 APP_ENVS = ("production", "development", "test")
 
 DEV_SECRET = "dev-only-secret-not-for-production"
-DEMO_ADMIN_TOKEN = "demo-admin-token"  # bot/demo.py's, when ADMIN_TOKEN is unset
+DEMO_ADMIN_TOKEN = "demo-admin-token"  # bot/dev/demo.py's, when ADMIN_TOKEN is unset
 
 # The secrets, by variable; production refuses a value anyone can read in this repository.
 SECRET_FIELDS = {
@@ -89,7 +89,7 @@ class Settings:
     brand_name: str = "好日子咖啡"
     texts_file: str | None = None
     terms_version: str = "2026-01"
-    terms_dir: str | None = None  # TERMS_DIR: a folder of <version>.md, one per published version (bot/terms.py)
+    terms_dir: str | None = None  # TERMS_DIR: a folder of <version>.md, one per published version (bot/web/terms.py)
     card_token_ttl_seconds: int = 300
     dev_tools: bool = False
     admin_token: str | None = None

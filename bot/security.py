@@ -9,8 +9,8 @@ at the limit without an error: a route would get the body cut short.) bot/errors
 
 Headers: ``nosniff``, ``Referrer-Policy: same-origin`` (cross-origin fetches, such as campaign
 images in the console, learn nothing of the page), no framing anywhere, and a
-Content-Security-Policy: a page sets its own (bot/pages.py, bot/docs.py, bot/simulator.py, the
-terms page in bot/web.py); every other answer (JSON, images, static files) gets ``DEFAULT_CSP``,
+Content-Security-Policy: a page sets its own (bot/web/pages.py, bot/web/docs.py, bot/dev/simulator.py, the
+terms page in bot/web/public.py); every other answer (JSON, images, static files) gets ``DEFAULT_CSP``,
 which allows nothing, so a file opened on its own cannot run or load anything."""
 from __future__ import annotations
 

@@ -9,7 +9,7 @@ from flask import current_app
 
 from bot.config import Settings
 from bot.db import Database
-from bot.line import LineGateway
+from bot.line.gateway import LineGateway
 from handlers.texts import Texts
 
 

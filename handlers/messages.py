@@ -1,10 +1,10 @@
 """Message builders: SDK models (one exception, the member card, says why).
 
-The builders here make their models with ``build`` (bot/linewire.py), which skips pydantic's
+The builders here make their models with ``build`` (bot/line/wire.py), which skips pydantic's
 validation at construction: validating a Flex tree re-validates every nested model at each
 level, and that was a quarter of the CPU of answering 會員卡. What these builders produce is
 still checked: the test suite has the SDK re-parse (with full validation) every message any
-test sends and compare (bot/linewire.py), and the fake LINE server checks it against the spec.
+test sends and compare (bot/line/wire.py), and the fake LINE server checks it against the spec.
 """
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ from linebot.v3.messaging import (
     URIAction,
 )
 
-from bot.linewire import RawMessage, build, to_wire
+from bot.line.wire import RawMessage, build, to_wire
 
 BRAND_COLOR = "#6F4E37"
 TEXT_LIMIT = 5000  # LINE refuses a text message longer than this

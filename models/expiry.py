@@ -1,6 +1,6 @@
 """Expiry: what is left of earnings past their due date leaves the balance as one ledger entry.
 
-Split from models.ledger, whose entries and locks it uses; the daily job (bot/jobs.py) runs it.
+Split from models.ledger, whose entries and locks it uses; the daily job (bot/cli/jobs.py) runs it.
 """
 from __future__ import annotations
 

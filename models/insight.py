@@ -1,7 +1,7 @@
 """Opens and clicks that LINE counts per aggregation unit, kept per campaign.
 
 Every campaign is multicast under its own unit (``campaign_<id>``), and a job asks LINE for the
-unit's statistics (``fetch_due``/``store``, called by ``bot.insights``). LINE's rules shape what is
+unit's statistics (``fetch_due``/``store``, called by ``bot.jobs.insights``). LINE's rules shape what is
 kept: its statistics arrive with a delay and are refreshed a few times a day, so a campaign is
 asked again at most every ``REFRESH_HOURS`` and for ``KEEP_DAYS`` after it started; LINE's period is
 at most 31 days of UTC+9 dates; and any count under 20 users comes back null, which is kept as

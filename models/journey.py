@@ -27,7 +27,7 @@ from models.limits import MAX_DB_INT, whole_in
 from models.placeholder import PlaceholderError, check
 
 RUNS_KEY = "journey_runs"
-PLACEHOLDERS = ("brand", "name", "tier", "reward", "coupon")  # filled by bot/journeys.py, and nothing else
+PLACEHOLDERS = ("brand", "name", "tier", "reward", "coupon")  # filled by bot/jobs/journey_runner.py, and nothing else
 NES_TARGETS = ("S1", "S2", "S3")  # the stages a win-back can reach; target_nes NULL means the default
 DEFAULT_NES = ["S1", "S2"]
 # Service journeys speak of the member's own card, coupons and tier: they neither wait for nor count

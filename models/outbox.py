@@ -17,7 +17,7 @@ from models.base import Base, IntPK, Timestamp
 MAX_ATTEMPTS = 8
 RICHMENU = "richmenu"
 # After an erasure: take the member menu off the LINE user. The row carries the user id (the member
-# row no longer does) until it is sent or gives up; then its payload is emptied (bot/push.py).
+# row no longer does) until it is sent or gives up; then its payload is emptied (bot/jobs/outbox.py).
 RICHMENU_UNLINK = "richmenu_unlink"
 PENDING_KEY = "outbox_ids"  # purpose of a row that links a rich menu instead of pushing messages
 

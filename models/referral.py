@@ -13,7 +13,7 @@ rewarded referrals in the Taipei calendar month under the referrer's row lock.
 
 Models never word messages: a reward (or a capped purchase) is handed as a ``Notice`` to the
 notifier in ``session.info[NOTIFY_KEY]``, which the app installs on its sessions
-(bot/referral_api.py); handlers/referral.py words it and queues it in the outbox, in this
+(bot/api/admin/referrals.py); handlers/referral.py words it and queues it in the outbox, in this
 same transaction.
 """
 from __future__ import annotations

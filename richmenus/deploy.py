@@ -31,7 +31,7 @@ from linebot.v3.messaging import (
 )
 
 from bot.db import Database
-from bot.line import LineGateway
+from bot.line.gateway import LineGateway
 from models.richmenu import GUEST_MENU, Deployed, assign_tier_menus, mark_deleted, members_to_link, menus_to_delete, record_deployment
 from richmenus.menus import ROOT, MenuError, MenuSource, load_menus
 from richmenus.render import MenuImage, image_for

@@ -14,10 +14,10 @@ from flask.testing import FlaskClient
 from sqlalchemy import text
 
 from bot import create_app
-from bot import lineevents as ev
+from bot.dev import lineevents as ev
 from bot.config import Settings
 from bot.db import make_engine, upgrade
-from bot.fakeline import FakeLine
+from bot.dev.fakeline import FakeLine
 from models import metadata
 from models.dashboard import TAIPEI
 
@@ -37,8 +37,8 @@ def _unavailable(reason: str):  # type: ignore[no-untyped-def]
 @pytest.fixture(scope="session", autouse=True)
 def _verify_wire_serialisation():  # type: ignore[no-untyped-def]
     """Every request body the bot sends in any test is also serialised by the SDK's own
-    to_dict() and must come out identical (bot/linewire.py)."""
-    from bot.linewire import WireApiClient
+    to_dict() and must come out identical (bot/line/wire.py)."""
+    from bot.line.wire import WireApiClient
 
     WireApiClient.verify = True
     yield

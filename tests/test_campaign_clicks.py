@@ -14,8 +14,8 @@ from urllib.parse import urlsplit
 import pytest
 from sqlalchemy import select
 
-from bot import tasks
-from bot.campaigns import run_campaign, run_due
+from bot.jobs import worker as tasks
+from bot.jobs.campaign_sender import run_campaign, run_due
 from models import campaign as cm
 from models import campaign_link as cl
 from models.campaign import CampaignRecipient, MarketingSend

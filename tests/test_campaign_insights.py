@@ -8,8 +8,8 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
-from bot import tasks
-from bot.insights import fetch_insights
+from bot.jobs import worker as tasks
+from bot.jobs.insights import fetch_insights
 from models.insight import CampaignInsight
 from models.member import complete_join, ensure_member, record_unfollow
 

@@ -9,8 +9,8 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from bot import tasks
-from bot.campaigns import run_campaign, run_due
+from bot.jobs import worker as tasks
+from bot.jobs.campaign_sender import run_campaign, run_due
 from models import campaign as cm
 from models.ledger import award
 from models.member import Member, complete_join, ensure_member
@@ -259,7 +259,7 @@ class FakeTime:
 
 
 def test_rate_limiter_never_puts_more_than_the_limit_in_any_second():
-    from bot.campaigns import RateLimiter
+    from bot.jobs.campaign_sender import RateLimiter
 
     t = FakeTime()
     rate = RateLimiter(200, clock=t.clock, sleep=t.sleep)
@@ -274,7 +274,7 @@ def test_rate_limiter_never_puts_more_than_the_limit_in_any_second():
 
 
 def test_rate_limiter_does_not_save_up_idle_time_and_holds_after_a_429():
-    from bot.campaigns import RateLimiter
+    from bot.jobs.campaign_sender import RateLimiter
 
     t = FakeTime()
     rate = RateLimiter(10, clock=t.clock, sleep=t.sleep, headroom=1.0)

@@ -9,7 +9,7 @@ from urllib.parse import parse_qsl
 import pytest
 from sqlalchemy import select
 
-from bot import lineevents as ev
+from bot.dev import lineevents as ev
 from models.conversation import Conversation
 from models.errors import Conflict
 from models.member import Member

@@ -230,7 +230,7 @@ def test_a_counter_award_and_the_codes_redemption_at_once_award_once(pg_only, ap
     """The cashier awards the receipt while a member scans its code, at the same moment: exactly one of
     them awards it, the other is answered with that (and nothing deadlocks). Half the rounds the member
     at the counter is the one scanning, whose chat transaction holds the member's row lock."""
-    from bot import lineevents as ev
+    from bot.dev import lineevents as ev
     from models.ledger import Award
     from tests.conftest import CHANNEL_SECRET
 
@@ -279,7 +279,7 @@ def test_whichever_comes_first_the_other_waits_for_it_and_is_told(pg_only, app, 
     side's request runs; the request waits for it rather than deadlock or award, then answers with it."""
     import threading
 
-    from bot import lineevents as ev
+    from bot.dev import lineevents as ev
     from models.claim import award_at_counter, redeem_claim
     from models.ledger import Award, lock_member
     from models.member import Member

@@ -225,7 +225,7 @@ def test_a_request_older_than_the_window_cannot_be_approved(client, counter, mak
 
 
 def test_the_daily_run_marks_requests_nobody_decided_in_time_expired(app, client, counter, make_member, second, clock, db):
-    from bot.daily import run_daily
+    from bot.jobs.daily import run_daily
 
     _, number = make_member()
     old = correct(client, counter.manager, number, 3000).get_json()["request"]

@@ -174,13 +174,13 @@ def test_easy_passwords_are_refused(client, counter, password):
 
 def test_member_numbers_are_random_and_typed_ones_are_rate_limited(client, counter, make_member, clock, monkeypatch):
     """Numbers were 10000000 + id: one cashier walked 300 of them in a second, seeing names and balances."""
-    import bot.cashier_api
+    import bot.api.cashier
     from models.member import is_valid_member_no
 
     numbers = [make_member(f"會員{i}")[1] for i in range(3)]
     assert all(is_valid_member_no(n) and len(n) == 9 for n in numbers)
     assert sorted(int(n[:-1]) for n in numbers) != list(range(int(min(numbers)[:-1]), int(min(numbers)[:-1]) + 3))  # not neighbours
-    monkeypatch.setattr(bot.cashier_api, "TYPED_LIMIT", 5)
+    monkeypatch.setattr(bot.api.cashier, "TYPED_LIMIT", 5)
     typed = [client.post("/api/v1/scan", json={"member_no": n}, headers=counter.cashier).status_code for n in [*numbers, "100000018", "100000026"]]
     assert typed == [200, 200, 200, 404, 404]  # wrong numbers count too
     refused = client.post("/api/v1/scan", json={"member_no": numbers[0]}, headers=counter.cashier)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot import lineevents as ev
+from bot.dev import lineevents as ev
 
 
 def board(client, counter, days: int = 30):  # type: ignore[no-untyped-def]

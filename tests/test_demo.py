@@ -24,7 +24,7 @@ def test_demo_runs_without_a_line_channel(tmp_path):
     for name in ("APP_ENV", "LINE_CHANNEL_SECRET", "LINE_CHANNEL_ACCESS_TOKEN", "SECRET_KEY", "ADMIN_TOKEN", "PUBLIC_BASE_URL"):
         env.pop(name, None)  # no setup: unset APP_ENV is production for everything but the demo
     proc = subprocess.Popen(
-        [sys.executable, "-m", "bot.demo", "--port", str(port)],
+        [sys.executable, "-m", "bot.dev.demo", "--port", str(port)],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
     try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from bot import demo
+from bot.dev import demo
 from tests.conftest import ADMIN_TOKEN, all_text
 
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}

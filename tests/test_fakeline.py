@@ -36,7 +36,7 @@ from linebot.v3.messaging import (
     UpdateRichMenuAliasRequest,
 )
 
-from bot.fakeline import FakeLine, SpecMissingError
+from bot.dev.fakeline import FakeLine, SpecMissingError
 
 TOKEN = "test-token"
 USER = "U" + "1" * 32

@@ -33,7 +33,7 @@ def test_follow_records_profile_and_greets_with_join_button(line, db, fake_line)
 
 
 def test_follow_without_profile_still_records_friend(line, db, fake_line):
-    from bot import lineevents as ev
+    from bot.dev import lineevents as ev
 
     user = ev.new_user_id()  # LINE gives no profile for this user (404)
     assert line.follow(user).status_code == 200
@@ -44,7 +44,7 @@ def test_follow_without_profile_still_records_friend(line, db, fake_line):
 def test_unfollow_marks_unreachable_and_keeps_history(line, db):
     user = line.user()
     line.join(user)
-    line.post(__import__("bot.lineevents", fromlist=["x"]).unfollow_event(user))
+    line.post(__import__("bot.dev.lineevents", fromlist=["x"]).unfollow_event(user))
     m = member(db, user)
     assert not m.is_reachable and m.unfollowed_at is not None
     assert m.is_member and m.member_no  # membership kept
@@ -54,7 +54,7 @@ def test_unfollow_marks_unreachable_and_keeps_history(line, db):
 
 
 def test_refollow_welcomes_back_with_membership_intact(line, db):
-    from bot import lineevents as ev
+    from bot.dev import lineevents as ev
 
     user = line.user("阿華")
     line.join(user)

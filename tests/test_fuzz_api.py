@@ -268,7 +268,7 @@ def test_no_operation_answers_malformed_input_with_a_server_error(client, counte
 def test_no_signed_webhook_is_a_server_error(client, line, make_member, fake_line):  # type: ignore[no-untyped-def]
     """A 500 tells LINE to redeliver, so a body no retry can fix must never get one: spec-shaped events
     from a member mid-join and a joined member, with one part replaced by something hostile, signed."""
-    from bot import lineevents as ev
+    from bot.dev import lineevents as ev
     from tests.conftest import CHANNEL_SECRET
 
     rng = random.Random(SEED)

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from werkzeug.serving import make_server
 
 from bot import create_app
-from bot import lineevents as ev
+from bot.dev import lineevents as ev
 from bot.config import DEMO_ADMIN_TOKEN, DEV_SECRET, ConfigError, Settings
 from models.webhook import WebhookEvent
 from tests.conftest import ADMIN_TOKEN, CHANNEL_SECRET
@@ -42,17 +42,17 @@ class EndlessBody:
 
 @pytest.fixture
 def parser_calls(monkeypatch):  # type: ignore[no-untyped-def]
-    """Every signature check the webhook starts (bot/webhook.py builds one WebhookParser per request)."""
-    import bot.webhook
+    """Every signature check the webhook starts (bot/web/webhook.py builds one WebhookParser per request)."""
+    import bot.web.webhook
 
     calls: list[str] = []
-    real = bot.webhook.WebhookParser
+    real = bot.web.webhook.WebhookParser
 
     def spy(secret: str):  # type: ignore[no-untyped-def]
         calls.append("parse")
         return real(secret)
 
-    monkeypatch.setattr(bot.webhook, "WebhookParser", spy)
+    monkeypatch.setattr(bot.web.webhook, "WebhookParser", spy)
     return calls
 
 
@@ -253,8 +253,8 @@ def bin_(name: str) -> str:
 
 @pytest.mark.parametrize("command", [
     ["flask", "--app", "bot", "db", "upgrade"],  # release:
-    ["celery", "-A", "bot.tasks", "worker", "--pool", "solo", "--loglevel", "warning"],  # worker:
-    ["celery", "-A", "bot.tasks", "beat", "--loglevel", "warning", "--schedule", "/dev/null"],  # scheduler:
+    ["celery", "-A", "bot.jobs.worker", "worker", "--pool", "solo", "--loglevel", "warning"],  # worker:
+    ["celery", "-A", "bot.jobs.worker", "beat", "--loglevel", "warning", "--schedule", "/dev/null"],  # scheduler:
 ], ids=["release", "worker", "scheduler"])
 def test_procfile_processes_stop_at_start_naming_the_missing_secrets(command):
     done = run([bin_(command[0]), *command[1:]], {"APP_ENV": "production", "PUBLIC_BASE_URL": "https://bot.example.com"})
@@ -309,7 +309,7 @@ def test_every_page_has_its_policy_and_cannot_be_framed(dev_client, path):
 
 
 def test_the_cashier_policy_allows_only_its_own_files(dev_client):
-    from bot.pages import CASHIER_CSP
+    from bot.web.pages import CASHIER_CSP
 
     assert dev_client.get("/cashier").headers["Content-Security-Policy"] == CASHIER_CSP
     assert dev_client.get("/static/cashier.html").headers["Content-Security-Policy"] == CASHIER_CSP

@@ -23,7 +23,7 @@ FORMULAS = ['=HYPERLINK("https://evil.example","點我")', "+886 2 1234", "-2+3"
 
 
 def test_safe_cell_defuses_text_that_would_start_a_formula():
-    from bot.csvexport import safe_cell
+    from bot.api.csvexport import safe_cell
 
     for value in FORMULAS:
         assert safe_cell(value) == "'" + value

@@ -49,7 +49,7 @@ def test_outbox_retries_pushes_after_a_line_outage(app, counter, make_member, fa
 
 
 def test_push_to_blocked_member_is_skipped(app, counter, make_member, line, fake_line, db):
-    from bot import lineevents as ev
+    from bot.dev import lineevents as ev
 
     user, number = make_member()
     line.post(ev.unfollow_event(user))

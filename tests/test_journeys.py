@@ -7,8 +7,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from bot import lineevents as ev
-from bot.journeys import process_due, run_journeys, send_run
+from bot.dev import lineevents as ev
+from bot.jobs.journey_runner import process_due, run_journeys, send_run
 from models.journey import JourneyRun
 from tests.conftest import all_text, next_birthday, taipei_time
 
@@ -134,7 +134,7 @@ def test_cap_holds_across_journeys_and_campaigns(app, client, counter, line, mak
     enable(client, counter, "birthday")
     user, _ = make_member()
     clock.now = taipei_time(birthday_of(line, clock) - timedelta(days=1), 10)
-    from bot import tasks
+    from bot.jobs import worker as tasks
 
     c = client.post("/api/v1/admin/campaigns", json={"name": "春季", "kind": "text", "content": {"text": "春季新品"}}, headers=counter.admin).get_json()
     client.post(f"/api/v1/admin/campaigns/{c['id']}/send", json={}, headers=counter.admin)

@@ -9,8 +9,8 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from bot.daily import run_daily
-from bot.journeys import run_journeys
+from bot.jobs.daily import run_daily
+from bot.jobs.journey_runner import run_journeys
 from models.coupon import Coupon
 from models.member import Member
 from tests.conftest import all_text

@@ -9,9 +9,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from bot.daily import run_daily
-from bot.jobs import run_outbox
-from bot.journeys import run_journeys
+from bot.jobs.daily import run_daily
+from bot.cli.jobs import run_outbox
+from bot.jobs.journey_runner import run_journeys
 from models.campaign import MarketingSend
 from models.member import Member
 from models.outbox import OutboxMessage

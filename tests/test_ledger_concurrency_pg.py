@@ -219,7 +219,7 @@ def test_daily_job_member_locks_do_not_wait_for_concurrent_inserts(pg_only, app,
     the inserting transaction's own FOR NO KEY UPDATE: with two awards in flight, PostgreSQL finds a
     deadlock. Here the job must get through both of its member-locking steps while such inserts
     are still open."""
-    from bot.daily import tier_periods, tier_reminders
+    from bot.jobs.daily import tier_periods, tier_reminders
     from models.ledger import add_entry
 
     svc = app.extensions["loyalty"]

@@ -328,7 +328,7 @@ def test_ids_past_64_bits_name_nothing(client, counter, make_member):
     redeem = client.post("/api/v1/redemptions", json={"member_no": number, "reward_id": 2**62, "request_id": "R"}, headers=counter.cashier)
     assert redeem.status_code == 404 and redeem.get_json()["code"] == "reward_not_found"
     for body in ({"member_no": number, "reward_id": 2**70, "request_id": "R"}, {"member_no": number, "reward_id": -(2**63) - 1, "request_id": "R"}):
-        # past a BIGINT anywhere in a body: refused as the JSON is read, naming the field (bot/apiutil.py)
+        # past a BIGINT anywhere in a body: refused as the JSON is read, naming the field (bot/api/util.py)
         refused(client.post("/api/v1/redemptions", json=body, headers=counter.cashier), "invalid_json", field="reward_id", path="/reward_id")
     refused(client.get("/api/v1/admin/members", query_string={"page": 10**20}, headers=counter.admin), "invalid_page")
 

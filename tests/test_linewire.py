@@ -1,4 +1,4 @@
-"""The fast request serialisation (bot/linewire.py) against the SDK's own, and its check."""
+"""The fast request serialisation (bot/line/wire.py) against the SDK's own, and its check."""
 from __future__ import annotations
 
 import pytest
@@ -7,7 +7,7 @@ from linebot.v3.messaging import (
     PostbackAction, PushMessageRequest, QuickReply, QuickReplyItem, TextMessage, URIAction,
 )
 
-from bot.linewire import RawMessage, WireApiClient, message_json, to_wire
+from bot.line.wire import RawMessage, WireApiClient, message_json, to_wire
 from handlers.messages import member_card, postback
 
 SDK = WireApiClient.__mro__[1].sanitize_for_serialization

@@ -139,7 +139,7 @@ def test_the_procfile_access_log_never_shows_a_search(migrated, tmp_path):  # ty
 def test_celery_logging_gets_the_filter_when_it_sets_up_its_handlers():
     from celery.signals import after_setup_logger, after_setup_task_logger
 
-    import bot.tasks  # noqa: F401 - connects the receivers
+    import bot.jobs.worker  # noqa: F401 - connects the receivers
     from bot.logredact import FILTER
 
     for signal in (after_setup_logger, after_setup_task_logger):

@@ -87,7 +87,7 @@ def test_vendored_files_match_the_readme():  # type: ignore[no-untyped-def]
     for name in ("swagger-ui-bundle.js", "swagger-ui.css", "LICENSE"):
         digest = hashlib.sha256((VENDOR / name).read_bytes()).hexdigest()
         assert f"`swagger-ui/{name}`: `{digest}`" in section, f"{name}: README sha256 is stale"
-    from bot.docs import SWAGGER_UI_VERSION
+    from bot.web.docs import SWAGGER_UI_VERSION
 
     assert f"swagger-ui-dist@{SWAGGER_UI_VERSION}" in section
     assert "Apache License" in (VENDOR / "LICENSE").read_text(encoding="utf-8")
@@ -211,6 +211,6 @@ def test_every_rule_field_is_documented(doc):  # type: ignore[no-untyped-def]
     condition = doc["components"]["schemas"]["RuleCondition"]
     assert condition["properties"]["field"]["enum"] == list(FIELDS)
     assert [rule["if"]["properties"]["field"]["const"] for rule in condition["allOf"]] == list(FIELDS)
-    assert all(rule["then"]["description"] for rule in condition["allOf"]), "add the field to FIELD_DOCS in bot/openapi_schemas.py"
+    assert all(rule["then"]["description"] for rule in condition["allOf"]), "add the field to FIELD_DOCS in bot/api/openapi/schemas.py"
     for name in FIELDS:
         assert f"| `{name}` |" in condition["description"]

@@ -3,7 +3,7 @@ replace one body with another (the award void's replaced the coupon void's, and 
 check then refused the coupon's code as an unknown field)."""
 from __future__ import annotations
 
-from bot import openapi
+from bot.api.openapi import document as openapi
 
 
 def test_no_schema_name_is_defined_by_two_areas():

@@ -64,7 +64,7 @@ def test_a_phone_nobody_or_several_gave_gets_a_clear_answer(client, counter, mak
 
 
 def test_phone_lookups_are_limited_per_staff_account_and_per_store(client, counter, make_member, monkeypatch):
-    import bot.cashier_api as cashier_api
+    import bot.api.cashier as cashier_api
 
     _, number = make_member()
     monkeypatch.setattr(cashier_api, "PHONE_STAFF_LIMIT", 3)

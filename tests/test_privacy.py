@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import func, select
 
-from bot import lineevents as ev
+from bot.dev import lineevents as ev
 from models.admin import AuditLog
 from models.coupon import Coupon
 from models.ledger import Award, LedgerEntry

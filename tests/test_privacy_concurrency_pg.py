@@ -58,7 +58,7 @@ def test_erase_while_awards_run_loses_nothing_and_lets_nothing_in(pg_only, app, 
 
 def test_erase_in_chat_while_awards_run(pg_only, app, line, counter, make_member, db, fake_line):
     """The chat's erasure runs in the webhook's transaction, which already holds the member's lock."""
-    from bot import lineevents as ev
+    from bot.dev import lineevents as ev
     from tests.test_privacy import postback_of
 
     counter.rule(amount_per_point="10", stamps_per_visit=1)

@@ -9,7 +9,7 @@ from urllib.parse import quote, unquote
 
 from sqlalchemy import func, select
 
-from bot import lineevents as ev
+from bot.dev import lineevents as ev
 from models.coupon import Coupon
 from models.ledger import LedgerEntry
 from models.member import Member

@@ -7,8 +7,8 @@ import re
 
 from sqlalchemy import select
 
-from bot import lineevents as ev
-from bot.daily import run_daily
+from bot.dev import lineevents as ev
+from bot.jobs.daily import run_daily
 from models.member import Member
 from models.outbox import RICHMENU, OutboxMessage
 from richmenus.deploy import deploy, prepare

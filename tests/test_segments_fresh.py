@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from bot import tasks
+from bot.jobs import worker as tasks
 from models.segment import MemberStats
 
 pytestmark = pytest.mark.usefixtures("business_hours")  # campaigns go out in shop hours
@@ -29,7 +29,7 @@ def scheduled_campaign(client, counter, clock, rule):  # type: ignore[no-untyped
 
 
 def test_daily_job_recomputes_segments_first_and_starts_due_campaigns(app, client, counter, make_member, fake_line, clock, db):
-    from bot.daily import run_daily
+    from bot.jobs.daily import run_daily
 
     fake_line.quota_value = 10_000
     buyer, number = make_member("買過")
@@ -75,7 +75,7 @@ def test_a_campaign_selects_on_stats_computed_when_it_starts_and_says_so(app, cl
     counter.award(second, "R-4", amount=200)  # after the last recompute
     campaign_id = scheduled_campaign(client, counter, clock, BUYERS)
     clock.advance(minutes=2)
-    from bot.campaigns import run_due
+    from bot.jobs.campaign_sender import run_due
 
     assert run_due(app.extensions["loyalty"]) == {campaign_id: "sent"}
     assert multicast_to(fake_line, early) == 1 and multicast_to(fake_line, late) == 1  # stale stats would miss 晚

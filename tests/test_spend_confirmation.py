@@ -7,7 +7,7 @@ import re
 import pytest
 from sqlalchemy import select
 
-from bot import lineevents as ev
+from bot.dev import lineevents as ev
 from models.confirmation import SpendConfirmation
 from models.coupon import CouponEvent
 from models.ledger import LedgerEntry

@@ -7,7 +7,7 @@ from collections import Counter
 
 from sqlalchemy import select
 
-from bot import lineevents as ev
+from bot.dev import lineevents as ev
 from models.confirmation import SpendConfirmation
 from models.ledger import LedgerEntry
 from tests.conftest import CHANNEL_SECRET, all_text

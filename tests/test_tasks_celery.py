@@ -5,7 +5,7 @@ import os
 
 import pytest
 
-from bot import tasks
+from bot.jobs import worker as tasks
 from tests.conftest import REQUIRE_SERVICES, all_text
 
 #: Sending runs in shop hours; quiet hours are tested on purpose where they matter.

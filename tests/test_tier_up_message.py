@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.daily import run_daily
+from bot.jobs.daily import run_daily
 from tests.conftest import all_text
 from tests.test_journeys import enable
 

@@ -6,7 +6,7 @@ import logging
 
 from sqlalchemy import func, select
 
-from bot import lineevents as ev
+from bot.dev import lineevents as ev
 from models.member import Member
 from models.webhook import WebhookEvent
 

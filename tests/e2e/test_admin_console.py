@@ -91,7 +91,7 @@ def test_pages_take_today_from_the_server_not_the_browser(console, live_url, app
 def test_kpis_on_one_member_and_their_definitions(console, live_url, app, client, counter, make_member, line, clock):  # noqa: F811
     """One member who came 8 times today and blocked once, then came back: 常客 1, 回購率 100%,
     封鎖率 100% beside 「期間內封鎖 1 人／好友 1 人」, RFM 重要價值; every KPI explains itself."""
-    from bot import lineevents as ev
+    from bot.dev import lineevents as ev
 
     check = expect()
     user, number = make_member("常來的人")

@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from bot import tasks
+from bot.jobs import worker as tasks
 from models.member import complete_join, ensure_member
 from tests.e2e.admin_helpers import expect, make_account, shoot, sign_in
 from tests.e2e.admin_helpers import console  # noqa: F401  (fixture)

@@ -6,8 +6,8 @@ from datetime import date, timedelta
 
 import pytest
 
-from bot import tasks
-from bot.insights import fetch_insights
+from bot.jobs import worker as tasks
+from bot.jobs.insights import fetch_insights
 from models.member import complete_join, ensure_member, record_unfollow
 from tests.e2e.admin_helpers import expect, make_account, shoot, sign_in
 from tests.e2e.admin_helpers import console  # noqa: F401  (fixture)

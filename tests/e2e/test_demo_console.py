@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from bot import demo
+from bot.dev import demo
 from tests.e2e.admin_helpers import expect, make_account, shoot, sign_in
 from tests.e2e.admin_helpers import console  # noqa: F401  (fixture)
 

@@ -10,7 +10,7 @@ import re
 import pytest
 from sqlalchemy import select
 
-from bot.linewire import to_wire
+from bot.line.wire import to_wire
 from handlers.stamps import stamp_grid
 from models.member import Member
 

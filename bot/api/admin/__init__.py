@@ -1,0 +1,1 @@
+"""The admin API (/api/v1/admin), one module per area, and the console's own routes."""

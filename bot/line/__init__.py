@@ -1,0 +1,1 @@
+"""The LINE platform: the gateway over the official SDK and the request wire format."""
