@@ -45,6 +45,7 @@ def create_app(settings: Settings | None = None, **overrides: object) -> Flask:
 
     from bot.api.admin import products as products_api
     from bot.api.admin import affinity as affinity_api
+    from bot.web import redirect
     from bot.api.admin import settings as admin_api
     from bot.api.admin import users as admin_users_api
     from bot.api.admin import campaigns as campaign_api
@@ -74,7 +75,7 @@ def create_app(settings: Settings | None = None, **overrides: object) -> Flask:
     init_request_checks(app)  # before a session opens
     init_request_session(app)
     init_business_date(app)
-    for blueprint in (web.bp, webhook.bp, pages.bp, cashier_api.bp, shift_api.bp, confirmation_api.bp, corrections_api.bp, coupon_api.bp, members_api.bp, campaign_api.bp, journey_api.bp, referral_api.bp, console_api.bp, member_import_api.bp, privacy_api.bp, affinity_api.bp, products_api.bp, products_api.counter_bp, admin_api.bp, admin_users_api.bp, staff_api.bp, tokens_api.bp, claims.bp, openapi.bp, docs.bp):
+    for blueprint in (web.bp, webhook.bp, pages.bp, cashier_api.bp, shift_api.bp, confirmation_api.bp, corrections_api.bp, coupon_api.bp, members_api.bp, campaign_api.bp, journey_api.bp, referral_api.bp, console_api.bp, member_import_api.bp, privacy_api.bp, redirect.bp, affinity_api.bp, products_api.bp, products_api.counter_bp, admin_api.bp, admin_users_api.bp, staff_api.bp, tokens_api.bp, claims.bp, openapi.bp, docs.bp):
         app.register_blueprint(blueprint)
     if settings.dev_tools:
         from bot.dev import simulator

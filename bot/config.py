@@ -115,6 +115,7 @@ class Settings:
     quiet_hours_start: int = 21
     quiet_hours_end: int = 9
     line_multicast_rps: float = 200.0
+    line_push_rps: float = 2000.0  # LINE's limit for push ("other API endpoints"): campaigns with links go per member
     segment_query_timeout_ms: int = 10_000
     redis_url: str | None = None
     log_level: str = "INFO"
@@ -217,6 +218,7 @@ class Settings:
             quiet_hours_start=int(env.get("QUIET_HOURS_START") or defaults.quiet_hours_start),
             quiet_hours_end=int(env.get("QUIET_HOURS_END") or defaults.quiet_hours_end),
             line_multicast_rps=float(env.get("LINE_MULTICAST_RPS") or defaults.line_multicast_rps),
+            line_push_rps=float(env.get("LINE_PUSH_RPS") or defaults.line_push_rps),
             segment_query_timeout_ms=int(env.get("SEGMENT_QUERY_TIMEOUT_MS") or defaults.segment_query_timeout_ms),
             redis_url=env.get("REDIS_URL") or None,
             max_request_bytes=int(env.get("MAX_REQUEST_BYTES") or defaults.max_request_bytes),

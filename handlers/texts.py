@@ -269,6 +269,9 @@ ZH_TW: dict[str, str] = {
     "mydata_download": "下載 JSON 檔",
     "mydata_gone": "這個連結已過期或無效，請在聊天室重新輸入「我的資料」取得新的連結。",
     "mydata_none": "（無）",
+    # The page a campaign link's redirect (/r/<token>) shows for a link it does not know
+    "link_gone_title": "{brand}",
+    "link_gone": "這個連結無效或已失效。",
     "mydata_profile": "基本資料",
     "mydata_consents": "同意紀錄",
     "mydata_balances": "點數與集點",

@@ -9,6 +9,7 @@ from sqlalchemy import ColumnElement, Subquery, and_, func, literal_column, or_,
 from sqlalchemy.orm import Session
 
 from models.campaign import Campaign, CampaignBatch, CampaignRecipient, recipients_with_outcome
+from models.campaign_link import click_report
 from models.coupon import Coupon
 from models.insight import describe
 from models.ledger import Award
@@ -156,6 +157,8 @@ def report(session: Session, campaign: Campaign, *, days: int = 14) -> dict[str,
         "pending": int(counts.get("pending", 0) + counts.get("batched", 0)),
         "line": describe(session, campaign, sent=sent),
         "blocks": {"members": blocked, "rate": round(blocked / sent, 4) if sent else None, "window_hours": 24},
+        # Per member, through the bot's /r/<token> (campaigns with web links are sent one push per member)
+        "clicks": click_report(session, campaign.id, sent=sent, start=start, days=days, coupon_occasion=f"campaign:{campaign.id}"),
         "coupons": {"claimed": claimed, "redeemed": int(redeemed), "revenue": str(Decimal(coupon_revenue))},
         "window_days": days,
         "target": target,
@@ -169,8 +172,9 @@ def report(session: Session, campaign: Campaign, *, days: int = 14) -> dict[str,
 
 def funnel(got: dict[str, Any]) -> list[tuple[str, str, int | None, str]]:
     """The report as a funnel (step, group, members, note) for the CSV: targeted → sent → opened →
-    clicked (LINE's aggregated counts, empty when LINE shows none) → redeemed → bought, then the
-    holdout's members and buyers; blocks beside them."""
+    clicked (LINE's aggregated counts, empty when LINE shows none) → clicked per member, redeemed and
+    bought after a click, and each link's clickers (only for a campaign sent with tracked links) →
+    redeemed → bought, then the holdout's members and buyers; blocks beside them."""
     line, notes = got["line"], {"below_minimum": "LINE shows no count under 20 users", "not_fetched": "LINE's statistics not fetched yet",
                                 "error": "LINE's statistics could not be fetched"}
     why = notes.get(line.get("note") or "", notes["below_minimum"])  # fetched, but this count was withheld
@@ -178,11 +182,20 @@ def funnel(got: dict[str, Any]) -> list[tuple[str, str, int | None, str]]:
     def by_line(count: int | None) -> str:
         return why if count is None else "LINE, unique users"
 
+    clicks = got["clicks"]
+    tracked: list[tuple[str, str, int | None, str]] = []
+    if clicks["tracked"]:  # who clicked, per member, through the bot's redirect; then per link
+        after = clicks["after_click"]
+        tracked = [("clicked_tracked", "target", clicks["unique_clickers"], "the bot's redirect, unique members"),
+                   ("redeemed_after_click", "target", after["coupons_redeemed"], f"within {got['window_days']} days, after the first click"),
+                   ("bought_after_click", "target", after["buyers"], f"within {got['window_days']} days, after the first click"),
+                   *((f"link_{link['position'] + 1}", "target", link["unique_clickers"], link["url"]) for link in clicks["links"])]
     return [
         ("targeted", "target", got["targeted"], ""),
         ("sent", "target", got["sent"], ""),
         ("opened", "target", line["unique_impressions"], by_line(line["unique_impressions"])),
         ("clicked", "target", line["unique_clicks"], by_line(line["unique_clicks"])),
+        *tracked,
         ("blocked_within_24h", "target", got["blocks"]["members"], ""),
         ("coupons_redeemed", "target", got["coupons"]["redeemed"], ""),
         ("bought", "target", got["target"]["buyers"], f"within {got['window_days']} days"),

@@ -27,7 +27,9 @@ from sqlalchemy import ColumnElement, Select, and_, exists, extract, false, func
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
+from models.campaign_link import clicked_campaigns
 from models.errors import DomainError, InvalidInput
+from models.limits import MAX_DB_INT
 from models.ledger import Award
 from models.member import PREMEMBER_PREFIX, Member
 from models.product import AwardItem
@@ -106,6 +108,8 @@ FIELDS: dict[str, Field] = {
     "bought_category": Field(("eq", "in"), "text"),
     "bought_sku": Field(("eq", "in"), "text"),
     "category_share": Field(("gte", "lte"), "share"),
+
+    "clicked_campaign": Field(("eq", "in"), "int", bounds=(1, MAX_DB_INT)),  # a campaign id: clicked one of its links (/r/<token>)
 }
 
 
@@ -340,6 +344,10 @@ class Compiler:
     def _joined_by_referral(self, op: str, value: Any) -> ColumnElement[bool]:
         referred = exists().where(Referral.friend_id == Member.id, Referral.joined_at.is_not(None))
         return referred if value else not_(referred)
+
+    def _clicked_campaign(self, op: str, value: Any) -> ColumnElement[bool]:
+        clicked = clicked_campaigns([value] if op == "eq" else value)
+        return Member.id.in_(clicked)
 
 
 def compile_rule(session: Session, rule: Any, now: datetime) -> ColumnElement[bool]:

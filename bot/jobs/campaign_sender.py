@@ -118,8 +118,13 @@ def run_campaign(svc: Services, campaign_id: int, *, max_attempts: int = 6, slee
             campaign.stats_computed_at = computed_at(session)
         messages = build_messages(campaign, svc)
     rate = limiter(s.line_multicast_rps)
+    from bot.jobs import campaign_push
+
     with RecipientWriter(svc, campaign_id, per_week=s.marketing_per_week, page=PREFETCH) as writer:
-        send_batches(svc, campaign_id, writer.pages(), messages, rate, senders=senders or SENDERS, max_attempts=max_attempts, sleep=sleep)
+        if campaign_push.personalised(messages):  # web links: one push per member, each with their own /r/<token> (bot/jobs/campaign_push.py)
+            campaign_push.send_batches(svc, campaign_id, writer.pages(), messages, max_attempts=max_attempts, sleep=sleep)
+        else:
+            send_batches(svc, campaign_id, writer.pages(), messages, rate, senders=senders or SENDERS, max_attempts=max_attempts, sleep=sleep)
     with svc.db.transaction() as session:
         if writer.complete and not cm.pending_batches(session, campaign_id, limit=1):
             cm.finish(session, campaign_id, now=svc.now())

@@ -29,6 +29,8 @@ from linebot.v3.messaging import (
 from bot.config import Settings
 from bot.line.wire import WireApiClient, build
 
+from bot.line.wire import WireApiClient
+
 log = logging.getLogger(__name__)
 BOT_INFO_TTL = 3600.0  # the basic id practically never changes; an hour bounds a stale one
 
@@ -126,6 +128,8 @@ class LineGateway:
 
     def push(self, to: str, messages: Sequence[Message], *, retry_key: str | None = None, unit: str | None = None) -> str:
         """``unit``: the custom aggregation unit LINE counts opens and clicks under (one per journey)."""
+
+        """``unit``: the custom aggregation unit (a campaign sent member by member, bot/jobs/campaign_push.py)."""
         retry_key = retry_key or str(uuid.uuid4())
         try:
             self.api.push_message(

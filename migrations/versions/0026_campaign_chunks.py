@@ -23,7 +23,7 @@ from alembic import op
 import models.base
 
 revision = '0026'
-down_revision = '0021'
+down_revision = '0025'
 branch_labels = None
 depends_on = None
 

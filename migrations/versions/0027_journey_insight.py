@@ -12,7 +12,7 @@ from alembic import op
 import models.base
 
 revision = '0027'
-down_revision = '0021'
+down_revision = '0026'
 branch_labels = None
 depends_on = None
 

@@ -1,9 +1,10 @@
 /* 推播活動報表: one campaign's progress while it sends (polled every 1.5 s while sending, 10 s
  * while scheduled), then its report: delivery, why members were skipped, coupons, and purchases
- * of the target against the holdout with the uplift between them (GET /api/v1/admin/campaigns/<id>). */
+ * of the target against the holdout with the uplift between them (GET /api/v1/admin/campaigns/<id>), and for a campaign
+ * sent with tracked links, who clicked which link (GET …/clicks). */
 'use strict';
 (() => {
-  const { el, t, fmt, card, charts } = Admin;
+  const { el, t, fmt, card, charts, table } = Admin;
   const LIVE = { sending: 1500, scheduled: 10000 };
 
   function kpi(label, value, id, accent = '#6f4e37') {
@@ -44,11 +45,15 @@
       el('p', { class: 'muted', style: 'margin-top:10px', id: 'uplift', text: uplift }));
   }
 
-  /** targeted → sent → opened → clicked (LINE's counts per unit, null under 20 users) → bought, and the blocks. */
+  /** targeted → sent → opened → clicked (LINE's counts per unit, null under 20 users) → clicked per member and
+   * bought after a click (the bot's own redirect, for a campaign sent with tracked links) → bought, and the blocks. */
   function funnelCard(c, r) {
     const line = r.line;
+    const tracked = r.clicks && r.clicks.tracked ? r.clicks : null;
     const steps = [[t('camp.targeted'), r.targeted, '#6f4e37'], [t('camp.sent'), r.sent, '#06c755'],
       [t('camp.opened'), line.unique_impressions, '#3d7bd9'], [t('camp.clicked'), line.unique_clicks, '#e0a030'],
+      [t('camp.clickedTracked'), tracked ? tracked.unique_clickers : null, '#c77d00'],
+      [t('camp.boughtAfterClick'), tracked ? tracked.after_click.buyers : null, '#b0436a'],
       [t('camp.bought'), r.target.buyers, '#d0587e']].filter(([, n]) => n != null);
     const note = line.note ? t(`camp.line.${line.note}`) : t('camp.line.fetched', { when: fmt.time(line.fetched_at) });
     const blocks = r.blocks.rate == null ? t('camp.blocksNone')
@@ -58,6 +63,25 @@
     el('p', { class: 'muted', style: 'margin-top:10px', id: 'lineNote', text: note }),
     el('p', { class: 'muted', id: 'blocks', text: blocks }),
     el('button', { class: 'secondary', type: 'button', id: 'funnelCsv', text: t('camp.funnelCsv'), onclick: () => downloadFunnel(c.id) }));
+  }
+
+  /** Per link (the bot's redirect): clicks, unique clickers, click-through over sent; then who clicked, first clickers first. */
+  async function clicksCard(c, r) {
+    const k = r.clicks;
+    const links = table([[t('camp.link'), (l) => el('span', { title: l.url, text: l.label ? `${l.label} · ${l.url}` : l.url })],
+      [t('camp.linkClicks'), (l) => fmt.num(l.clicks), 'num'], [t('camp.linkUnique'), (l) => fmt.num(l.unique_clickers), 'num'],
+      [t('camp.linkCtr'), (l) => fmt.pct(l.click_rate), 'num']], k.links, { label: t('camp.links') });
+    const who = await Admin.api(`/api/v1/admin/campaigns/${c.id}/clicks?per_page=50&days=${r.window_days}`);
+    const people = who.clickers.length ? table([
+      [t('camp.clicker'), (p) => Admin.link(`/admin/members/${p.member_no}`, p.display_name || p.member_no)],
+      [t('camp.firstClick'), (p) => fmt.time(p.first_click_at)], [t('camp.linkClicks'), (p) => fmt.num(p.clicks), 'num'],
+      [t('camp.boughtAfter'), (p) => fmt.money(p.bought_after_click), 'num']], who.clickers, { label: t('camp.clickers') })
+      : Admin.empty(t('camp.noClicks'));
+    const after = t('camp.afterClick', { clickers: fmt.num(k.unique_clickers), rate: fmt.pct(k.click_rate), buyers: fmt.num(k.after_click.buyers),
+      revenue: fmt.money(k.after_click.revenue), redeemed: fmt.num(k.after_click.coupons_redeemed) });
+    return card(t('camp.links'), el('p', { class: 'muted', id: 'clicksSummary', text: after }), links,
+      el('h3', { class: 'muted', style: 'font-size:13px;margin:12px 0 6px', text: who.total > who.clickers.length
+        ? t('camp.clickersSome', { shown: who.clickers.length, total: fmt.num(who.total) }) : t('camp.clickers') }), people);
   }
 
   async function downloadFunnel(id) {
@@ -85,6 +109,7 @@
       cancellable ? el('button', { class: 'danger', type: 'button', text: t('camp.cancelGo'), onclick: () => cancel(c.id) }) : null,
       Admin.link('/admin/campaigns', t('camp.back'), { class: 'btn secondary' })));
     const coupons = r.coupons;
+    const clicks = r.clicks && r.clicks.tracked ? await clicksCard(c, r) : null;  // before any chart: a chart is drawn once it is in the page
     const skipped = Object.values(r.skipped).reduce((a, b) => a + b, 0);
     main.append(el('div', { class: 'kpis' },
       kpi(t('camp.targeted'), fmt.num(r.targeted), 'kpiTargeted'), kpi(t('camp.sent'), fmt.num(r.sent), 'kpiSent', '#06c755'),
@@ -92,7 +117,8 @@
       kpi(t('camp.skippedAll'), fmt.num(skipped), 'kpiSkipped', '#e0a030'),
       kpi(t('camp.couponsClaimed'), `${fmt.num(coupons.claimed)} / ${fmt.num(coupons.redeemed)}`, 'kpiCoupons', '#d0587e')));
     main.append(el('div', { class: 'split' },
-      el('div', { class: 'stack' }, progressCard(c, r), card(t('camp.breakdown'), deliveryChart(r)), funnelCard(c, r), outcomeCard(r),
+      el('div', { class: 'stack' }, progressCard(c, r), card(t('camp.breakdown'), deliveryChart(r)), funnelCard(c, r),
+        clicks, outcomeCard(r),
         coupons.claimed ? card(t('camp.coupons'), el('p', { text: t('camp.couponText', { claimed: coupons.claimed, redeemed: coupons.redeemed, revenue: fmt.money(coupons.revenue) }) })) : null),
       el('div', { class: 'stack' }, card(t('camp.preview.title'), Admin.bubble.phone(c.kind, c.content)),
         card(t('camp.details'), el('dl', { class: 'facts' }, ...[

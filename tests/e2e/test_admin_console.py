@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -269,11 +270,14 @@ def test_compose_a_campaign_send_it_to_line_and_read_the_report(console, live_ur
     check(console.locator(".facts")).to_contain_text("開始發送時 0 分鐘前")  # its audience was chosen on stats recomputed as it started
     shoot(console, "12-campaign-report")
 
-    calls = [r for r in fake_line.requests(path="/v2/bot/message/multicast") if not r.injected]
-    assert sum(len(r.json["to"]) for r in calls) == sent
+    calls = [r for r in fake_line.requests(path="/v2/bot/message/push") if (r.json or {}).get("customAggregationUnits")]  # a link: a push per member
+    assert len(calls) == sent and not fake_line.requests(path="/v2/bot/message/multicast")
     [message] = calls[0].json["messages"]
     assert message["type"] == "flex" and message["altText"] == "週末限定：拿鐵第二杯半價"
-    assert message["contents"]["footer"]["contents"][0]["action"] == {"type": "uri", "label": "看門市", "uri": "https://example.com/stores"}
+    action = message["contents"]["footer"]["contents"][0]["action"]
+    assert action["label"] == "看門市" and action["uri"].startswith(f"{app.extensions['loyalty'].settings.public_base_url}/r/")
+    redirect = client.get(urlsplit(action["uri"]).path)
+    assert redirect.status_code == 302 and redirect.headers["Location"] == "https://example.com/stores"
 
     console.get_by_role("link", name="← 活動列表").click()
     check(console.get_by_role("table", name="推播活動")).to_contain_text("週末拿鐵第二杯半價")

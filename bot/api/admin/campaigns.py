@@ -13,6 +13,7 @@ from bot.services import services
 from bot.jobs.worker import start_campaign
 from handlers.offers import campaign_messages
 from models.campaign import Campaign, create_campaign, estimate, get_campaign, schedule, update_draft
+from models.campaign_link import clickers
 from models.campaign_report import funnel, report
 from models.errors import Conflict, InvalidInput
 
@@ -145,3 +146,18 @@ def report_csv(campaign_id: int):  # type: ignore[no-untyped-def]
     resp = Response("\ufeff" + out.getvalue(), mimetype="text/csv; charset=utf-8")  # BOM: Excel reads UTF-8
     resp.headers["Content-Disposition"] = f"attachment; filename=campaign-{campaign_id}-funnel.csv"
     return resp
+
+
+@bp.get("/campaigns/<int:campaign_id>/clicks")
+@require_scope(READ)
+def clicks_route(campaign_id: int):  # type: ignore[no-untyped-def]
+    """Who clicked the campaign's links (the bot's redirect), first clickers first, with what they bought after."""
+    campaign = get_campaign(g.db, campaign_id)
+    try:
+        page, per = int(request.args.get("page", 1)), int(request.args.get("per_page", 50))
+    except ValueError as exc:
+        raise InvalidInput("page and per_page are numbers", code="invalid_page") from exc
+    if not (1 <= page <= 10_000 and 1 <= per <= 500):
+        raise InvalidInput("page 1 to 10,000, per_page 1 to 500", code="invalid_page")
+    total, rows = clickers(g.db, campaign_id, start=campaign.started_at or campaign.created_at, days=_days(), page=page, per_page=per)
+    return {"total": total, "page": page, "per_page": per, "clickers": rows}

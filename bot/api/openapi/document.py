@@ -16,6 +16,7 @@ from bot.api.openapi.products import PRODUCT_PATHS, PRODUCT_SCHEMAS
 from bot.api.openapi.affinity import AFFINITY_PATHS, AFFINITY_SCHEMAS
 from bot.api.openapi.rules import RULE_SCHEMAS
 from bot.api.openapi.schemas import CAMPAIGNS, CORRECTION_422, PURCHASE_422, READ, RESPONSES, SCHEMAS, SECURITY_SCHEMES, SETTINGS, op, path_param, query_param, ref
+from bot.api.openapi.clicks import CLICK_PATHS, CLICK_SCHEMAS
 from bot.api.openapi.segments import SEGMENT_PATHS, SEGMENT_SCHEMAS
 from bot.api.openapi.settings import SETTINGS_MORE_PATHS, SETTINGS_MORE_SCHEMAS
 from bot.api.openapi.shift import SHIFT_PATHS, SHIFT_SCHEMAS
@@ -264,7 +265,9 @@ CAMPAIGN_PATHS: dict[str, Any] = {
     "/api/v1/admin/campaigns/{campaign_id}/report.csv": {"get": admin(
         "The campaign's funnel as CSV: target against holdout", READ, ok_content=FUNNEL_CSV, ok_text=(
             "UTF-8 CSV with a BOM. Rows: targeted, sent, opened and clicked (LINE's unique users; empty with a note when LINE "
-            "shows no count: under 20 users, or not fetched yet), blocked_within_24h, coupons_redeemed, bought (target), held_out and "
+            "shows no count: under 20 users, or not fetched yet); for a campaign sent with tracked links clicked_tracked (members "
+            "who clicked through the bot's redirect), redeemed_after_click, bought_after_click and link_N (each link's clickers, "
+            "its URL as the note); blocked_within_24h, coupons_redeemed, bought (target), held_out and "
             "bought (holdout). share_of_sent: the target row's members ÷ sent."),
         params=[CAMPAIGN_ID, query_param("days", {"type": "integer", "default": 14, "minimum": 1, "maximum": 365}, "Attribution window in days from the start")],
         errors={**NO_CAMPAIGN, "422": "invalid_days (not a whole number)"})},
@@ -302,7 +305,7 @@ REFERRAL_PATHS: dict[str, Any] = {
         errors={"422": "invalid_period (details.field: from or to is not a date, or from is after to)"})},
 }
 
-PATHS: dict[str, Any] = {**COUNTER_PATHS, **SHIFT_PATHS, **CORRECTION_PATHS, **SETTINGS_PATHS, **SETTINGS_MORE_PATHS, **MEMBER_PATHS, **CAMPAIGN_PATHS, **JOURNEY_PATHS, **REFERRAL_PATHS, **CONSOLE_PATHS, **SEGMENT_PATHS, **PRIVACY_PATHS, **PRODUCT_PATHS, **IMPORT_PATHS, **AFFINITY_PATHS}
+PATHS: dict[str, Any] = {**COUNTER_PATHS, **SHIFT_PATHS, **CORRECTION_PATHS, **SETTINGS_PATHS, **SETTINGS_MORE_PATHS, **MEMBER_PATHS, **CAMPAIGN_PATHS, **JOURNEY_PATHS, **REFERRAL_PATHS, **CONSOLE_PATHS, **SEGMENT_PATHS, **PRIVACY_PATHS, **CLICK_PATHS, **PRODUCT_PATHS, **IMPORT_PATHS, **AFFINITY_PATHS}
 
 TAGS = [  # (name, description, path prefixes); the first match names an operation's group
     ("Counter", "The cashier page and POS integrations: staff token or POS key", ("/api/v1/auth", "/api/v1/me", "/api/v1/scan", "/api/v1/awards", "/api/v1/rewards",
@@ -340,7 +343,7 @@ def document() -> dict[str, Any]:
                                 "(`details.fields`: every unknown name; `details.allowed`). A NUL in a query value is 422 `invalid_query`."},
         "tags": [{"name": n, "description": d} for n, d, _ in TAGS],
         "paths": _tagged(PATHS),
-        "components": {"schemas": {**SCHEMAS, **RULE_SCHEMAS, **CONSOLE_SCHEMAS, **SETTINGS_MORE_SCHEMAS, **CORRECTION_SCHEMAS, **SEGMENT_SCHEMAS, **PRIVACY_SCHEMAS, **SHIFT_SCHEMAS, **PRODUCT_SCHEMAS, **IMPORT_SCHEMAS, **AFFINITY_SCHEMAS}, "responses": RESPONSES, "securitySchemes": SECURITY_SCHEMES},
+        "components": {"schemas": {**SCHEMAS, **RULE_SCHEMAS, **CONSOLE_SCHEMAS, **SETTINGS_MORE_SCHEMAS, **CORRECTION_SCHEMAS, **SEGMENT_SCHEMAS, **PRIVACY_SCHEMAS, **SHIFT_SCHEMAS, **CLICK_SCHEMAS, **PRODUCT_SCHEMAS, **IMPORT_SCHEMAS, **AFFINITY_SCHEMAS}, "responses": RESPONSES, "securitySchemes": SECURITY_SCHEMES},
     }
 
 

@@ -36,6 +36,8 @@ FIELD_DOCS = {
     "category_share": ("The category's share of the member's spend on line items in the last 365 days, 0–1 (line totals; at most 4 "
                        "decimals): `{\"category\": \"烘焙\", \"share\": 0.3}` with gte is \"at least 30 % of what they spend is 烘焙\". "
                        "A member with no line items in the window has no share: neither gte nor lte holds."),
+
+    "clicked_campaign": "Clicked a link of this campaign (its id) through the bot's redirect: campaigns with web links are sent per member.",
 }
 _KIND_TEXT = {"share": "{category, share 0–1}", "int": "whole number", "number": "number or decimal string", "date": "date YYYY-MM-DD", "bool": "true/false", "text": "text", "enum": "one of the listed values"}
 

@@ -385,7 +385,7 @@ CAMPAIGN_SCHEMAS: dict[str, Any] = {
         targeted={"type": "integer"}, held_out={"type": "integer"}, sent={"type": "integer"}, failed={"type": "integer"},
         skipped={**COUNTS, "description": "Per reason: capped (frequency cap), unreachable"}, pending={"type": "integer"},
         coupons=_obj(claimed={"type": "integer"}, redeemed={"type": "integer"}, revenue=MONEY), window_days={"type": "integer"},
-        target=ref("GroupOutcome"), holdout=ref("GroupOutcome"),
+        target=ref("GroupOutcome"), holdout=ref("GroupOutcome"), clicks=ref("CampaignClicks"),
         uplift=_obj(doc="Target minus holdout; null without a holdout", conversion_points={"type": ["number", "null"]},
                     revenue_per_member={"type": ["string", "null"]}),
     ),
