@@ -51,7 +51,7 @@ def _fake_main(conn, rps: float) -> None:  # the child process
     fake.checker.check = lambda *a: held.append(a) or []  # answer now, validate every request when the figures are read
     conn.send(fake.start())
     try:
-        while (msg := conn.recv())[0] != "stop":
+        while conn.recv()[0] != "stop":
             while held:
                 for issue in check(*held.pop()):
                     fake.violations.append(f"(validated after the run) {issue.describe()}")

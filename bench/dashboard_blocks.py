@@ -88,11 +88,11 @@ def by_hand(db: Database, start: date, end: date) -> tuple[int, int]:
             .join(CampaignBatch, (CampaignBatch.campaign_id == CampaignRecipient.campaign_id) & (CampaignBatch.batch_no == CampaignRecipient.batch_no)))}
         drops = list(s.execute(select(FollowLog.id, FollowLog.member_id, FollowLog.at).where(FollowLog.kind == "unfollow")))
     by_member: dict[int, list[datetime]] = {}
-    for id_, member, at in drops:
+    for _id, member, at in drops:
         by_member.setdefault(member, []).append(at)
     blocked = sum(1 for (c, m), at in sent.items() if lo <= at < hi and any(at <= u <= at + timedelta(hours=24) for u in by_member.get(m, [])))
     times_by_member: dict[int, list[datetime]] = {}
-    for (c, m), at in sent.items():
+    for (_c, m), at in sent.items():
         times_by_member.setdefault(m, []).append(at)
     attributed = sum(1 for _, m, u in drops if lo <= u < hi and any(at <= u <= at + timedelta(hours=24) for at in times_by_member.get(m, [])))
     return blocked, attributed

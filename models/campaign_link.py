@@ -31,7 +31,7 @@ from typing import Any
 from sqlalchemy import ForeignKey, Index, Integer, String, UniqueConstraint, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from models.base import Base, BigInt, IntPK, Timestamp, insert_for
+from models.base import Base, IntPK, Timestamp, insert_for
 
 TOKEN_BYTES = 22
 MAX_LINK_ID = 2**32 - 1

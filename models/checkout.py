@@ -13,7 +13,6 @@ from models.coupon import CouponTemplate
 from models.journey import trigger
 from models.ledger import AwardResult, LedgerEntry, award, balance
 from models.items import Line
-from models.ledger import AwardResult, award
 from models.member import Member
 from models.referral import reward_first_purchase
 from models.reward import RewardGrant

@@ -201,7 +201,6 @@ def recent_marketing(session: Session, member_id: int, now: datetime) -> int:
 def journey_report(session: Session, journey: Journey, *, days: int = 14) -> dict[str, Any]:
     from sqlalchemy import DateTime, and_, type_coerce
 
-    from models.coupon import Coupon
     from models.journey_insight import describe  # it imports this module
     from models.ledger import Award
 

@@ -198,7 +198,6 @@ def _movable() -> tuple[type[Any], ...]:
     from models.reward import Redemption, RewardGrant
     from models.tier import TierChange
     from models.claim import ClaimCode
-    from models.product import AwardItem  # member_id is copied from its award: it moves with it
 
     return (LedgerEntry, Award, AwardItem, Coupon, RewardGrant, Redemption, TierChange, CorrectionRequest, ClaimCode)
 

@@ -55,7 +55,7 @@ class Shop:
     receipts: list[str] = field(default_factory=list)
 
     @classmethod
-    def open(cls, session: Session, now: datetime, code: str = "BUY") -> "Shop":
+    def open(cls, session: Session, now: datetime, code: str = "BUY") -> Shop:
         return cls(session, create_store(session, code=code, name="購物店", now=now), now)
 
     @property

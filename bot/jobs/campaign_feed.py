@@ -41,7 +41,7 @@ class RecipientWriter:
         self.stopping = False
         self.thread = threading.Thread(target=self._write, name=f"campaign-{campaign_id}-recipients", daemon=True)
 
-    def __enter__(self) -> "RecipientWriter":
+    def __enter__(self) -> RecipientWriter:
         self.thread.start()
         return self
 
@@ -99,6 +99,6 @@ class RecipientWriter:
                 return
             else:
                 with self.changed:
-                    self.changed.wait_for(lambda: self.chunks != seen or self.error is not None or self.stopping)
+                    self.changed.wait_for(lambda: self.chunks != seen or self.error is not None or self.stopping)  # noqa: B023 (used within this round)
                     if self.stopping and self.chunks == seen and self.error is None:
                         return

@@ -29,7 +29,6 @@ from linebot.v3.messaging import (
 from bot.config import Settings
 from bot.line.wire import WireApiClient, build
 
-from bot.line.wire import WireApiClient
 
 log = logging.getLogger(__name__)
 BOT_INFO_TTL = 3600.0  # the basic id practically never changes; an hour bounds a stale one

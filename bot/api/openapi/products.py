@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.api.openapi.schemas import CAMPAIGNS, READ, TIME, _obj, op, path_param, ref
-from models.bonus import MAX_BONUS_POINTS, MAX_BONUSES, MAX_MULTIPLIER
+from models.bonus import MAX_BONUS_POINTS, MAX_MULTIPLIER
 from models.items import MAX_QTY
 from models.limits import MAX_PURCHASE, MAX_STAMPS_PER_VISIT
 from models.product import MAX_CATEGORY, MAX_NAME, MAX_ROWS, MAX_SKU
