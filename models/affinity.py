@@ -76,7 +76,7 @@ class ProductAffinity(Base):
                 "confidence": round(self.confidence, 6), "lift": round(self.lift, 6)}
 
 
-def counted():  # type: ignore[no-untyped-def]
+def counted():
     """The condition on AwardItem rows that count: their award was not voided."""
     return ~exists().where(LedgerEntry.award_id == AwardItem.award_id, LedgerEntry.reason == "void")
 
@@ -101,7 +101,7 @@ class Bought:
                 "last_at": self.last_at.isoformat(), "days_since_last": max(0, (now - self.last_at).days)}
 
 
-def _bought(session: Session, member_id: int, key, extra, now: datetime, window_days: int | None, limit: int):  # type: ignore[no-untyped-def]
+def _bought(session: Session, member_id: int, key, extra, now: datetime, window_days: int | None, limit: int):
     conditions = [AwardItem.member_id == member_id, AwardItem.awarded_at <= now, key.is_not(None), counted()]
     if window_days is not None:
         conditions.append(AwardItem.awarded_at > now - timedelta(days=window_days))
@@ -142,7 +142,7 @@ def member_affinity(session: Session, member_id: int, *, now: datetime, window_d
 
 # --- the brand: members who buy X also buy Y ---------------------------------------------------
 
-def co_occurrence(level: str, *, now: datetime, window_days: int, top_n: int, min_members: int):  # type: ignore[no-untyped-def]
+def co_occurrence(level: str, *, now: datetime, window_days: int, top_n: int, min_members: int):
     """The SELECT of product_affinity's rows for one level (see the module's docstring)."""
     key = AwardItem.sku if level == "sku" else AwardItem.category
     bought = (select(AwardItem.member_id.label("member_id"), key.label("item")).distinct()

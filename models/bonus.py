@@ -58,7 +58,7 @@ def parse_bonuses(raw: Any) -> list[dict[str, Any]] | None:
         return None
     if not isinstance(raw, list) or len(raw) > MAX_BONUSES:
         raise InvalidInput(f"bonuses is a list of at most {MAX_BONUSES} objects", code="invalid_rule", details={"field": "bonuses"})
-    out = []
+    out: list[dict[str, Any]] = []
     for i, item in enumerate(raw):
         if not isinstance(item, dict):
             raise _bad(i, "", "each bonus is an object such as {\"sku\": \"LATTE\", \"points\": 1}")

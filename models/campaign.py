@@ -219,7 +219,7 @@ def due_campaigns(session: Session, now: datetime) -> list[int]:
     ).order_by(Campaign.id)))
 
 
-def _capped(now: datetime, per_week: int):  # type: ignore[no-untyped-def]
+def _capped(now: datetime, per_week: int):
     """Whether the member already got ``per_week`` marketing messages in the last 7 days: a count
     per member on the (member_id, sent_at) index, so a chunk of the audience costs its own size."""
     sends = (select(func.count()).select_from(MarketingSend)
@@ -250,8 +250,8 @@ def materialize_chunk(session: Session, campaign: Campaign, *, now: datetime, me
     at = campaign.started_at or now
     mine = CampaignRecipient.campaign_id == campaign.id
     after, top = session.execute(select(func.max(CampaignRecipient.member_id), func.max(CampaignRecipient.batch_no)).where(mine)).one()
-    done = 0 if top is None else (top - 1) * BATCH_SIZE + session.scalar(
-        select(func.count()).select_from(CampaignRecipient).where(mine, CampaignRecipient.batch_no == top))  # batched so far
+    done = 0 if top is None else (top - 1) * BATCH_SIZE + (session.scalar(
+        select(func.count()).select_from(CampaignRecipient).where(mine, CampaignRecipient.batch_no == top)) or 0)  # batched so far
     sealed = session.scalar(select(func.max(CampaignBatch.batch_no)).where(CampaignBatch.campaign_id == campaign.id)) or 0
     # The chunk's members with their cap computed once (a subquery with LIMIT is not merged into the one that uses it)
     capped = false() if per_week is None else _capped(at, per_week)

@@ -17,7 +17,7 @@ from models.dashboard import TAIPEI, taipei_day
 from models.member import FollowLog
 
 
-def week_of(session: Session, column):  # type: ignore[no-untyped-def]
+def week_of(session: Session, column):
     """The Monday (Asia/Taipei) of a UTC timestamp column's week, as a date, on either database."""
     if session.get_bind().dialect.name == "postgresql":
         return cast(func.date_trunc("week", func.timezone("Asia/Taipei", column)), Date)
@@ -76,7 +76,7 @@ def by_week(session: Session, *, start: date, end: date, lo: datetime, hi: datet
         .select_from(FollowLog).outerjoin(got, blocked_after(session, got))
         .where(FollowLog.kind == "unfollow", FollowLog.at >= lo, FollowLog.at < hi)
         .group_by(literal_column("k")))}
-    weeks = []
+    weeks: list[dict[str, Any]] = []
     monday = start - timedelta(days=start.weekday())
     while monday <= end and len(weeks) < 60:
         unfollows, attributed = counted.get(monday, (0, 0))

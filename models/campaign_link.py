@@ -139,12 +139,12 @@ def record_click(session: Session, link: CampaignLink, member_id: int, *, now: d
                                                set_={"clicks": CampaignClick.clicks + 1, "last_at": now}))
 
 
-def clicked_campaigns(campaign_ids: list[int]):  # type: ignore[no-untyped-def]
+def clicked_campaigns(campaign_ids: list[int]):
     """Members who clicked a link of any of these campaigns (the segment rule ``clicked_campaign``)."""
     return select(CampaignClick.member_id).where(CampaignClick.campaign_id.in_(campaign_ids))
 
 
-def _first_clicks(campaign_id: int):  # type: ignore[no-untyped-def]
+def _first_clicks(campaign_id: int):
     return (select(CampaignClick.member_id, func.min(CampaignClick.first_at).label("first_at"),
                    func.sum(CampaignClick.clicks).label("clicks"), func.count().label("links"))
             .where(CampaignClick.campaign_id == campaign_id).group_by(CampaignClick.member_id).subquery("clicker"))

@@ -33,12 +33,12 @@ def _group_outcome(session: Session, campaign: Campaign, *, group: str, statuses
             "revenue_per_member": str(round(Decimal(revenue) / size, 2)) if size else "0"}
 
 
-def _accepted(status, batch_status) -> ColumnElement[bool]:  # type: ignore[no-untyped-def]
+def _accepted(status, batch_status) -> ColumnElement[bool]:
     """A recipient's message was accepted by LINE: its batch was (or, written by earlier versions, it was)."""
     return or_(and_(status == "batched", batch_status == "sent"), status == "sent")
 
 
-def _live(sent_from: datetime | None, sent_to: datetime | None):  # type: ignore[no-untyped-def]
+def _live(sent_from: datetime | None, sent_to: datetime | None):
     """Campaigns that can have sent in [sent_from, sent_to): a batch is sent between its campaign's start and finish."""
     live = select(Campaign.id).where(Campaign.started_at.is_not(None))
     if sent_from is not None:
@@ -96,7 +96,7 @@ def sent_per_batch(*, sent_from: datetime, sent_to: datetime) -> Subquery:
     )
 
 
-def unfollowed(*, since: datetime | None = None, before: datetime | None = None):  # type: ignore[no-untyped-def]
+def unfollowed(*, since: datetime | None = None, before: datetime | None = None):
     """The members who unfollowed in [since, before): what ``received(members=…)`` narrows to."""
     stmt = select(FollowLog.member_id).where(FollowLog.kind == "unfollow")
     if since is not None:

@@ -351,12 +351,12 @@ def award(
     if stamps:
         add_entry(session, currency="stamp", amount=stamps, expires_at=_expiry(now, rule.stamp_expiry_days), **common)
     if points:
-        add_entry(session, currency="point", amount=points, expires_at=_expiry(now, rule.point_expiry_days), **common)  # type: ignore[arg-type]
+        add_entry(session, currency="point", amount=points, expires_at=_expiry(now, rule.point_expiry_days), **common)
     common.update(reason="bonus", note=bonus_note(extra))
     if bonus_stamps:
-        add_entry(session, currency="stamp", amount=bonus_stamps, expires_at=_expiry(now, rule.stamp_expiry_days), **common)  # type: ignore[arg-type]
+        add_entry(session, currency="stamp", amount=bonus_stamps, expires_at=_expiry(now, rule.stamp_expiry_days), **common)
     if bonus_points:
-        add_entry(session, currency="point", amount=bonus_points, expires_at=_expiry(now, rule.point_expiry_days), **common)  # type: ignore[arg-type]
+        add_entry(session, currency="point", amount=bonus_points, expires_at=_expiry(now, rule.point_expiry_days), **common)
     stamps, points = stamps + bonus_stamps, points + bonus_points
     session.flush()
     reward_ids = issue_card_rewards(session, member_id=member_id, award_id=inserted, rule=rule, actor=actor, now=now)

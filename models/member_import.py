@@ -23,10 +23,10 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import Any, Iterable
+from typing import Any, Iterable, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import JSON, ForeignKey, Integer, LargeBinary, String, bindparam, insert, literal, select
+from sqlalchemy import JSON, ForeignKey, Integer, LargeBinary, String, Table, bindparam, insert, literal, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from models.base import Base, IntPK, Timestamp, UTCDateTime
@@ -86,6 +86,11 @@ class Plan:
                 "errors": [e.as_dict() for e in errors], "errors_left_off": len(self.errors) - len(errors)}
 
 
+
+def _table(model: type) -> Table:
+    """A model's table for Core statements (executemany), typed as the Table it is."""
+    return cast(Table, model.__table__)  # type: ignore[attr-defined]
+
 def _chunks(values: list[Any]) -> Iterable[list[Any]]:
     for i in range(0, len(values), CHUNK):
         yield values[i:i + CHUNK]
@@ -115,7 +120,9 @@ def plan_import(session: Session, parsed: Parsed) -> Plan:
                                     .where(MemberImportKey.source_key.in_(chunk))).all())
     fresh = [r for r in parsed.rows if r.key not in done]
     phones = [r.phone for r in fresh]
-    in_line, waiting, imported = set(), set(), set()
+    in_line: set[str] = set()
+    waiting: set[str] = set()
+    imported: set[str] = set()
     for chunk in _chunks(phones):
         in_line.update(session.scalars(select(Member.phone).where(Member.phone.in_(chunk), Member.joined_at.is_not(None),
                                                                   ~Member.line_user_id.startswith(PREMEMBER_PREFIX))))
@@ -173,7 +180,7 @@ def import_rows(session: Session, plan: Plan, rows: list[Row], *, job: MemberImp
     numbers = _member_numbers(session, len(rows))
     placeholders = [PREMEMBER_PREFIX + secrets.token_hex(16) for _ in rows]
     # Core executemany (no RETURNING: on SQLite an ordered RETURNING goes row by row), then the ids in one query
-    session.execute(insert(Member.__table__), [
+    session.execute(insert(_table(Member)), [
         {"line_user_id": uid, "display_name": r.name, "is_reachable": False, "followed_at": _joined_at(r.joined_on, now), "created_at": now,
          "joined_at": _joined_at(r.joined_on, now), "member_no": no, "phone": r.phone, "birthday_on": r.birthday_on, "gender": r.gender}
         for r, no, uid in zip(rows, numbers, placeholders)])
@@ -181,29 +188,29 @@ def import_rows(session: Session, plan: Plan, rows: list[Row], *, job: MemberImp
     ids = [by_uid[uid] for uid in placeholders]
     made = select(Member.id, Member.phone, literal(job.store_id), literal(now, UTCDateTime()), literal(now, UTCDateTime())).where(
         Member.line_user_id.in_(placeholders))
-    session.execute(insert(Premember.__table__).from_select(["member_id", "phone", "store_id", "created_at", "code_issued_at"], made))
-    session.execute(insert(MemberImportKey.__table__), [{"source_key": r.key, "member_id": i, "import_id": job.id} for i, r in zip(ids, rows)])
+    session.execute(insert(_table(Premember)).from_select(["member_id", "phone", "store_id", "created_at", "code_issued_at"], made))
+    session.execute(insert(_table(MemberImportKey)), [{"source_key": r.key, "member_id": i, "import_id": job.id} for i, r in zip(ids, rows)])
     rule = get_rule(session)
     expiry = {"stamp": rule.stamp_expiry_days, "point": rule.point_expiry_days}
     entries = [{"member_id": i, "currency": cur, "amount": amount, "reason": "import", "store_id": job.store_id, "actor_kind": "system",
                 "staff_id": None, "api_key_id": None, "receipt_id": None, "award_id": None, "note": f"import #{job.id} line {r.line}",
-                "expires_at": now + timedelta(days=expiry[cur]) if expiry[cur] else None, "created_at": now, "identified_by": "system"}
+                "expires_at": now + timedelta(days=days) if (days := expiry[cur]) else None, "created_at": now, "identified_by": "system"}
                for i, r in zip(ids, rows) for cur, amount in (("stamp", r.stamps), ("point", r.points)) if amount]
     if entries:
-        session.execute(insert(LedgerEntry.__table__), entries)
+        session.execute(insert(_table(LedgerEntry)), entries)
     tiers = {t.id: t for t in session.scalars(select(Tier))}
     tiered = [(i, tiers[plan.tiers[r.tier.lower()]]) for i, r in zip(ids, rows) if r.tier]
     if tiered:
-        table = Member.__table__
+        table = _table(Member)
         session.execute(table.update().where(table.c.id == bindparam("member")).values(
             tier_id=bindparam("tier"), tier_since=bindparam("since"), tier_until=bindparam("until")),
             [{"member": i, "tier": t.id, "since": now, "until": now + timedelta(days=t.period_days) if t.threshold > 0 else None} for i, t in tiered])
-        session.execute(insert(TierChange.__table__), [{"member_id": i, "kind": "import", "from_tier_id": None, "to_tier_id": t.id,
+        session.execute(insert(_table(TierChange)), [{"member_id": i, "kind": "import", "from_tier_id": None, "to_tier_id": t.id,
                                                         "reason": f"import #{job.id}", "at": now} for i, t in tiered])
     names = sorted({tag for r in rows for tag in r.tags})
     if names:
         tag_ids = {name: get_or_create(session, name, now=now).id for name in names}
-        session.execute(insert(MemberTag.__table__), [{"member_id": i, "tag_id": tag_ids[tag], "added_at": now}
+        session.execute(insert(_table(MemberTag)), [{"member_id": i, "tag_id": tag_ids[tag], "added_at": now}
                                                       for i, r in zip(ids, rows) for tag in r.tags])
     job.imported_rows += len(rows)
     session.flush()

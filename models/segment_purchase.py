@@ -66,7 +66,7 @@ def _window(now: datetime) -> list[ColumnElement[bool]]:
             AwardItem.awarded_at <= now, counted()]
 
 
-def bought(column, op: str, value: Any, now: datetime) -> ColumnElement[bool]:  # type: ignore[no-untyped-def]
+def bought(column, op: str, value: Any, now: datetime) -> ColumnElement[bool]:
     """Bought (any of) these categories or SKUs in the window."""
     return exists().where(column.in_([value] if op == "eq" else value), *_window(now))
 
