@@ -164,7 +164,7 @@ def world(client, counter, tiers, make_member, clock):  # type: ignore[no-untype
         "reward_id": reward.get_json()["id"], "segment_id": segment.get_json()["id"], "campaign_id": campaign.get_json()["id"],
         "token_id": token.get_json()["id"], "key_id": key.get_json()["key_id"], "email": "fuzz@brand.tw", "kind": "welcome",
         "tag": "vip", "grant_id": 1, "coupon": issued.get_json().get("code"), "sku": "LATTE",
-        "request_id": 1, "confirmation_id": 1, "award_id": 1,  # correction requests and spend confirmations: none made, so 404s
+        "request_id": 1, "confirmation_id": 1, "award_id": 1, "import_id": 1,  # correction requests, spend confirmations, member imports: none made, so 404s
     }
 
 
