@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
+
 from models.segment_rules import RuleError, compile_rule, members_query
 from models.shift import void_award
 from models.store import Actor
