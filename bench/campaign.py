@@ -181,7 +181,7 @@ def _fake_main(conn, rps: float, mode: str, after: bool) -> None:  # the child p
 
 class FakeProcess(PipeChild):
     def __init__(self, rps: float, mode: str, after: bool) -> None:
-        super().__init__(_fake_main, rps, mode, after)
+        super().__init__(_fake_main, rps, mode, after, timeout=300)  # a busy shared machine can take minutes to start a process
 
 
 # -- data ------------------------------------------------------------------------------------
