@@ -211,6 +211,6 @@ def test_every_rule_field_is_documented(doc):  # type: ignore[no-untyped-def]
     condition = doc["components"]["schemas"]["RuleCondition"]
     assert condition["properties"]["field"]["enum"] == list(FIELDS)
     assert [rule["if"]["properties"]["field"]["const"] for rule in condition["allOf"]] == list(FIELDS)
-    assert all(rule["then"]["description"] for rule in condition["allOf"]), "add the field to FIELD_DOCS in bot/api/openapi/schemas.py"
+    assert all(rule["then"]["description"] for rule in condition["allOf"]), "add the field to FIELD_DOCS in bot/api/openapi/rules.py"
     for name in FIELDS:
         assert f"| `{name}` |" in condition["description"]

@@ -10,6 +10,7 @@ from flask import Blueprint
 
 from bot.api.openapi.console import CONSOLE_PATHS, CONSOLE_SCHEMAS
 from bot.api.openapi.imports import IMPORT_PATHS, IMPORT_SCHEMAS
+from bot.api.openapi.marketing import MARKETING_SCHEMAS
 from bot.api.openapi.corrections import APPROVAL, CORRECTION_PATHS, CORRECTION_SCHEMAS, WAITING
 from bot.api.openapi.privacy import PRIVACY_PATHS, PRIVACY_SCHEMAS
 from bot.api.openapi.products import PRODUCT_PATHS, PRODUCT_SCHEMAS
@@ -343,7 +344,7 @@ def document() -> dict[str, Any]:
                                 "(`details.fields`: every unknown name; `details.allowed`). A NUL in a query value is 422 `invalid_query`."},
         "tags": [{"name": n, "description": d} for n, d, _ in TAGS],
         "paths": _tagged(PATHS),
-        "components": {"schemas": {**SCHEMAS, **RULE_SCHEMAS, **CONSOLE_SCHEMAS, **SETTINGS_MORE_SCHEMAS, **CORRECTION_SCHEMAS, **SEGMENT_SCHEMAS, **PRIVACY_SCHEMAS, **SHIFT_SCHEMAS, **CLICK_SCHEMAS, **PRODUCT_SCHEMAS, **IMPORT_SCHEMAS, **AFFINITY_SCHEMAS}, "responses": RESPONSES, "securitySchemes": SECURITY_SCHEMES},
+        "components": {"schemas": {**SCHEMAS, **MARKETING_SCHEMAS, **RULE_SCHEMAS, **CONSOLE_SCHEMAS, **SETTINGS_MORE_SCHEMAS, **CORRECTION_SCHEMAS, **SEGMENT_SCHEMAS, **PRIVACY_SCHEMAS, **SHIFT_SCHEMAS, **CLICK_SCHEMAS, **PRODUCT_SCHEMAS, **IMPORT_SCHEMAS, **AFFINITY_SCHEMAS}, "responses": RESPONSES, "securitySchemes": SECURITY_SCHEMES},
     }
 
 
