@@ -87,10 +87,11 @@ def test_scopes_nested_in_lists_are_refused(client, counter):
 
 def test_an_unknown_field_is_refused_with_its_name(client, counter, make_member):
     _, number = make_member()
-    resp = client.post("/api/v1/awards", json={"member_no": number, "receipt_id": "R1", "amount": 100, "items": [{"sku": "latte"}]},
+    # "items" is a field now (receipt line items); "lines" is what a POS might send instead
+    resp = client.post("/api/v1/awards", json={"member_no": number, "receipt_id": "R1", "amount": 100, "lines": [{"sku": "latte"}]},
                        headers=counter.cashier)
-    body = refused(resp, 422, "unknown_field", field="items", fields=["items"])
-    assert "amount" in body["details"]["allowed"] and "items" in body["message"]
+    body = refused(resp, 422, "unknown_field", field="lines", fields=["lines"])
+    assert "amount" in body["details"]["allowed"] and "items" in body["details"]["allowed"] and "lines" in body["message"]
     ledger = client.get(f"/api/v1/members/{number}/ledger", headers=counter.cashier).get_json()
     assert ledger["entries"] == []  # nothing was awarded
 
